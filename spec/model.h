@@ -1,0 +1,26 @@
+// What every model of a profile offers: apply one operation, show its state.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "spec/operation.h"
+#include "spec/path_table.h"
+#include "spec/profile.h"
+#include "spec/snapshot.h"
+
+namespace mv::spec {
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  // Applies one operation whose names the driver has already resolved. Never
+  // throws for anything the kernel could be asked to do; refusals are results.
+  virtual Errno apply(const Op& op) = 0;
+  // The canonical state. Between operations every model is at a point where
+  // its snapshot is comparable (deferred work still pending is counted).
+  virtual Snapshot snapshot() const = 0;
+  virtual std::string_view name() const = 0;
+};
+
+}  // namespace mv::spec

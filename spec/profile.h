@@ -1,0 +1,64 @@
+// Kernel profiles: one kernel generation's semantics each. The invariants are
+// stated once (spec/invariants.h); a profile's traits say which parts of the
+// model differ, so a new profile is a new traits value, not a copy of a model.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arith/domain.h"
+
+namespace mv::spec {
+
+enum class Profile : std::uint8_t { v5_2, v5_3, v5_10, v6_6, v6_16 };
+
+// How refill_obj_stock treats bytes past PAGE_SIZE.
+enum class ObjRefillRule : std::uint8_t {
+  drain_whole_stock,       // v5.9-v5.13: `if (nr_bytes > PAGE_SIZE) drain_obj_stock()`
+  uncharge_whole_pages,    // v5.14+: allow_uncharge, keep the objcg cached
+};
+
+// How non-slab kmem pages (kmem page allocations, kernel stacks) are charged.
+enum class KmemPageCharging : std::uint8_t {
+  memcg_css_ref,  // <= v5.12: page->mem_cgroup holds a css reference (pins dying memcgs)
+  through_objcg,  // v5.13+ (b4e0b68fbd9d): page holds an objcg reference
+};
+
+struct ProfileTraits {
+  Profile profile;
+  std::string_view name;                 // "v6.6"
+  std::uint32_t charge_batch_pages;      // MEMCG_CHARGE_BATCH
+  ObjRefillRule obj_refill;
+  KmemPageCharging kmem_pages;
+  bool reparented_objcg_holds_css;       // v5.9-v5.13: one css ref on objcg->memcg
+  bool hotplug_drains_obj_stock;         // 9f01b4954490 (and its stable backports)
+  bool percpu_charges_objcg_pointers;    // 8c57c07741bf (v5.17+)
+  std::uint32_t page_stock_slots;        // 1; 7 from v6.16 (NR_MEMCG_STOCK)
+  bool modeled;                          // a reference model exists for it
+};
+
+const std::vector<ProfileTraits>& all_profiles();
+const ProfileTraits& traits(Profile profile);
+std::optional<Profile> parse_profile(std::string_view name);
+std::string_view profile_name(Profile profile);
+
+// One replay's configuration: the trace header.
+struct Config {
+  Profile profile = Profile::v6_6;
+  std::uint32_t ncpus = 4;
+  std::uint64_t page_size_bytes = 4096;
+
+  arith::PageGeometry page() const { return arith::PageGeometry::of(page_size_bytes); }
+  const ProfileTraits& profile_traits() const { return traits(profile); }
+};
+
+// Largest CPU count a trace may ask for (the impl's per-CPU arrays are fixed).
+inline constexpr std::uint32_t kMaxCpus = 64;
+
+// Empty when the configuration is usable, else why not.
+std::string config_problem(const Config& config);
+
+}  // namespace mv::spec

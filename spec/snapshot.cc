@@ -1,0 +1,38 @@
+#include "spec/snapshot.h"
+
+#include <array>
+#include <stdexcept>
+
+namespace mv::spec {
+
+const ObjcgSnap& Snapshot::objcg(ObjcgId id) const {
+  for (const auto& o : objcgs)
+    if (o.id == id) return o;
+  throw std::out_of_range("no objcg with that id");
+}
+
+bool Snapshot::operator==(const Snapshot& other) const {
+  return config.profile == other.config.profile && config.ncpus == other.config.ncpus &&
+         config.page_size_bytes == other.config.page_size_bytes && cgroups == other.cgroups &&
+         objcgs == other.objcgs && stocks == other.stocks && objects == other.objects &&
+         tasks == other.tasks && events == other.events && pending_work == other.pending_work;
+}
+
+std::string_view event_kind_name(EventKind kind) {
+  static constexpr std::array<std::string_view, 5> names = {
+      "page_counter_underflow", "css_ref_underflow", "objcg_ref_underflow",
+      "memcg_use_after_free", "objcg_use_after_free"};
+  return names[static_cast<int>(kind)];
+}
+
+std::string_view cgroup_state_name(CgroupState state) {
+  static constexpr std::array<std::string_view, 3> names = {"online", "dying", "freed"};
+  return names[static_cast<int>(state)];
+}
+
+std::string_view objcg_state_name(ObjcgState state) {
+  static constexpr std::array<std::string_view, 3> names = {"active", "reparented", "released"};
+  return names[static_cast<int>(state)];
+}
+
+}  // namespace mv::spec
