@@ -1,0 +1,67 @@
+// The invariant registry: ids (a contract, DESIGN.md), precise statements, the
+// kernel functions they come from, the profiles they hold in, and the
+// executable checkers over snapshots. docs/INVARIANTS.md is generated from it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spec/operation.h"
+#include "spec/profile.h"
+#include "spec/snapshot.h"
+
+namespace mv::spec {
+
+struct InvariantInfo {
+  std::string_view id;              // "INV-PAGE-CONSERVATION"
+  std::string_view title;           // one line
+  std::string_view statement;       // one precise paragraph (Markdown)
+  std::string_view kernel_sources;  // functions and kernel versions it comes from
+  std::string_view profile_notes;   // how it applies per profile (documented exceptions)
+  std::vector<Profile> profiles;    // profiles in which it is checked
+};
+
+const std::vector<InvariantInfo>& invariant_registry();
+const InvariantInfo* find_invariant(std::string_view id);
+
+struct Violation {
+  std::string invariant;  // an id from the registry
+  std::string message;    // what is wrong, in kernel terms
+  bool operator==(const Violation&) const = default;
+};
+
+// One step of a run as the checkers see it.
+struct Step {
+  const Snapshot* before = nullptr;  // nullptr for the initial state
+  const Op* op = nullptr;            // nullptr for the initial state
+  Errno result = Errno::ok;
+  const Snapshot* after = nullptr;
+};
+
+// Checks the invariants of one run, step after step. It keeps the little
+// history the step invariants need (events already reported, largest charge).
+class Monitor {
+ public:
+  explicit Monitor(const Config& config);
+  std::vector<Violation> check(const Step& step);
+  // Only the invariant `id` (tests use it to show one invariant firing).
+  std::vector<Violation> check_only(std::string_view id, const Step& step);
+
+ private:
+  struct History {
+    std::size_t events_reported = 0;
+    std::uint64_t largest_charged_bytes = 0;
+  };
+  std::vector<Violation> run(const Step& step, std::string_view only);
+  Config config_;
+  History history_;
+};
+
+// docs/INVARIANTS.md. lemmas_by_invariant maps an invariant id to the Z3 lemmas
+// (proofs/) that support it; the spec layer does not depend on proofs.
+std::string render_invariants_markdown(
+    const std::map<std::string, std::vector<std::string>, std::less<>>& lemmas_by_invariant);
+
+}  // namespace mv::spec
