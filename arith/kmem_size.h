@@ -52,4 +52,11 @@ constexpr std::uint32_t kernel_stack_nr_pages(PageGeometry page) {
   return static_cast<std::uint32_t>(thread_size >> page.shift);
 }
 
+// Bytes of `nr_pages` whole pages (a kmem page or stack object's charged size):
+// `nr_pages << PAGE_SHIFT` in unsigned long.
+template <class D>
+typename D::u64 kmem_pages_bytes(typename D::u32 nr_pages, PageGeometry page) {
+  return D::zext(nr_pages) << page.shift;
+}
+
 }  // namespace mv::arith

@@ -99,4 +99,10 @@ ObjRelease<D> obj_release_split(typename D::u32 nr_charged_bytes, PageGeometry p
   return {nr_charged_bytes >> page.shift, remainder == D::lit32(0)};
 }
 
+// consume_obj_stock (v6.6), on a hit (obj_stock_covers): `stock->nr_bytes -= nr_bytes;`
+template <class D>
+typename D::u32 obj_stock_consume(typename D::u32 stock_nr_bytes, typename D::u32 nr_bytes) {
+  return stock_nr_bytes - nr_bytes;
+}
+
 }  // namespace mv::arith

@@ -38,4 +38,38 @@ LevelCancel<D> level_cancel(typename D::u64 usage, typename D::u64 nr_pages) {
   return {D::select(underflow, D::lit64(0), subtracted), underflow};
 }
 
+// PAGE_COUNTER_MAX on a 64-bit kernel: `LONG_MAX / PAGE_SIZE` ("max").
+template <class D>
+typename D::u64 page_counter_max(PageGeometry page) {
+  return D::lit64(0x7fffffffffffffffULL) >> page.shift;
+}
+
+// page_counter_memparse (v6.6): a limit is at most PAGE_COUNTER_MAX pages.
+template <class D>
+typename D::u64 page_counter_clamp_max(typename D::u64 max_pages, PageGeometry page) {
+  auto limit = page_counter_max<D>(page);
+  return D::select(max_pages > limit, limit, max_pages);
+}
+
+// page_counter_charge (v6.6), one level: `new = atomic_long_add_return(nr_pages,
+// &c->usage)`, never checked against max (also the success path of try_charge).
+template <class D>
+typename D::u64 level_charge(typename D::u64 usage, typename D::u64 nr_pages) {
+  return usage + nr_pages;
+}
+
+// page_counter_charge / page_counter_try_charge (v6.6): `if (new >
+// READ_ONCE(c->watermark)) WRITE_ONCE(c->watermark, new);` (unsigned compare).
+template <class D>
+typename D::u64 watermark_after(typename D::u64 watermark, typename D::u64 usage) {
+  return D::select(usage > watermark, usage, watermark);
+}
+
+// page_counter_set_max (v6.6): `if (usage > nr_pages) return -EBUSY;` (long
+// against unsigned long: unsigned).
+template <class D>
+typename D::boolean max_below_usage(typename D::u64 usage, typename D::u64 max_pages) {
+  return usage > max_pages;
+}
+
 }  // namespace mv::arith

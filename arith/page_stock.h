@@ -42,4 +42,10 @@ typename D::u32 restock_pages(typename D::u32 batch, typename D::u32 nr_pages) {
   return D::select(batch > nr_pages, batch - nr_pages, D::lit32(0));
 }
 
+// consume_stock (v6.6), on a hit (page_stock_covers): `stock->nr_pages -= nr_pages;`
+template <class D>
+typename D::u32 page_stock_consume(typename D::u32 stock_nr_pages, typename D::u32 nr_pages) {
+  return stock_nr_pages - nr_pages;
+}
+
 }  // namespace mv::arith
