@@ -1,0 +1,206 @@
+#include "trace/replay.h"
+
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "reference/model.h"
+#include "spec/model.h"
+#include "trace/driver.h"
+#include "trace/snapshot_diff.h"
+#ifdef MV_HAVE_IMPL
+#include "impl/model.h"
+#endif
+
+namespace mv::trace {
+
+bool impl_available() {
+#ifdef MV_HAVE_IMPL
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::optional<ModelChoice> parse_model_choice(std::string_view name) {
+  if (name == "reference") return ModelChoice::reference;
+  if (name == "impl") return ModelChoice::impl;
+  if (name == "both") return ModelChoice::both;
+  return std::nullopt;
+}
+
+std::string_view model_choice_name(ModelChoice choice) {
+  switch (choice) {
+    case ModelChoice::reference: return "reference";
+    case ModelChoice::impl: return "impl";
+    case ModelChoice::both: return "both";
+  }
+  return "?";
+}
+
+int ReplayResult::exit_code() const {
+  if (error) return 2;
+  if (model_failure || disagreement || !violations.empty()) return 1;
+  return 0;
+}
+
+std::string ReplayResult::verdict() const {
+  if (error) return fmt::format("BAD INPUT: {}", error->what());
+  if (model_failure)
+    return fmt::format("MODEL FAILURE at line {}: {} threw: {}", model_failure->line,
+                       model_failure->model, model_failure->message);
+  if (disagreement)
+    return fmt::format("DISAGREEMENT at line {}: {}", disagreement->line, disagreement->message);
+  if (!violations.empty()) {
+    std::set<std::string> ids;
+    for (const auto& v : violations) ids.insert(v.violation.invariant);
+    std::string list;
+    for (const auto& id : ids) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
+    return fmt::format("VIOLATED: {} violation{} ({})", violations.size(),
+                       violations.size() == 1 ? "" : "s", list);
+  }
+  if (model == ModelChoice::both)
+    return fmt::format("OK: every invariant holds; reference and impl agree on all {} steps",
+                       steps.size());
+  return fmt::format("OK: every invariant holds over {} steps", steps.size());
+}
+
+namespace {
+
+struct NamedModel {
+  std::string name;
+  std::unique_ptr<spec::Model> model;
+};
+
+std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice) {
+  std::vector<NamedModel> models;
+  if (choice != ModelChoice::impl)
+    models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths)});
+#ifdef MV_HAVE_IMPL
+  if (choice != ModelChoice::reference)
+    models.push_back({"impl", impl::make_impl_model(trace.config, trace.names.paths)});
+#endif
+  return models;
+}
+
+// Runs the lines; returns early on the first trace error, model failure or
+// disagreement, leaving `result` with everything before it.
+class Replayer {
+ public:
+  Replayer(const Trace& trace, ReplayResult& result) : trace_(trace), result_(result) {}
+
+  void run(std::vector<NamedModel> models) {
+    models_ = std::move(models);
+    spec::Monitor monitor(trace_.config);
+    Driver driver(trace_.config);
+    // The initial state is checked too, attributed to the header line.
+    std::size_t line = 1;
+    spec::Snapshot before;
+    if (!snapshot_all(line, before)) return;
+    result_.snapshot = before;
+    record_violations(line, monitor.check(spec::Step{nullptr, nullptr, spec::Errno::ok, &before}));
+    for (const auto& trace_op : trace_.ops) {
+      line = trace_op.line;
+      auto resolved = driver.resolve(trace_op, trace_.names);
+      if (!resolved.op) {
+        result_.error = TraceError{trace_.file, line, resolved.problem};
+        return;
+      }
+      const auto& op = *resolved.op;
+      spec::Errno errno_result{};
+      if (!apply_all(line, op, errno_result)) return;
+      result_.steps.push_back(StepRecord{line, op, errno_result});
+      spec::Snapshot after;
+      if (!snapshot_all(line, after)) return;
+      record_violations(line, monitor.check(spec::Step{&before, &op, errno_result, &after}));
+      driver.observe(op, errno_result, line);
+      before = std::move(after);
+      result_.snapshot = before;
+    }
+    if (trace_.error) result_.error = trace_.error;
+  }
+
+ private:
+  bool apply_all(std::size_t line, const spec::Op& op, spec::Errno& out) {
+    std::vector<spec::Errno> results;
+    for (auto& m : models_) {
+      try {
+        results.push_back(m.model->apply(op));
+      } catch (const std::exception& e) {
+        result_.model_failure = ModelFailure{line, m.name, e.what()};
+        return false;
+      }
+    }
+    out = results.front();
+    for (std::size_t i = 1; i < results.size(); ++i) {
+      if (results[i] != out) {
+        result_.steps.push_back(StepRecord{line, op, out});
+        result_.disagreement =
+            Disagreement{line, fmt::format("result: {} {}, {} {}", models_[0].name,
+                                           spec::errno_name(out), models_[i].name,
+                                           spec::errno_name(results[i]))};
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The first model's snapshot; the others must equal it.
+  bool snapshot_all(std::size_t line, spec::Snapshot& out) {
+    std::vector<spec::Snapshot> snaps;
+    for (auto& m : models_) {
+      try {
+        snaps.push_back(m.model->snapshot());
+      } catch (const std::exception& e) {
+        result_.model_failure = ModelFailure{line, m.name, e.what()};
+        return false;
+      }
+    }
+    out = snaps.front();
+    for (std::size_t i = 1; i < snaps.size(); ++i) {
+      if (auto diff = snapshot_difference(snaps[0], snaps[i], trace_.names, models_[0].name,
+                                          models_[i].name)) {
+        result_.snapshot = out;
+        result_.disagreement = Disagreement{line, *diff};
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void record_violations(std::size_t line, std::vector<spec::Violation> found) {
+    for (auto& v : found) result_.violations.push_back(ViolationRecord{line, std::move(v)});
+  }
+
+  const Trace& trace_;
+  ReplayResult& result_;
+  std::vector<NamedModel> models_;
+};
+
+}  // namespace
+
+ReplayResult replay(const Trace& trace, ModelChoice choice) {
+  if (choice != ModelChoice::reference && !impl_available())
+    throw std::invalid_argument(
+        "this build has no impl model (impl/*.cc were absent at configure time); use "
+        "--model reference");
+  ReplayResult result;
+  result.model = choice;
+  if (!trace.has_config) {
+    result.error = trace.error;
+    return result;
+  }
+  std::vector<NamedModel> models;
+  try {
+    models = make_models(trace, choice);
+  } catch (const std::exception& e) {
+    result.model_failure = ModelFailure{1, std::string(model_choice_name(choice)), e.what()};
+    return result;
+  }
+  Replayer(trace, result).run(std::move(models));
+  return result;
+}
+
+}  // namespace mv::trace

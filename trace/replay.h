@@ -1,0 +1,72 @@
+// Replays a trace: the driver (trace/driver.h) turns each line into an
+// operation, one model applies it (or two in lock-step, compared after every
+// operation), and the invariant monitor (spec/invariants.h) checks every step.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spec/invariants.h"
+#include "spec/operation.h"
+#include "spec/snapshot.h"
+#include "trace/trace_reader.h"
+
+namespace mv::trace {
+
+enum class ModelChoice { reference, impl, both };
+
+// Whether this build links the optimized implementation (impl/*.cc exist).
+bool impl_available();
+std::optional<ModelChoice> parse_model_choice(std::string_view name);
+std::string_view model_choice_name(ModelChoice choice);
+
+struct StepRecord {
+  std::size_t line = 0;
+  spec::Op op;  // as applied: CPUs resolved
+  spec::Errno result = spec::Errno::ok;
+};
+
+struct ViolationRecord {
+  std::size_t line = 0;  // 1 (the header) for the initial state
+  spec::Violation violation;
+};
+
+// reference and impl answered or ended differently after `line`.
+struct Disagreement {
+  std::size_t line = 0;
+  std::string message;  // "cgroups[2].usage_pages: reference 64, impl 65"
+};
+
+// A model threw instead of answering (never expected: models report misuse as
+// events). The subject is wrong, not the input.
+struct ModelFailure {
+  std::size_t line = 0;
+  std::string model;
+  std::string message;
+};
+
+struct ReplayResult {
+  ModelChoice model = ModelChoice::reference;
+  std::vector<StepRecord> steps;
+  std::vector<ViolationRecord> violations;
+  // The state after the last applied line; absent when no model could be made
+  // (a bad header).
+  std::optional<spec::Snapshot> snapshot;
+  std::optional<TraceError> error;  // the replay stopped here: bad input
+  std::optional<Disagreement> disagreement;
+  std::optional<ModelFailure> model_failure;
+
+  // DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input.
+  int exit_code() const;
+  std::string verdict() const;  // one line
+};
+
+// Replays `trace` (which must outlive nothing: the result is self-contained
+// apart from names, which the report takes from `trace`). Throws
+// std::invalid_argument for ModelChoice::impl/both when impl_available() is false.
+ReplayResult replay(const Trace& trace, ModelChoice choice);
+
+}  // namespace mv::trace

@@ -1,0 +1,248 @@
+#include "trace/report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace mv::trace {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+std::string safe_name(const NameTable& table, std::uint32_t key) {
+  return key < table.size() ? table.name(key) : fmt::format("#{}", key);
+}
+
+std::string safe_path(const TraceNames& names, spec::PathKey key) {
+  return key < names.paths.size() ? names.paths.path(key) : fmt::format("path#{}", key);
+}
+
+// The CPU an operation ran on, for the ops that name or resolve one.
+std::optional<spec::Cpu> op_cpu(const spec::Op& op) {
+  return std::visit(Overloaded{
+                        [](const spec::Mkdir& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::Rmdir& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::Spawn& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::RunOn& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::Free& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::Drain& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::DrainAll& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::SetMax& o) -> std::optional<spec::Cpu> { return o.cpu; },
+                        [](const spec::CpuOffline& o) -> std::optional<spec::Cpu> {
+                          return o.cpu;
+                        },
+                        [](const auto&) -> std::optional<spec::Cpu> { return std::nullopt; },
+                    },
+                    op);
+}
+
+// Left-aligned columns, two spaces apart.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  bool empty() const { return rows_.size() == 1; }
+  std::string render(std::string_view indent = "  ") const {
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows_) {
+      if (widths.size() < row.size()) widths.resize(row.size());
+      for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    }
+    std::string out;
+    for (const auto& row : rows_) {
+      std::string line(indent);
+      for (std::size_t i = 0; i < row.size(); ++i)
+        line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], widths[i]);
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out += line + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+template <class T>
+std::string opt(const std::optional<T>& value, std::string_view none = "-") {
+  return value ? fmt::format("{}", *value) : std::string(none);
+}
+
+std::string state_tables(const spec::Snapshot& s, const TraceNames& names) {
+  std::string out;
+  Table cgroups({"id", "path", "state", "usage_pages", "max_pages", "failcnt", "css_refs",
+                 "watermark", "objcg", "tasks", "offlined"});
+  for (const auto& c : s.cgroups)
+    cgroups.add({fmt::format("{}", c.id), safe_path(names, c.path),
+                 std::string(spec::cgroup_state_name(c.state)), fmt::format("{}", c.usage_pages),
+                 opt(c.max_pages, "max"), fmt::format("{}", c.failcnt),
+                 fmt::format("{}", c.css_refs), fmt::format("{}", c.watermark_pages),
+                 opt(c.objcg), fmt::format("{}", c.nr_tasks), c.offlined ? "yes" : "no"});
+  out += "cgroups\n" + cgroups.render();
+
+  Table objcgs({"id", "origin", "memcg", "state", "refs", "nr_charged_bytes", "charged_pages"});
+  for (const auto& o : s.objcgs)
+    objcgs.add({fmt::format("{}", o.id), memcg_path(s, names, o.origin),
+                memcg_path(s, names, o.memcg), std::string(spec::objcg_state_name(o.state)),
+                fmt::format("{}", o.refs), fmt::format("{}", o.nr_charged_bytes),
+                fmt::format("{}", o.charged_pages)});
+  out += "objcgs\n" + (objcgs.empty() ? std::string("  (none)\n") : objcgs.render());
+
+  Table stocks({"cpu", "online", "page_stock", "obj_stock", "flushing"});
+  for (const auto& st : s.stocks) {
+    std::string pages;
+    for (const auto& slot : st.page_stock)
+      pages += fmt::format("{}{}: {} pages", pages.empty() ? "" : ", ",
+                           memcg_path(s, names, slot.memcg), slot.nr_pages);
+    std::string bytes = "-";
+    if (st.cached_objcg || st.nr_bytes != 0)
+      bytes = fmt::format("objcg {}: {} bytes", opt(st.cached_objcg), st.nr_bytes);
+    stocks.add({fmt::format("{}", st.cpu), st.online ? "yes" : "no",
+                pages.empty() ? "-" : pages, bytes, st.flushing ? "yes" : "no"});
+  }
+  out += "stocks\n" + stocks.render();
+
+  Table objects({"id", "kind", "charged_bytes", "objcg", "memcg", "kmem_pages"});
+  for (const auto& o : s.objects)
+    objects.add({safe_name(names.objects, o.key), std::string(spec::alloc_kind_name(o.kind)),
+                 fmt::format("{}", o.charged_bytes), opt(o.objcg),
+                 o.memcg ? memcg_path(s, names, *o.memcg) : "-",
+                 fmt::format("{}", o.nr_kmem_pages)});
+  out += "objects\n" + (objects.empty() ? std::string("  (none)\n") : objects.render());
+
+  Table tasks({"id", "cgroup", "cpu"});
+  for (const auto& t : s.tasks)
+    tasks.add({safe_name(names.tasks, t.key), memcg_path(s, names, t.memcg),
+               fmt::format("{}", t.cpu)});
+  out += "tasks\n" + (tasks.empty() ? std::string("  (none)\n") : tasks.render());
+
+  if (!s.events.empty()) {
+    Table events({"event", "subject", "value"});
+    for (const auto& e : s.events)
+      events.add({std::string(spec::event_kind_name(e.kind)), fmt::format("{}", e.subject),
+                  fmt::format("{}", e.value)});
+    out += "events\n" + events.render();
+  }
+  out += fmt::format("pending deferred work: {}\n", s.pending_work);
+  return out;
+}
+
+}  // namespace
+
+std::string describe_op(const spec::Op& op, const TraceNames& names) {
+  auto task = [&](spec::TaskKey k) { return safe_name(names.tasks, k); };
+  auto obj = [&](spec::ObjKey k) { return safe_name(names.objects, k); };
+  auto path = [&](spec::PathKey k) { return safe_path(names, k); };
+  return std::visit(
+      Overloaded{
+          [&](const spec::Mkdir& o) { return path(o.cg); },
+          [&](const spec::Rmdir& o) { return path(o.cg); },
+          [&](const spec::Spawn& o) { return fmt::format("{} in {}", task(o.task), path(o.cg)); },
+          [&](const spec::Exit& o) { return task(o.task); },
+          [&](const spec::Migrate& o) {
+            return fmt::format("{} to {}", task(o.task), path(o.cg));
+          },
+          [&](const spec::RunOn& o) { return task(o.task); },
+          [&](const spec::Alloc& o) {
+            std::string what;
+            switch (o.kind) {
+              case spec::AllocKind::slab:
+              case spec::AllocKind::percpu: what = fmt::format(" size {}", o.size_bytes); break;
+              case spec::AllocKind::page: what = fmt::format(" order {}", o.order); break;
+              case spec::AllocKind::stack: break;
+            }
+            return fmt::format("{} by {}: {}{}{}", obj(o.obj), task(o.task),
+                               spec::alloc_kind_name(o.kind), what, o.nofail ? " nofail" : "");
+          },
+          [&](const spec::Free& o) { return obj(o.obj); },
+          [&](const spec::Drain&) { return std::string(); },
+          [&](const spec::DrainAll& o) { return path(o.cg); },
+          [&](const spec::SetMax& o) {
+            return fmt::format("{} {}", path(o.cg), opt(o.max_pages, "max"));
+          },
+          [&](const spec::CpuOffline&) { return std::string(); },
+          [&](const spec::Quiesce&) { return std::string(); },
+      },
+      op);
+}
+
+Json report_json(const Trace& trace, const ReplayResult& result) {
+  Json out = Json::object();
+  if (trace.has_config) {
+    out["profile"] = spec::profile_name(trace.config.profile);
+    out["ncpus"] = trace.config.ncpus;
+    out["page_size"] = trace.config.page_size_bytes;
+  } else {
+    out["profile"] = nullptr;
+    out["ncpus"] = nullptr;
+    out["page_size"] = nullptr;
+  }
+  out["file"] = trace.file;
+  out["model"] = model_choice_name(result.model);
+  Json results = Json::array();
+  for (const auto& step : result.steps) {
+    Json r{{"line", step.line},
+           {"op", spec::op_name(step.op)},
+           {"result", spec::errno_name(step.result)}};
+    if (auto cpu = op_cpu(step.op)) r["cpu"] = *cpu;
+    results.push_back(std::move(r));
+  }
+  out["results"] = std::move(results);
+  spec::Snapshot empty;
+  out.update(snapshot_json(result.snapshot ? *result.snapshot : empty, trace.names));
+  Json violations = Json::array();
+  for (const auto& v : result.violations)
+    violations.push_back(Json{{"invariant", v.violation.invariant},
+                              {"line", v.line},
+                              {"message", v.violation.message}});
+  out["violations"] = std::move(violations);
+  out["error"] = result.error ? Json{{"line", result.error->line},
+                                     {"message", result.error->reason},
+                                     {"what", result.error->what()}}
+                              : Json(nullptr);
+  out["disagreement"] =
+      result.disagreement
+          ? Json{{"line", result.disagreement->line}, {"message", result.disagreement->message}}
+          : Json(nullptr);
+  out["model_failure"] = result.model_failure ? Json{{"line", result.model_failure->line},
+                                                     {"model", result.model_failure->model},
+                                                     {"message", result.model_failure->message}}
+                                              : Json(nullptr);
+  out["exit"] = result.exit_code();
+  out["verdict"] = result.verdict();
+  return out;
+}
+
+std::string report_text(const Trace& trace, const ReplayResult& result) {
+  std::string out;
+  if (trace.has_config)
+    out += fmt::format("{}: profile {}, {} CPUs, PAGE_SIZE {}, model {}\n\n", trace.file,
+                       spec::profile_name(trace.config.profile), trace.config.ncpus,
+                       trace.config.page_size_bytes, model_choice_name(result.model));
+  else
+    out += fmt::format("{}: no usable header\n\n", trace.file);
+
+  Table steps({"line", "op", "result", "cpu", "what"});
+  auto violations_at = [&](std::size_t line) {
+    for (const auto& v : result.violations)
+      if (v.line == line)
+        steps.add({"", "!", v.violation.invariant, "", v.violation.message});
+  };
+  violations_at(1);  // the initial state
+  for (const auto& step : result.steps) {
+    steps.add({fmt::format("{}", step.line), std::string(spec::op_name(step.op)),
+               std::string(spec::errno_name(step.result)), opt(op_cpu(step.op)),
+               describe_op(step.op, trace.names)});
+    violations_at(step.line);
+  }
+  out += "results\n" + (steps.empty() ? std::string("  (none)\n") : steps.render());
+  if (result.snapshot) out += "\n" + state_tables(*result.snapshot, trace.names);
+  out += fmt::format("\nverdict: {}\n", result.verdict());
+  return out;
+}
+
+}  // namespace mv::trace

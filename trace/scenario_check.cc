@@ -1,0 +1,150 @@
+#include "trace/scenario_check.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "trace/report.h"
+
+namespace mv::trace {
+
+namespace {
+std::invalid_argument bad(const std::string& what) { return std::invalid_argument(what); }
+}  // namespace
+
+Expectation parse_expectation(const Json& doc) {
+  if (!doc.is_object()) throw bad("the expectation must be a JSON object");
+  Expectation e;
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "about") continue;
+    if (key == "exit") {
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 3)
+        throw bad("\"exit\" must be 0, 1, 2 or 3");
+      e.exit = value.get<int>();
+    } else if (key == "checks") {
+      if (!value.is_object()) throw bad("\"checks\" must map JSON pointers to values");
+      for (const auto& [pointer, expected] : value.items()) {
+        try {
+          (void)Json::json_pointer(pointer);
+        } catch (const Json::exception&) {
+          throw bad(fmt::format("check \"{}\" is not a JSON pointer", pointer));
+        }
+        e.checks.emplace_back(pointer, expected);
+      }
+    } else if (key == "violations") {
+      if (!value.is_array()) throw bad("\"violations\" must be a list of invariant ids");
+      std::vector<std::string> ids;
+      for (const auto& id : value) {
+        if (!id.is_string()) throw bad("\"violations\" must be a list of invariant ids");
+        ids.push_back(id.get<std::string>());
+      }
+      e.violations = std::move(ids);
+    } else if (key == "error") {
+      if (!value.is_object()) throw bad(R"("error" must be {"line": N, "contains": "text"})");
+      for (const auto& [field, v] : value.items()) {
+        if (field == "line" && v.is_number_unsigned()) e.error_line = v.get<std::size_t>();
+        else if (field == "contains" && v.is_string()) e.error_contains = v.get<std::string>();
+        else throw bad(fmt::format("\"error\": unknown or mistyped field \"{}\"", field));
+      }
+    } else {
+      throw bad(fmt::format("unknown field \"{}\"", key));
+    }
+  }
+  if (!doc.contains("exit")) throw bad("missing field \"exit\"");
+  return e;
+}
+
+Expectation read_expectation_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw bad(fmt::format("{}: cannot open", path.string()));
+  try {
+    return parse_expectation(Json::parse(in));
+  } catch (const Json::exception& e) {
+    throw bad(fmt::format("{}: bad JSON: {}", path.string(), e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw bad(fmt::format("{}: {}", path.string(), e.what()));
+  }
+}
+
+std::vector<std::string> expectation_mismatches(const Expectation& expect, int exit,
+                                                const Json& report) {
+  std::vector<std::string> out;
+  if (exit != expect.exit) out.push_back(fmt::format("exit status {}, expected {}", exit, expect.exit));
+  for (const auto& [pointer, expected] : expect.checks) {
+    Json::json_pointer where(pointer);
+    if (!report.contains(where)) {
+      out.push_back(fmt::format("{}: absent from the report, expected {}", pointer, expected.dump()));
+      continue;
+    }
+    const auto& actual = report.at(where);
+    if (actual != expected)
+      out.push_back(fmt::format("{}: {}, expected {}", pointer, actual.dump(), expected.dump()));
+  }
+  if (expect.violations) {
+    std::set<std::string> want(expect.violations->begin(), expect.violations->end());
+    std::set<std::string> got;
+    if (report.contains("violations"))
+      for (const auto& v : report.at("violations")) got.insert(v.value("invariant", ""));
+    if (want != got) {
+      auto list = [](const std::set<std::string>& ids) {
+        std::string s;
+        for (const auto& id : ids) s += fmt::format("{}{}", s.empty() ? "" : ", ", id);
+        return s.empty() ? std::string("none") : s;
+      };
+      out.push_back(fmt::format("violations: {}, expected {}", list(got), list(want)));
+    }
+  }
+  if (expect.error_line || expect.error_contains) {
+    const auto& error = report.contains("error") ? report.at("error") : Json(nullptr);
+    if (error.is_null()) {
+      out.push_back("no trace error, expected one");
+    } else {
+      if (expect.error_line && error.value("line", std::size_t{0}) != *expect.error_line)
+        out.push_back(fmt::format("trace error at line {}, expected line {}",
+                                  error.value("line", std::size_t{0}), *expect.error_line));
+      if (expect.error_contains &&
+          error.value("message", std::string()).find(*expect.error_contains) == std::string::npos)
+        out.push_back(fmt::format("trace error \"{}\" does not contain \"{}\"",
+                                  error.value("message", std::string()), *expect.error_contains));
+    }
+  }
+  return out;
+}
+
+std::vector<ScenarioFiles> find_scenarios(const std::filesystem::path& dir) {
+  std::vector<ScenarioFiles> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const auto& path = entry.path();
+    if (!entry.is_regular_file() || path.extension() != ".jsonl") continue;
+    auto name = path.stem().string();
+    out.push_back({name, path, dir / (name + ".expect.json")});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice) {
+  ScenarioOutcome outcome;
+  outcome.name = files.name;
+  Expectation expect;
+  try {
+    expect = read_expectation_file(files.expect);
+  } catch (const std::invalid_argument& e) {
+    outcome.mismatches.push_back(e.what());
+    return outcome;
+  }
+  outcome.expected_exit = expect.exit;
+  outcome.nr_checks = expect.checks.size();
+  auto trace = read_trace_file(files.trace.string());
+  auto result = replay(trace, choice);
+  outcome.exit = result.exit_code();
+  outcome.verdict = result.verdict();
+  outcome.mismatches = expectation_mismatches(expect, outcome.exit, report_json(trace, result));
+  return outcome;
+}
+
+}  // namespace mv::trace

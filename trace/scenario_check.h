@@ -1,0 +1,61 @@
+// Bundled scenarios: scenarios/NAME.jsonl is a trace, scenarios/NAME.expect.json
+// what its replay must give (docs/TRACE_FORMAT.md "Scenarios"):
+//   {"about": "why, in words (ignored)",
+//    "exit": 0,                                   // replay's exit status
+//    "checks": {"/cgroups/1/usage_pages": 64},    // JSON pointer -> value in the --json report
+//    "violations": ["INV-LIMIT"],                 // optional: exactly these invariant ids fire
+//    "error": {"line": 7, "contains": "unknown op"}}  // optional: the trace error expected
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trace/replay.h"
+#include "trace/snapshot_json.h"
+
+namespace mv::trace {
+
+struct Expectation {
+  int exit = 0;
+  std::vector<std::pair<std::string, Json>> checks;  // JSON pointer, expected value
+  std::optional<std::vector<std::string>> violations;
+  std::optional<std::size_t> error_line;
+  std::optional<std::string> error_contains;
+};
+
+// Throws std::invalid_argument saying what is wrong with the expectation.
+Expectation parse_expectation(const Json& doc);
+Expectation read_expectation_file(const std::filesystem::path& path);
+
+// Every way `report` (replay --json output, with exit status `exit`) misses
+// `expect`; empty when it meets it.
+std::vector<std::string> expectation_mismatches(const Expectation& expect, int exit,
+                                                const Json& report);
+
+struct ScenarioFiles {
+  std::string name;
+  std::filesystem::path trace;
+  std::filesystem::path expect;  // NAME.expect.json (it may be missing: a mismatch)
+};
+
+// Every DIR/*.jsonl, sorted by name.
+std::vector<ScenarioFiles> find_scenarios(const std::filesystem::path& dir);
+
+struct ScenarioOutcome {
+  std::string name;
+  int expected_exit = 0;
+  int exit = 0;
+  std::size_t nr_checks = 0;
+  std::vector<std::string> mismatches;
+  std::string verdict;  // the replay's verdict line
+  bool passed() const { return mismatches.empty(); }
+};
+
+// Replays one scenario in-process and checks it.
+ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice);
+
+}  // namespace mv::trace

@@ -1,0 +1,59 @@
+// Reads a JSON Lines trace (docs/TRACE_FORMAT.md; the contract is DESIGN.md
+// "Trace format"): a header line giving the configuration, then one operation
+// per line. Reading stops at the first line that makes no sense; the
+// operations before it are kept so that they can still be replayed and reported.
+#pragma once
+
+#include <cstddef>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/operation.h"
+#include "spec/profile.h"
+#include "trace/names.h"
+
+namespace mv::trace {
+
+// Input that makes no sense: `FILE:LINE: reason` (exit status 2).
+struct TraceError {
+  std::string file;
+  std::size_t line = 0;  // 1-based; 0 when the file itself could not be read
+  std::string reason;
+  std::string what() const;
+};
+
+// One operation line. The spec::Op's CPU fields hold the trace's value when
+// `cpu_given`, else a placeholder the replay driver resolves (Free: the
+// allocating task's CPU; mkdir, rmdir, drain_all, set_max: the default CPU).
+struct TraceOp {
+  std::size_t line = 0;
+  spec::Op op;
+  bool cpu_given = false;
+};
+
+struct Trace {
+  std::string file;
+  bool has_config = false;  // the header line was read and is usable
+  spec::Config config;
+  TraceNames names;
+  std::vector<TraceOp> ops;         // every operation before `error`
+  std::optional<TraceError> error;  // the first line that makes no sense
+};
+
+// `file` names the input in error messages.
+Trace read_trace(std::istream& in, const std::string& file);
+// Reads a file by path; "-" reads standard input.
+Trace read_trace_file(const std::string& path);
+
+// Largest values the reader accepts (beyond them the kernel refuses the call
+// outright, or the value is not representable there).
+inline constexpr std::uint32_t kMaxPageOrder = 10;       // MAX_ORDER (v6.4+: inclusive)
+inline constexpr std::uint64_t kMaxPercpuBytes = 32768;  // PCPU_MIN_UNIT_SIZE (pcpu_alloc)
+// KMALLOC_MAX_SIZE = 1 << (MAX_ORDER + PAGE_SHIFT): no slab object is larger.
+std::uint64_t max_slab_bytes(const spec::Config& config);
+// PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE (64-bit): "max".
+std::uint64_t page_counter_max_pages(const spec::Config& config);
+
+}  // namespace mv::trace
