@@ -1,0 +1,48 @@
+#include "reference/deferred.h"
+
+#include "reference/kernel_state.h"
+
+namespace mv::reference {
+
+using spec::Cpu;
+
+// schedule_work_on / queue_work / call_rcu / kfree_rcu: all wait for quiesce.
+void queue_work(Kernel& k, DeferredWork work) { k.deferred.push_back(work); }
+
+Cpu work_cpu(const Kernel& k, Cpu queued_on) {
+  if (queued_on < k.stocks.size() && k.stock(queued_on).online) return queued_on;
+  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu)
+    if (k.stock(cpu).online) return cpu;
+  return queued_on;  // unreachable: the last online CPU cannot go offline
+}
+
+void run_work(Kernel& k, const DeferredWork& work) {
+  switch (work.kind) {
+    case WorkKind::drain_work:
+      // docs/MODEL-v6.6.md: a drain queued for a CPU that went offline since
+      // still drains that CPU's (already emptied) stock and clears its bit.
+      drain_local_stock(k, work.cpu);
+      break;
+    case WorkKind::css_offline:
+      mem_cgroup_css_offline(k, work_cpu(k, work.cpu), work.subject);
+      break;
+    case WorkKind::objcg_to_atomic:
+      percpu_ref_switch_to_atomic_rcu(k, work_cpu(k, work.cpu), work.subject);
+      break;
+    case WorkKind::css_free:
+      css_free_rwork_fn(k, work.subject);
+      break;
+    case WorkKind::objcg_free:
+      break;  // kfree_rcu: the objcg stays listed as released
+  }
+}
+
+void quiesce(Kernel& k) {
+  while (!k.deferred.empty()) {
+    DeferredWork work = k.deferred.front();
+    k.deferred.pop_front();
+    run_work(k, work);
+  }
+}
+
+}  // namespace mv::reference

@@ -1,0 +1,37 @@
+// Deferred work: what the kernel runs later from workqueues and RCU callbacks
+// (remote stock drains, css offline after the kill is confirmed, the objcg
+// percpu_ref switch to atomic mode, css release/free, kfree_rcu). One FIFO;
+// quiesce runs it until empty (work may queue more work).
+#pragma once
+
+#include <cstdint>
+
+#include "spec/operation.h"
+
+namespace mv::reference {
+
+struct Kernel;
+
+enum class WorkKind : std::uint8_t {
+  drain_work,       // stock->work: drain_local_stock on `cpu`
+  css_offline,      // css_killed_work_fn -> mem_cgroup_css_offline(subject)
+  objcg_to_atomic,  // percpu_ref_switch_to_atomic_rcu(objcg subject)
+  css_free,         // css_release -> css_free_rwork_fn(subject)
+  objcg_free,       // kfree_rcu(objcg subject): nothing visible
+};
+
+struct DeferredWork {
+  WorkKind kind = WorkKind::drain_work;
+  std::uint32_t subject = 0;  // MemcgId or ObjcgId (unused for drain_work)
+  spec::Cpu cpu = 0;          // the CPU it was queued for / on
+};
+
+void queue_work(Kernel& k, DeferredWork work);
+// The CPU a queued item runs on: its own, or the lowest online CPU if that one
+// went offline meanwhile (workqueues and RCU callbacks migrate off a dead CPU).
+spec::Cpu work_cpu(const Kernel& k, spec::Cpu queued_on);
+void run_work(Kernel& k, const DeferredWork& work);
+// Runs every deferred item in FIFO order until none is left.
+void quiesce(Kernel& k);
+
+}  // namespace mv::reference

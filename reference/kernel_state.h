@@ -1,0 +1,77 @@
+// The reference model's whole state in one plain struct: every reference/*.cc
+// function takes it first, as the kernel's functions reach global and per-CPU
+// data. One field per kind of kernel object the model tracks.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "arith/domain.h"
+#include "reference/deferred.h"
+#include "reference/kmem.h"
+#include "reference/memcg.h"
+#include "reference/obj_stock.h"
+#include "reference/objcg.h"
+#include "reference/page_stock.h"
+#include "spec/path_table.h"
+#include "spec/profile.h"
+#include "spec/snapshot.h"
+
+namespace mv::reference {
+
+// struct memcg_stock_pcp (v6.6): one combined stock per CPU.
+struct MemcgStockPcp {
+  bool online = true;
+  PageStock page;
+  ObjStock obj;
+  bool flushing = false;  // FLUSHING_CACHED_CHARGE: a drain work is queued
+};
+
+struct Kernel {
+  spec::Config config;
+  arith::PageGeometry page{4096, 12};
+  const spec::PathTable* paths = nullptr;
+
+  std::vector<MemCgroup> memcgs;       // by MemcgId; the root is 0; freed ones stay
+  std::vector<ObjCgroup> objcgs;       // by ObjcgId - 1; released ones stay
+  std::vector<MemcgStockPcp> stocks;   // by CPU
+  std::map<spec::PathKey, spec::MemcgId> online_by_path;
+  std::map<spec::TaskKey, Task> tasks;
+  std::map<spec::ObjKey, KmemObject> objects;
+  std::deque<DeferredWork> deferred;
+  std::vector<spec::Event> events;
+
+  const spec::ProfileTraits& traits() const { return config.profile_traits(); }
+  std::uint32_t charge_batch_pages() const { return traits().charge_batch_pages; }
+  MemCgroup& memcg(spec::MemcgId id) { return memcgs.at(id); }
+  const MemCgroup& memcg(spec::MemcgId id) const { return memcgs.at(id); }
+  ObjCgroup& objcg(spec::ObjcgId id) { return objcgs.at(id - 1); }
+  const ObjCgroup& objcg(spec::ObjcgId id) const { return objcgs.at(id - 1); }
+  MemcgStockPcp& stock(spec::Cpu cpu) { return stocks.at(cpu); }
+  const MemcgStockPcp& stock(spec::Cpu cpu) const { return stocks.at(cpu); }
+
+  void record(spec::EventKind kind, std::uint32_t subject, std::int64_t value = 0) {
+    events.push_back(spec::Event{kind, subject, value});
+  }
+  // Misuse checks: record a use after free and carry on (models never crash).
+  void touch_memcg(spec::MemcgId id) {
+    if (memcg(id).state == spec::CgroupState::freed)
+      record(spec::EventKind::memcg_use_after_free, id);
+  }
+  void touch_objcg(spec::ObjcgId id) {
+    if (objcg(id).state == spec::ObjcgState::released)
+      record(spec::EventKind::objcg_use_after_free, id);
+  }
+};
+
+// A booted system: the root memcg (online, unlimited, no objcg), every CPU
+// online with empty stocks. `paths` must outlive the state.
+Kernel boot_kernel(const spec::Config& config, const spec::PathTable& paths);
+// The canonical snapshot (spec/snapshot.h).
+spec::Snapshot take_snapshot(const Kernel& k);
+// Applies one operation (the dispatch of model.cc).
+spec::Errno apply_op(Kernel& k, const spec::Op& op);
+
+}  // namespace mv::reference

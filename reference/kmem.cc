@@ -1,0 +1,197 @@
+#include "reference/kmem.h"
+
+#include <vector>
+
+#include "arith/kmem_size.h"
+#include "reference/kernel_state.h"
+
+namespace mv::reference {
+
+using arith::M;
+using spec::AllocKind;
+using spec::Cpu;
+using spec::Errno;
+using spec::ObjcgId;
+using spec::TaskKey;
+
+namespace {
+
+// MAX_ORDER (v6.4+, inclusive; x86_64 default): __alloc_pages refuses larger
+// orders with a warning before any memcg charge.
+constexpr std::uint32_t kMaxOrder = 10;
+// PCPU_MIN_UNIT_SIZE = PFN_ALIGN(32 << 10): pcpu_alloc refuses a size of 0 or
+// above it before its memcg hook runs.
+std::uint64_t pcpu_min_unit_size(const arith::PageGeometry& page) {
+  std::uint64_t size = 32 << 10;
+  return (size + page.mask()) & ~page.mask();
+}
+
+// memcg_slab_pre_alloc_hook (v6.6): one objcg reference for the allocation,
+// then the charge of the object's full size.
+bool memcg_slab_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
+                               bool nofail, std::optional<ObjcgId>& objcgp) {
+  auto objcg = get_obj_cgroup_from_current(k, task);
+  if (!objcg) return true;
+  if (obj_cgroup_charge(k, cpu, *objcg, full_bytes, nofail) != Errno::ok) {
+    obj_cgroup_put(k, cpu, *objcg);
+    return false;
+  }
+  objcgp = objcg;
+  return true;
+}
+
+// memcg_slab_post_alloc_hook (v6.6), one object: its own reference, the
+// vmstat update (whose stock effect is modeled), then the pre-hook's put.
+void memcg_slab_post_alloc_hook(Kernel& k, Cpu cpu, ObjcgId objcg) {
+  obj_cgroup_get(k, objcg);
+  mod_objcg_state(k, cpu, objcg);
+  obj_cgroup_put(k, cpu, objcg);
+}
+
+// memcg_slab_free_hook (v6.6), one object.
+void memcg_slab_free_hook(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint64_t full_bytes) {
+  obj_cgroup_uncharge(k, cpu, objcg, full_bytes);
+  mod_objcg_state(k, cpu, objcg);
+  obj_cgroup_put(k, cpu, objcg);
+}
+
+// pcpu_memcg_pre_alloc_hook (v6.6). pcpu_memcg_post_alloc_hook only stores the
+// objcg in the chunk (MEMCG_PERCPU_B is not modeled): the object keeps this ref.
+bool pcpu_memcg_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
+                               bool nofail, std::optional<ObjcgId>& objcgp) {
+  auto objcg = get_obj_cgroup_from_current(k, task);
+  if (!objcg) return true;
+  if (obj_cgroup_charge(k, cpu, *objcg, full_bytes, nofail) != Errno::ok) {
+    obj_cgroup_put(k, cpu, *objcg);
+    return false;
+  }
+  objcgp = objcg;
+  return true;
+}
+
+// pcpu_memcg_free_hook (v6.6)
+void pcpu_memcg_free_hook(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint64_t full_bytes) {
+  obj_cgroup_uncharge(k, cpu, objcg, full_bytes);
+  obj_cgroup_put(k, cpu, objcg);
+}
+
+// __memcg_kmem_charge_page (v6.6): on success the page owns the reference.
+Errno memcg_kmem_charge_page(Kernel& k, Cpu cpu, TaskKey task, std::uint32_t order, bool nofail,
+                             std::optional<ObjcgId>& page_objcg) {
+  auto objcg = get_obj_cgroup_from_current(k, task);
+  if (!objcg) return Errno::ok;
+  auto ret = obj_cgroup_charge_pages(k, cpu, *objcg, arith::kmem_page_nr_pages<M>(order).v, nofail);
+  if (ret == Errno::ok) {
+    page_objcg = objcg;
+    return Errno::ok;
+  }
+  obj_cgroup_put(k, cpu, *objcg);
+  return ret;
+}
+
+// __memcg_kmem_uncharge_page (v6.6), for a page that has an objcg.
+void memcg_kmem_uncharge_page(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint32_t order) {
+  obj_cgroup_uncharge_pages(k, cpu, objcg, arith::kmem_page_nr_pages<M>(order).v);
+  obj_cgroup_put(k, cpu, objcg);
+}
+
+// memcg_charge_kernel_stack (v6.6, kernel/fork.c, CONFIG_VMAP_STACK): one
+// order-0 charge per page; a failure uncharges the pages already charged.
+Errno memcg_charge_kernel_stack(Kernel& k, Cpu cpu, TaskKey task, bool nofail, KmemObject& obj) {
+  std::uint32_t nr_pages = arith::kernel_stack_nr_pages(k.page);
+  std::vector<std::optional<ObjcgId>> charged;  // each page's memcg_data
+  for (std::uint32_t i = 0; i < nr_pages; ++i) {
+    std::optional<ObjcgId> page_objcg;
+    auto ret = memcg_kmem_charge_page(k, cpu, task, 0, nofail, page_objcg);
+    if (ret != Errno::ok) {
+      for (const auto& done : charged)
+        if (done) memcg_kmem_uncharge_page(k, cpu, *done, 0);
+      return ret;
+    }
+    charged.push_back(page_objcg);
+  }
+  // One task, one CPU, no concurrent migration: every page got the same objcg
+  // (or none, for a task of the root cgroup).
+  obj.objcg = charged.front();
+  obj.nr_kmem_pages = obj.objcg ? nr_pages : 0;
+  obj.charged_bytes = obj.objcg ? arith::kmem_pages_bytes<M>(M::lit32(nr_pages), k.page).v : 0;
+  return Errno::ok;
+}
+
+// exit_task_stack_account (v6.6, kernel/fork.c): memcg_kmem_uncharge_page on
+// every page of the stack.
+void exit_task_stack_account(Kernel& k, Cpu cpu, const KmemObject& obj) {
+  if (!obj.objcg) return;
+  for (std::uint32_t i = 0; i < obj.nr_kmem_pages; ++i) memcg_kmem_uncharge_page(k, cpu, *obj.objcg, 0);
+}
+
+Errno alloc_slab(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
+  auto full = arith::slab_obj_full_size<M>(M::lit64(op.size_bytes));
+  if (!memcg_slab_pre_alloc_hook(k, cpu, op.task, full.v, op.nofail, obj.objcg))
+    return Errno::enomem;
+  if (obj.objcg) {
+    memcg_slab_post_alloc_hook(k, cpu, *obj.objcg);
+    obj.charged_bytes = full.v;
+  }
+  return Errno::ok;
+}
+
+Errno alloc_percpu(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
+  auto aligned = arith::pcpu_aligned_size<M>(M::lit64(op.size_bytes));
+  if (aligned.v == 0 || aligned.v > pcpu_min_unit_size(k.page)) return Errno::enomem;
+  auto full = arith::pcpu_obj_full_size<M>(aligned, k.config.ncpus);
+  if (!pcpu_memcg_pre_alloc_hook(k, cpu, op.task, full.v, op.nofail, obj.objcg))
+    return Errno::enomem;
+  if (obj.objcg) obj.charged_bytes = full.v;
+  return Errno::ok;
+}
+
+Errno alloc_page(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
+  if (op.order > kMaxOrder) return Errno::enomem;
+  auto ret = memcg_kmem_charge_page(k, cpu, op.task, op.order, op.nofail, obj.objcg);
+  if (ret != Errno::ok) return ret;
+  if (obj.objcg) {
+    obj.nr_kmem_pages = 1;
+    obj.charged_bytes = arith::kmem_pages_bytes<M>(arith::kmem_page_nr_pages<M>(op.order), k.page).v;
+  }
+  return Errno::ok;
+}
+
+}  // namespace
+
+Errno kmem_alloc(Kernel& k, const spec::Alloc& op) {
+  auto task = k.tasks.find(op.task);
+  if (task == k.tasks.end()) return Errno::enoent;
+  if (k.objects.count(op.obj) != 0) return Errno::eexist;
+  Cpu cpu = task->second.cpu;
+  KmemObject obj;
+  obj.key = op.obj;
+  obj.kind = op.kind;
+  obj.order = op.order;
+  Errno ret = Errno::ok;
+  switch (op.kind) {
+    case AllocKind::slab: ret = alloc_slab(k, cpu, op, obj); break;
+    case AllocKind::percpu: ret = alloc_percpu(k, cpu, op, obj); break;
+    case AllocKind::page: ret = alloc_page(k, cpu, op, obj); break;
+    case AllocKind::stack: ret = memcg_charge_kernel_stack(k, cpu, op.task, op.nofail, obj); break;
+  }
+  if (ret == Errno::ok) k.objects[op.obj] = obj;
+  return ret;
+}
+
+Errno kmem_free(Kernel& k, const spec::Free& op) {
+  auto it = k.objects.find(op.obj);
+  if (it == k.objects.end()) return Errno::enoent;
+  KmemObject obj = it->second;
+  k.objects.erase(it);
+  if (!obj.objcg) return Errno::ok;  // never charged: nothing to give back
+  switch (obj.kind) {
+    case AllocKind::slab: memcg_slab_free_hook(k, op.cpu, *obj.objcg, obj.charged_bytes); break;
+    case AllocKind::percpu: pcpu_memcg_free_hook(k, op.cpu, *obj.objcg, obj.charged_bytes); break;
+    case AllocKind::page: memcg_kmem_uncharge_page(k, op.cpu, *obj.objcg, obj.order); break;
+    case AllocKind::stack: exit_task_stack_account(k, op.cpu, obj); break;
+  }
+  return Errno::ok;
+}
+
+}  // namespace mv::reference

@@ -1,0 +1,278 @@
+#include "reference/memcg.h"
+
+#include "arith/page_counter.h"
+#include "arith/page_stock.h"
+#include "reference/kernel_state.h"
+
+namespace mv::reference {
+
+using arith::M;
+using spec::CgroupState;
+using spec::Cpu;
+using spec::Errno;
+using spec::MemcgId;
+using spec::PathKey;
+
+namespace {
+
+std::optional<Cpu> lowest_online_cpu(const Kernel& k) {
+  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu)
+    if (k.stock(cpu).online) return cpu;
+  return std::nullopt;
+}
+
+bool has_online_child(const Kernel& k, MemcgId memcg) {
+  for (const auto& child : k.memcgs)
+    if (child.parent == memcg && child.state == CgroupState::online) return true;
+  return false;
+}
+
+}  // namespace
+
+bool mem_cgroup_is_root(const Kernel& k, MemcgId memcg) { return memcg == 0; }
+
+// mem_cgroup_is_descendant (v6.6)
+bool mem_cgroup_is_descendant(const Kernel& k, MemcgId memcg, MemcgId root) {
+  for (std::optional<MemcgId> m = memcg; m; m = k.memcg(*m).parent)
+    if (*m == root) return true;
+  return false;
+}
+
+std::optional<MemcgId> online_memcg(const Kernel& k, PathKey path) {
+  auto it = k.online_by_path.find(path);
+  if (it == k.online_by_path.end()) return std::nullopt;
+  return it->second;
+}
+
+// css_get (v6.6): the root's css is CSS_NO_REF.
+void css_get(Kernel& k, MemcgId memcg) {
+  if (mem_cgroup_is_root(k, memcg)) return;
+  k.touch_memcg(memcg);
+  k.memcg(memcg).css_refs += 1;
+}
+
+// css_put (v6.6). The css refcount is a percpu_ref killed at rmdir; reaching
+// zero then runs css_release, which queues css_free_rwork_fn after RCU.
+void css_put(Kernel& k, MemcgId memcg) {
+  if (mem_cgroup_is_root(k, memcg)) return;
+  k.touch_memcg(memcg);
+  auto& m = k.memcg(memcg);
+  if (m.css_refs <= 0) {
+    k.record(spec::EventKind::css_ref_underflow, memcg, m.css_refs - 1);
+    m.css_refs = 0;
+    return;
+  }
+  m.css_refs -= 1;
+  if (m.css_refs == 0 && m.state == CgroupState::dying && !m.free_queued) {
+    m.free_queued = true;
+    queue_work(k, DeferredWork{WorkKind::css_free, memcg, spec::kDefaultCpu});
+  }
+}
+
+// cgroup_mkdir (v6.6). A dying memcg with the same path does not block:
+// cgroup_destroy_locked removed its kernfs name at rmdir.
+Errno cgroup_mkdir(Kernel& k, PathKey path) {
+  if (online_memcg(k, path)) return Errno::eexist;
+  if (path >= k.paths->size()) return Errno::enoent;  // not interned: no such parent
+  auto parent_path = k.paths->parent(path);
+  if (!parent_path) return Errno::eexist;  // "/": the root is always online
+  auto parent = online_memcg(k, *parent_path);
+  if (!parent) return Errno::enoent;
+  MemcgId memcg = mem_cgroup_css_alloc(k, path, *parent);
+  mem_cgroup_css_online(k, memcg);
+  return Errno::ok;
+}
+
+// mem_cgroup_css_alloc (v6.6), with the cgroup core around it: css_create's
+// percpu_ref_init (the base reference) and init_and_link_css (css_get(parent)).
+MemcgId mem_cgroup_css_alloc(Kernel& k, PathKey path, MemcgId parent) {
+  MemCgroup memcg;
+  memcg.id = static_cast<MemcgId>(k.memcgs.size());
+  memcg.path = path;
+  memcg.parent = parent;
+  memcg.memory.max_pages = arith::page_counter_max<M>(k.page).v;
+  memcg.css_refs = 1;
+  k.memcgs.push_back(memcg);
+  k.online_by_path[path] = memcg.id;
+  css_get(k, parent);
+  return memcg.id;
+}
+
+// mem_cgroup_css_online (v6.6)
+void mem_cgroup_css_online(Kernel& k, MemcgId memcg) {
+  memcg_online_kmem(k, memcg);
+  // refcount_set(&memcg->id.ref, 1); css_get(css): the ID reference.
+  css_get(k, memcg);
+}
+
+// memcg_online_kmem (v6.6)
+void memcg_online_kmem(Kernel& k, MemcgId memcg) {
+  if (mem_cgroup_is_root(k, memcg)) return;
+  auto objcg = obj_cgroup_alloc(k, memcg);
+  k.objcg(objcg).memcg = memcg;
+  k.memcg(memcg).objcg = objcg;
+}
+
+// cgroup_rmdir (v6.6) -> cgroup_destroy_locked: refused while the cgroup has
+// tasks or online children (dying children do not count), then kill_css.
+Errno cgroup_rmdir(Kernel& k, Cpu this_cpu, PathKey path) {
+  auto memcg = online_memcg(k, path);
+  if (!memcg) return Errno::enoent;
+  if (mem_cgroup_is_root(k, *memcg)) return Errno::ebusy;
+  if (k.memcg(*memcg).nr_tasks != 0 || has_online_child(k, *memcg)) return Errno::ebusy;
+  k.memcg(*memcg).state = CgroupState::dying;
+  k.online_by_path.erase(path);
+  // percpu_ref_kill_and_confirm: the confirmation (after RCU) queues
+  // css_killed_work_fn -> offline_css; the kill drops the base reference.
+  queue_work(k, DeferredWork{WorkKind::css_offline, *memcg, this_cpu});
+  css_put(k, *memcg);
+  return Errno::ok;
+}
+
+// mem_cgroup_css_offline (v6.6), the steps the model has: memcg_offline_kmem,
+// drain_all_stock, mem_cgroup_id_put.
+void mem_cgroup_css_offline(Kernel& k, Cpu this_cpu, MemcgId memcg) {
+  memcg_offline_kmem(k, this_cpu, memcg);
+  drain_all_stock(k, this_cpu, memcg);
+  k.memcg(memcg).offlined = true;
+  mem_cgroup_id_put(k, memcg);
+}
+
+// memcg_offline_kmem (v6.6)
+void memcg_offline_kmem(Kernel& k, Cpu this_cpu, MemcgId memcg) {
+  if (mem_cgroup_is_root(k, memcg)) return;
+  MemcgId parent = k.memcg(memcg).parent.value_or(0);
+  memcg_reparent_objcgs(k, this_cpu, memcg, parent);
+}
+
+// mem_cgroup_id_put (v6.6): the ID's refcount was 1, so the css ref goes.
+void mem_cgroup_id_put(Kernel& k, MemcgId memcg) { css_put(k, memcg); }
+
+// css_free_rwork_fn (v6.6): mem_cgroup_css_free, then css_put(parent).
+void css_free_rwork_fn(Kernel& k, MemcgId memcg) {
+  k.memcg(memcg).state = CgroupState::freed;
+  if (auto parent = k.memcg(memcg).parent) css_put(k, *parent);
+}
+
+Errno task_spawn(Kernel& k, spec::TaskKey task, PathKey path, Cpu cpu) {
+  if (k.tasks.count(task) != 0) return Errno::eexist;
+  auto memcg = online_memcg(k, path);
+  if (!memcg) return Errno::enoent;
+  css_get(k, *memcg);
+  k.memcg(*memcg).nr_tasks += 1;
+  k.tasks[task] = Task{task, *memcg, cpu};
+  return Errno::ok;
+}
+
+Errno task_exit(Kernel& k, spec::TaskKey task) {
+  auto it = k.tasks.find(task);
+  if (it == k.tasks.end()) return Errno::enoent;
+  MemcgId memcg = it->second.memcg;
+  k.tasks.erase(it);
+  k.memcg(memcg).nr_tasks -= 1;
+  css_put(k, memcg);
+  return Errno::ok;
+}
+
+// cgroup_migrate (v6.6): the task's new css_set is referenced before the old
+// one is put.
+Errno task_migrate(Kernel& k, spec::TaskKey task, PathKey path) {
+  auto it = k.tasks.find(task);
+  if (it == k.tasks.end()) return Errno::enoent;
+  auto to = online_memcg(k, path);
+  if (!to) return Errno::enoent;
+  MemcgId from = it->second.memcg;
+  css_get(k, *to);
+  k.memcg(*to).nr_tasks += 1;
+  it->second.memcg = *to;
+  k.memcg(from).nr_tasks -= 1;
+  css_put(k, from);
+  return Errno::ok;
+}
+
+Errno task_run_on(Kernel& k, spec::TaskKey task, Cpu cpu) {
+  auto it = k.tasks.find(task);
+  if (it == k.tasks.end()) return Errno::enoent;
+  it->second.cpu = cpu;
+  return Errno::ok;
+}
+
+// try_charge_memcg (v6.6) with no reclaim: try_to_free_mem_cgroup_pages frees
+// nothing, so after one drain_all_stock of mem_over_limit and one retry the
+// remaining retries, the OOM path and mem_cgroup_wait_acct_move cannot change
+// anything and are collapsed; a GFP_KERNEL charge then fails, a __GFP_NOFAIL
+// one is forced. No MEMCG_MAX/high events: no vmstat in the model.
+Errno try_charge_memcg(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr_pages,
+                       bool nofail) {
+  auto want = M::lit32(nr_pages);
+  auto batch = arith::charge_batch<M>(want, k.charge_batch_pages());
+  bool drained = false;
+  for (;;) {  // retry:
+    if (consume_stock(k, this_cpu, memcg, nr_pages)) return Errno::ok;
+    auto mem_over_limit = page_counter_try_charge(k, memcg, M::zext(batch).v);
+    if (!mem_over_limit) {
+      // done_restock:
+      auto restock = arith::restock_pages<M>(batch, want);
+      if (restock.v != 0) refill_stock(k, this_cpu, memcg, restock.v);
+      return Errno::ok;
+    }
+    if (static_cast<bool>(batch > want)) {
+      batch = want;
+      continue;
+    }
+    if (!drained) {
+      drain_all_stock(k, this_cpu, *mem_over_limit);
+      drained = true;
+      continue;
+    }
+    break;
+  }
+  // nomem:
+  if (!nofail) return Errno::enomem;
+  // force: exactly nr_pages, past the limit, no stock refill.
+  page_counter_charge(k, memcg, nr_pages);
+  return Errno::ok;
+}
+
+// mem_cgroup_resize_max (v6.6) on memory: page_counter_set_max, else one
+// drain_all_stock and a second try, else reclaim (nothing in the model): -EBUSY.
+Errno mem_cgroup_resize_max(Kernel& k, Cpu this_cpu, PathKey path,
+                            std::optional<std::uint64_t> max_pages) {
+  if (path == spec::kRootPath) return Errno::einval;  // the root has no memory.max
+  auto memcg = online_memcg(k, path);
+  if (!memcg) return Errno::enoent;
+  auto limit = max_pages ? arith::page_counter_clamp_max<M>(M::lit64(*max_pages), k.page)
+                         : arith::page_counter_max<M>(k.page);
+  bool drained = false;
+  for (;;) {
+    if (page_counter_set_max(k, *memcg, limit.v)) return Errno::ok;
+    if (drained) return Errno::ebusy;
+    drain_all_stock(k, this_cpu, *memcg);
+    drained = true;
+  }
+}
+
+// memcg_hotplug_cpu_dead (v6.6 + 9f01b4954490 backport). It is a teardown
+// callback of the PREPARE section: it runs on the CPU driving the hotplug (the
+// "control" CPU, here the lowest online CPU), not on the dead one. So
+// drain_obj_stock's __refill_stock puts whole pages of the dead CPU's byte
+// stock into the control CPU's page stock (this_cpu_ptr), and the old objcg is
+// put there.
+Errno memcg_hotplug_cpu_dead(Kernel& k, Cpu cpu) {
+  if (!k.stock(cpu).online) return Errno::einval;
+  k.stock(cpu).online = false;
+  auto control = lowest_online_cpu(k);
+  if (!control) {
+    k.stock(cpu).online = true;
+    return Errno::ebusy;  // the last online CPU cannot go
+  }
+  for (auto& [key, task] : k.tasks)
+    if (task.cpu == cpu) task.cpu = *control;
+  std::optional<spec::ObjcgId> old;
+  if (k.traits().hotplug_drains_obj_stock) old = drain_obj_stock(k, cpu, *control);
+  drain_stock(k, cpu);
+  if (old) obj_cgroup_put(k, *control, *old);
+  return Errno::ok;
+}
+
+}  // namespace mv::reference

@@ -1,0 +1,168 @@
+// The reference model: boot, dispatch of each spec::Op to the function that
+// models the kernel path it stands for, and the canonical snapshot.
+#include "reference/model.h"
+
+#include <stdexcept>
+#include <variant>
+
+#include "arith/page_counter.h"
+#include "reference/kernel_state.h"
+
+namespace mv::reference {
+
+using arith::M;
+using spec::Cpu;
+using spec::Errno;
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+bool cpu_in_range(const Kernel& k, Cpu cpu) { return cpu < k.stocks.size(); }
+
+Errno drain_all(Kernel& k, const spec::DrainAll& op) {
+  auto memcg = online_memcg(k, op.cg);
+  if (!memcg) return Errno::enoent;
+  drain_all_stock(k, op.cpu, *memcg);
+  return Errno::ok;
+}
+
+spec::CgroupSnap cgroup_snap(const Kernel& k, const MemCgroup& m) {
+  spec::CgroupSnap snap;
+  snap.id = m.id;
+  snap.path = m.path;
+  snap.parent = m.parent;
+  snap.state = m.state;
+  snap.offlined = m.offlined;
+  snap.usage_pages = static_cast<std::int64_t>(m.memory.usage_bits);
+  if (m.memory.max_pages != arith::page_counter_max<M>(k.page).v) snap.max_pages = m.memory.max_pages;
+  snap.failcnt = m.memory.failcnt;
+  snap.watermark_pages = m.memory.watermark_pages;
+  snap.css_refs = mem_cgroup_is_root(k, m.id) ? 0 : m.css_refs;
+  snap.objcg = m.objcg;
+  snap.nr_tasks = m.nr_tasks;
+  return snap;
+}
+
+spec::ObjcgSnap objcg_snap(const ObjCgroup& o) {
+  spec::ObjcgSnap snap;
+  snap.id = o.id;
+  snap.origin = o.origin;
+  snap.memcg = o.memcg;
+  snap.state = o.state;
+  snap.refs = o.state == spec::ObjcgState::released ? 0 : o.refs;
+  snap.nr_charged_bytes = o.nr_charged_bytes;
+  snap.charged_pages = o.charged_pages;
+  return snap;
+}
+
+spec::StockSnap stock_snap(Cpu cpu, const MemcgStockPcp& s) {
+  spec::StockSnap snap;
+  snap.cpu = cpu;
+  snap.online = s.online;
+  if (s.page.cached) snap.page_stock.push_back(spec::PageStockSlot{*s.page.cached, s.page.nr_pages});
+  snap.cached_objcg = s.obj.cached_objcg;
+  snap.nr_bytes = s.obj.nr_bytes;
+  snap.flushing = s.flushing;
+  return snap;
+}
+
+class ReferenceModel final : public spec::Model {
+ public:
+  ReferenceModel(const spec::Config& config, const spec::PathTable& paths)
+      : kernel_(boot_kernel(config, paths)) {}
+  Errno apply(const spec::Op& op) override { return apply_op(kernel_, op); }
+  spec::Snapshot snapshot() const override { return take_snapshot(kernel_); }
+  std::string_view name() const override { return "reference"; }
+
+ private:
+  Kernel kernel_;
+};
+
+}  // namespace
+
+Kernel boot_kernel(const spec::Config& config, const spec::PathTable& paths) {
+  Kernel k;
+  k.config = config;
+  k.page = config.page();
+  k.paths = &paths;
+  MemCgroup root;
+  root.id = 0;
+  root.path = spec::kRootPath;
+  root.memory.max_pages = arith::page_counter_max<M>(k.page).v;
+  k.memcgs.push_back(root);
+  k.online_by_path[spec::kRootPath] = 0;
+  k.stocks.assign(config.ncpus, MemcgStockPcp{});
+  return k;
+}
+
+spec::Snapshot take_snapshot(const Kernel& k) {
+  spec::Snapshot snap;
+  snap.config = k.config;
+  for (const auto& m : k.memcgs) snap.cgroups.push_back(cgroup_snap(k, m));
+  for (const auto& o : k.objcgs) snap.objcgs.push_back(objcg_snap(o));
+  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) snap.stocks.push_back(stock_snap(cpu, k.stock(cpu)));
+  for (const auto& [key, obj] : k.objects)
+    snap.objects.push_back(spec::ObjectSnap{key, obj.kind, obj.charged_bytes, obj.objcg,
+                                            std::nullopt, obj.nr_kmem_pages});
+  for (const auto& [key, task] : k.tasks)
+    snap.tasks.push_back(spec::TaskSnap{key, task.memcg, task.cpu});
+  snap.events = k.events;
+  snap.pending_work = static_cast<std::uint32_t>(k.deferred.size());
+  return snap;
+}
+
+Errno apply_op(Kernel& k, const spec::Op& op) {
+  // The driver resolves CPUs; a CPU out of range is refused, never a crash.
+  return std::visit(
+      Overloaded{
+          [&](const spec::Mkdir& o) { return cgroup_mkdir(k, o.cg); },
+          [&](const spec::Rmdir& o) {
+            return cpu_in_range(k, o.cpu) ? cgroup_rmdir(k, o.cpu, o.cg) : Errno::einval;
+          },
+          [&](const spec::Spawn& o) {
+            return cpu_in_range(k, o.cpu) ? task_spawn(k, o.task, o.cg, o.cpu) : Errno::einval;
+          },
+          [&](const spec::Exit& o) { return task_exit(k, o.task); },
+          [&](const spec::Migrate& o) { return task_migrate(k, o.task, o.cg); },
+          [&](const spec::RunOn& o) {
+            return cpu_in_range(k, o.cpu) ? task_run_on(k, o.task, o.cpu) : Errno::einval;
+          },
+          [&](const spec::Alloc& o) { return kmem_alloc(k, o); },
+          [&](const spec::Free& o) {
+            return cpu_in_range(k, o.cpu) ? kmem_free(k, o) : Errno::einval;
+          },
+          [&](const spec::Drain& o) {
+            if (!cpu_in_range(k, o.cpu)) return Errno::einval;
+            drain_local_stock(k, o.cpu);
+            return Errno::ok;
+          },
+          [&](const spec::DrainAll& o) {
+            return cpu_in_range(k, o.cpu) ? drain_all(k, o) : Errno::einval;
+          },
+          [&](const spec::SetMax& o) {
+            return cpu_in_range(k, o.cpu) ? mem_cgroup_resize_max(k, o.cpu, o.cg, o.max_pages)
+                                          : Errno::einval;
+          },
+          [&](const spec::CpuOffline& o) {
+            return cpu_in_range(k, o.cpu) ? memcg_hotplug_cpu_dead(k, o.cpu) : Errno::einval;
+          },
+          [&](const spec::Quiesce&) {
+            quiesce(k);
+            return Errno::ok;
+          },
+      },
+      op);
+}
+
+std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
+                                                  const spec::PathTable& paths) {
+  if (auto problem = spec::config_problem(config); !problem.empty())
+    throw std::invalid_argument(problem);
+  return std::make_unique<ReferenceModel>(config, paths);
+}
+
+}  // namespace mv::reference

@@ -1,0 +1,131 @@
+#include "reference/obj_stock.h"
+
+#include "arith/obj_stock.h"
+#include "reference/kernel_state.h"
+
+namespace mv::reference {
+
+using arith::M;
+using spec::Cpu;
+using spec::MemcgId;
+using spec::ObjcgId;
+
+namespace {
+
+// The block refill_obj_stock and mod_objcg_state (v6.6) both open-code when
+// this CPU's stock caches another objcg (later kernels call it
+// replace_stock_objcg): drain the old one, cache objcg with a reference of its
+// own, and take over its nr_charged_bytes
+// (`atomic_read(...) ? atomic_xchg(..., 0) : 0`). Returns the old objcg,
+// which the caller puts after leaving the stock lock.
+std::optional<ObjcgId> replace_stock_objcg(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
+  auto old = drain_obj_stock(k, this_cpu, this_cpu);
+  obj_cgroup_get(k, objcg);
+  auto& stock = k.stock(this_cpu).obj;
+  auto& taken = k.objcg(objcg);
+  stock.cached_objcg = objcg;
+  stock.nr_bytes = taken.nr_charged_bytes;
+  taken.nr_charged_bytes = 0;
+  return old;
+}
+
+}  // namespace
+
+// consume_obj_stock (v6.6)
+bool consume_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_bytes) {
+  k.touch_objcg(objcg);
+  auto& stock = k.stock(this_cpu).obj;
+  if (stock.cached_objcg != objcg) return false;
+  if (!static_cast<bool>(arith::obj_stock_covers<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes))))
+    return false;
+  stock.nr_bytes = arith::obj_stock_consume<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes)).v;
+  return true;
+}
+
+// drain_obj_stock (v6.6)
+std::optional<ObjcgId> drain_obj_stock(Kernel& k, Cpu stock_cpu, Cpu this_cpu) {
+  auto& stock = k.stock(stock_cpu).obj;
+  if (!stock.cached_objcg) return std::nullopt;
+  ObjcgId old = *stock.cached_objcg;
+  k.touch_objcg(old);
+  if (stock.nr_bytes != 0) {
+    auto split = arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), k.page);
+    if (split.nr_pages.v != 0) {
+      // get_mem_cgroup_from_objcg's css reference is transient: not modeled.
+      MemcgId memcg = k.objcg(old).memcg;
+      refill_stock_locked(k, this_cpu, memcg, split.nr_pages.v);
+      k.objcg(old).charged_pages -= split.nr_pages.v;
+    }
+    auto& drained = k.objcg(old);
+    drained.nr_charged_bytes =
+        arith::charged_bytes_add<M>(M::lit32(drained.nr_charged_bytes), split.nr_bytes).v;
+    stock.nr_bytes = 0;
+  }
+  stock.cached_objcg.reset();
+  return old;
+}
+
+// obj_stock_flush_required (v6.6)
+bool obj_stock_flush_required(const Kernel& k, Cpu stock_cpu, MemcgId root_memcg) {
+  const auto& stock = k.stock(stock_cpu).obj;
+  if (!stock.cached_objcg) return false;
+  return mem_cgroup_is_descendant(k, k.objcg(*stock.cached_objcg).memcg, root_memcg);
+}
+
+// refill_obj_stock (v6.6)
+void refill_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_bytes,
+                      bool allow_uncharge) {
+  k.touch_objcg(objcg);
+  std::optional<ObjcgId> old;
+  if (k.stock(this_cpu).obj.cached_objcg != objcg) {
+    old = replace_stock_objcg(k, this_cpu, objcg);
+    allow_uncharge = true;  // a freshly cached objcg may give back whole pages
+  }
+  auto& stock = k.stock(this_cpu).obj;
+  auto refill = arith::obj_stock_refill<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes),
+                                           M::lit_bool(allow_uncharge), k.page);
+  stock.nr_bytes = refill.stock_nr_bytes.v;
+  if (old) obj_cgroup_put(k, this_cpu, *old);
+  if (refill.nr_pages.v != 0) obj_cgroup_uncharge_pages(k, this_cpu, objcg, refill.nr_pages.v);
+}
+
+// mod_objcg_state (v6.6): the vmstat bookkeeping is not modeled, but it caches
+// objcg in this CPU's stock like refill_obj_stock does.
+void mod_objcg_state(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
+  k.touch_objcg(objcg);
+  std::optional<ObjcgId> old;
+  if (k.stock(this_cpu).obj.cached_objcg != objcg) old = replace_stock_objcg(k, this_cpu, objcg);
+  if (old) obj_cgroup_put(k, this_cpu, *old);
+}
+
+// drain_local_stock (v6.6)
+void drain_local_stock(Kernel& k, Cpu cpu) {
+  auto old = drain_obj_stock(k, cpu, cpu);
+  drain_stock(k, cpu);
+  k.stock(cpu).flushing = false;
+  if (old) obj_cgroup_put(k, cpu, *old);
+}
+
+// drain_all_stock (v6.6). percpu_charge_mutex's trylock never fails in a
+// sequential model; no CPU is isolated.
+void drain_all_stock(Kernel& k, Cpu this_cpu, MemcgId root_memcg) {
+  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) {
+    auto& stock = k.stock(cpu);
+    if (!stock.online) continue;
+    bool flush = false;
+    // A stock caching a memcg with nr_pages == 0 is not flushed.
+    if (stock.page.cached && stock.page.nr_pages != 0 &&
+        mem_cgroup_is_descendant(k, *stock.page.cached, root_memcg))
+      flush = true;
+    else if (obj_stock_flush_required(k, cpu, root_memcg))
+      flush = true;
+    if (!flush || stock.flushing) continue;
+    stock.flushing = true;  // test_and_set_bit(FLUSHING_CACHED_CHARGE)
+    if (cpu == this_cpu)
+      drain_local_stock(k, cpu);
+    else
+      queue_work(k, DeferredWork{WorkKind::drain_work, 0, cpu});
+  }
+}
+
+}  // namespace mv::reference

@@ -1,0 +1,158 @@
+#include "reference/objcg.h"
+
+#include <algorithm>
+
+#include "arith/obj_stock.h"
+#include "reference/kernel_state.h"
+
+namespace mv::reference {
+
+using arith::M;
+using spec::Cpu;
+using spec::Errno;
+using spec::MemcgId;
+using spec::ObjcgId;
+
+// obj_cgroup_alloc (v6.6): percpu_ref_init with one (initial) reference.
+// `origin` only names it in snapshots; memcg_online_kmem sets objcg->memcg.
+ObjcgId obj_cgroup_alloc(Kernel& k, MemcgId origin) {
+  ObjCgroup objcg;
+  objcg.id = static_cast<ObjcgId>(k.objcgs.size() + 1);
+  objcg.origin = origin;
+  objcg.memcg = origin;
+  objcg.refs = 1;
+  k.objcgs.push_back(objcg);
+  return objcg.id;
+}
+
+// obj_cgroup_get (v6.6)
+void obj_cgroup_get(Kernel& k, ObjcgId objcg) {
+  k.touch_objcg(objcg);
+  k.objcg(objcg).refs += 1;
+}
+
+// obj_cgroup_tryget (v6.6): percpu_ref_tryget succeeds in percpu mode and,
+// in atomic mode, while the count is not zero (atomic_long_inc_not_zero).
+bool obj_cgroup_tryget(Kernel& k, ObjcgId objcg) {
+  k.touch_objcg(objcg);
+  auto& o = k.objcg(objcg);
+  if (o.state == spec::ObjcgState::released || (o.atomic_mode && o.refs == 0)) return false;
+  o.refs += 1;
+  return true;
+}
+
+// obj_cgroup_put (v6.6): percpu_ref_put; in atomic mode the put that reaches
+// zero runs the release function right there, on this CPU.
+void obj_cgroup_put(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
+  k.touch_objcg(objcg);
+  auto& o = k.objcg(objcg);
+  if (o.refs <= 0) {
+    k.record(spec::EventKind::objcg_ref_underflow, objcg, o.refs - 1);
+    o.refs = 0;
+    return;
+  }
+  o.refs -= 1;
+  if (o.refs == 0 && o.atomic_mode && o.state != spec::ObjcgState::released)
+    obj_cgroup_release(k, this_cpu, objcg);
+}
+
+// percpu_ref_kill (v6.6) = percpu_ref_kill_and_confirm(ref, NULL): mark dead,
+// start the switch to atomic mode (call_rcu on this CPU; the switch's own
+// reference is not a holder and is not counted), drop the initial reference.
+void percpu_ref_kill(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
+  k.objcg(objcg).killed = true;
+  queue_work(k, DeferredWork{WorkKind::objcg_to_atomic, objcg, this_cpu});
+  obj_cgroup_put(k, this_cpu, objcg);  // cannot release: still in percpu mode
+}
+
+// percpu_ref_switch_to_atomic_rcu (v6.6): the count is now exact; if every
+// holder is already gone, the switch's put releases the objcg.
+void percpu_ref_switch_to_atomic_rcu(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
+  auto& o = k.objcg(objcg);
+  o.atomic_mode = true;
+  if (o.refs == 0 && o.state != spec::ObjcgState::released) obj_cgroup_release(k, this_cpu, objcg);
+}
+
+// obj_cgroup_release (v6.6)
+void obj_cgroup_release(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
+  // WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)) is left to INV-RELEASE-ALIGNED:
+  // the snapshot keeps the nr_charged_bytes seen here.
+  auto release = arith::obj_release_split<M>(M::lit32(k.objcg(objcg).nr_charged_bytes), k.page);
+  if (release.nr_pages.v != 0) obj_cgroup_uncharge_pages(k, this_cpu, objcg, release.nr_pages.v);
+  // list_del(&objcg->list): it is on the list of the memcg it points to.
+  auto& list = k.memcg(k.objcg(objcg).memcg).objcg_list;
+  list.erase(std::remove(list.begin(), list.end(), objcg), list.end());
+  auto& o = k.objcg(objcg);
+  o.state = spec::ObjcgState::released;
+  o.refs = 0;
+  queue_work(k, DeferredWork{WorkKind::objcg_free, objcg, this_cpu});  // kfree_rcu
+}
+
+// obj_cgroup_charge (v6.6)
+Errno obj_cgroup_charge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t size_bytes,
+                        bool nofail) {
+  auto request = arith::consume_request_bytes<M>(M::lit64(size_bytes));
+  if (consume_obj_stock(k, this_cpu, objcg, request.v)) return Errno::ok;
+  // nr_charged_bytes is deliberately not consumed here: only a stock refill
+  // takes it over.
+  auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), k.page);
+  auto ret = obj_cgroup_charge_pages(k, this_cpu, objcg, split.nr_pages.v, nofail);
+  if (ret == Errno::ok && split.nr_bytes.v != 0)
+    refill_obj_stock(k, this_cpu, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, k.page).v,
+                     false);
+  return ret;
+}
+
+// obj_cgroup_uncharge (v6.6): size_t size passed as unsigned int nr_bytes.
+void obj_cgroup_uncharge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t size_bytes) {
+  refill_obj_stock(k, this_cpu, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
+}
+
+// obj_cgroup_charge_pages (v6.6). get_mem_cgroup_from_objcg's css_tryget
+// retry loop and its css reference are transient: not modeled.
+Errno obj_cgroup_charge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_pages,
+                              bool nofail) {
+  k.touch_objcg(objcg);
+  MemcgId memcg = k.objcg(objcg).memcg;
+  auto ret = try_charge_memcg(k, this_cpu, memcg, nr_pages, nofail);
+  if (ret == Errno::ok) k.objcg(objcg).charged_pages += nr_pages;
+  return ret;
+}
+
+// obj_cgroup_uncharge_pages (v6.6): into this CPU's page stock, no root check.
+void obj_cgroup_uncharge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_pages) {
+  k.touch_objcg(objcg);
+  MemcgId memcg = k.objcg(objcg).memcg;
+  refill_stock(k, this_cpu, memcg, nr_pages);
+  k.objcg(objcg).charged_pages -= nr_pages;
+}
+
+// get_obj_cgroup_from_current (v6.6) -> __get_obj_cgroup_from_memcg: no
+// active_memcg, a task context (memcg_kmem_bypass is false).
+std::optional<ObjcgId> get_obj_cgroup_from_current(Kernel& k, spec::TaskKey task) {
+  for (std::optional<MemcgId> memcg = k.tasks.at(task).memcg;
+       memcg && !mem_cgroup_is_root(k, *memcg); memcg = k.memcg(*memcg).parent) {
+    auto objcg = k.memcg(*memcg).objcg;
+    if (objcg && obj_cgroup_tryget(k, *objcg)) return objcg;
+  }
+  return std::nullopt;
+}
+
+// memcg_reparent_objcgs (v6.6)
+void memcg_reparent_objcgs(Kernel& k, Cpu this_cpu, MemcgId memcg, MemcgId parent) {
+  auto objcg = k.memcg(memcg).objcg;
+  k.memcg(memcg).objcg.reset();  // rcu_replace_pointer(memcg->objcg, NULL)
+  if (!objcg) return;
+  auto& list = k.memcg(memcg).objcg_list;
+  list.insert(list.begin(), *objcg);  // list_add: at the head
+  for (ObjcgId iter : list) {
+    k.objcg(iter).memcg = parent;  // WRITE_ONCE(iter->memcg, parent)
+    k.objcg(iter).state = spec::ObjcgState::reparented;
+  }
+  auto& parent_list = k.memcg(parent).objcg_list;
+  parent_list.insert(parent_list.begin(), list.begin(), list.end());  // list_splice
+  list.clear();
+  percpu_ref_kill(k, this_cpu, *objcg);
+}
+
+}  // namespace mv::reference
