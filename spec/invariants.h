@@ -44,20 +44,34 @@ struct Step {
 // history the step invariants need (events already reported, largest charge).
 class Monitor {
  public:
-  explicit Monitor(const Config& config);
+  // `paths`, when given, must outlive the monitor; messages then name memcgs
+  // by path as well as by id ("/a (memcg 1)").
+  explicit Monitor(const Config& config, const PathTable* paths = nullptr);
+  // Every invariant checked in the configuration's profile.
   std::vector<Violation> check(const Step& step);
-  // Only the invariant `id` (tests use it to show one invariant firing).
+  // Only the invariant `id` (tests use it to show one invariant firing); nothing
+  // if `id` is not checked in this profile; std::invalid_argument if unknown.
   std::vector<Violation> check_only(std::string_view id, const Step& step);
 
- private:
+  // What the step invariants remember of the run so far. Updated by every
+  // check: largest_charged_bytes and forced_charge_seen before the checkers
+  // run (they cover the step's own op), events_reported after.
   struct History {
-    std::size_t events_reported = 0;
-    std::uint64_t largest_charged_bytes = 0;
+    std::size_t events_reported = 0;          // Snapshot::events is cumulative
+    std::uint64_t largest_charged_bytes = 0;  // largest slab/percpu charge seen on a live object
+    bool forced_charge_seen = false;          // an alloc with nofail ran: usage may exceed max
   };
+  const History& history() const { return history_; }
+
+ private:
   std::vector<Violation> run(const Step& step, std::string_view only);
   Config config_;
+  const PathTable* paths_ = nullptr;
   History history_;
 };
+
+// Whether `info` is checked in `profile`.
+bool checked_in(const InvariantInfo& info, Profile profile);
 
 // docs/INVARIANTS.md. lemmas_by_invariant maps an invariant id to the Z3 lemmas
 // (proofs/) that support it; the spec layer does not depend on proofs.

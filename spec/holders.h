@@ -1,0 +1,69 @@
+// Who holds references to whom, enumerated from a snapshot for one profile
+// (kernel-notes.md section 4; docs/MODEL-v6.6.md "Reference counts").
+// INV-REF-BALANCE compares the counts with these holders; INV-NO-PIN asks
+// which holders of a dying memcg the profile documents.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "spec/profile.h"
+#include "spec/snapshot.h"
+#include "spec/snapshot_index.h"
+
+namespace mv::spec {
+
+// Profile facts the holder enumeration needs beyond ProfileTraits (derived
+// from the profile's kernel version; candidates for ProfileTraits fields).
+// obj_cgroup exists (the v5.9 slab controller) and charges bytes.
+bool profile_has_objcg(const ProfileTraits& traits);
+// Before 1a3e1f40962c (v5.9) every stocked page held a css reference and the
+// cached memcg none; since then the cached memcg holds exactly one.
+bool page_stock_holds_ref_per_page(const ProfileTraits& traits);
+// Live objects may hold a memcg directly (page->mem_cgroup with a css
+// reference): kmem pages before b4e0b68fbd9d (v5.13), slab pages up to v5.2.
+bool objects_hold_memcg_directly(const ProfileTraits& traits);
+
+struct StockHolder {
+  Cpu cpu = 0;
+  std::uint32_t nr_pages = 0;
+  std::int64_t refs = 0;
+};
+
+struct ObjectHolder {
+  ObjKey key = 0;
+  std::int64_t refs = 0;
+};
+
+// The css references a memcg's holders account for.
+struct CssHolders {
+  std::int64_t base_refs = 0;           // 1 while online (dropped by percpu_ref_kill at rmdir)
+  std::int64_t id_refs = 0;             // 1 until offlined (mem_cgroup_id_put)
+  std::vector<MemcgId> children;        // not freed: css_free_rwork_fn puts the parent
+  std::int64_t task_refs = 0;           // 1 per task (the css_set reference, once per task)
+  std::vector<StockHolder> page_stocks;  // slots caching it
+  std::vector<ObjectHolder> objects;    // live objects holding it directly
+  std::vector<ObjcgId> objcgs;          // reparented objcgs holding a css reference
+  std::int64_t total() const;
+};
+
+// The references an objcg's holders account for.
+struct ObjcgHolders {
+  std::int64_t initial_refs = 0;      // 1 while active (killed by memcg_reparent_objcgs)
+  std::vector<ObjectHolder> objects;  // slab/percpu 1, page/stack nr_kmem_pages
+  std::vector<Cpu> obj_stocks;        // CPUs whose obj stock caches it
+  std::int64_t total() const;
+};
+
+// References one live object holds on the objcg or memcg it names: one per
+// separately charged kmem page, else one.
+std::int64_t object_refs(const ObjectSnap& object);
+
+// Holders of every non-freed memcg (the root included: its css is CSS_NO_REF,
+// so its count stays 0 whatever holds it).
+std::map<MemcgId, CssHolders> css_holders(const SnapshotIndex& index, const ProfileTraits& traits);
+// Holders of every objcg that is not released.
+std::map<ObjcgId, ObjcgHolders> objcg_holders(const SnapshotIndex& index);
+
+}  // namespace mv::spec

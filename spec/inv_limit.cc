@@ -1,0 +1,138 @@
+// INV-LIMIT (a step invariant): a charge without __GFP_NOFAIL never takes a
+// level over its max, and a failed charge leaves the charged levels unchanged.
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "spec/invariant_checks.h"
+
+namespace mv::spec {
+
+namespace {
+
+constexpr std::string_view kStatement =
+    "Over one step (before, op, result, after), with usage and max the `memory` page_counter's: "
+    "(a) after an `alloc` without `nofail`, whatever its result, every memcg L whose usage is "
+    "above its max has a usage no larger than before the step (a non-forced charge never adds to "
+    "a level that ends over its limit; only consume_stock hits and uncharges can run there); "
+    "(b) after any operation whose result is ENOMEM, no memcg L has more pages charged outside "
+    "the page stocks than before: usage(L) - stocked(L) did not increase, where stocked(L) is the "
+    "page-stock pages cached for L's subtree. The stock term is needed for a kernel stack: "
+    "`memcg_charge_kernel_stack` charges THREAD_SIZE / PAGE_SIZE pages one by one and, when page "
+    "i fails, uncharges pages 0..i-1 with `memcg_kmem_uncharge_page`, whose "
+    "`obj_cgroup_uncharge_pages` puts them in the page stock, so usage legitimately rises by "
+    "those pages while the stock holds them; every other failed charge leaves usage itself "
+    "unchanged or lower (the retry's `drain_all_stock` only uncharges); (c) after a `set_max` "
+    "that returned ok, the memcg's max is the new value and its usage is at most that value; "
+    "(d) at every step, a memcg's usage exceeds its max only if some `alloc` with `nofail` "
+    "(`__GFP_NOFAIL`: `page_counter_charge` in `try_charge_memcg`'s force path) ran earlier in the "
+    "run.";
+
+constexpr std::string_view kSources =
+    "mm/page_counter.c `page_counter_try_charge` (speculative add, `if (new > c->max)` undo, "
+    "`failcnt++`, roll back the lower levels), `page_counter_charge` (no max check), "
+    "`page_counter_set_max` (`-EBUSY` if usage > new max); mm/memcontrol.c v6.6 "
+    "`try_charge_memcg` (`batch > nr_pages` retry with nr_pages, `drain_all_stock(mem_over_limit)` "
+    "once, `nomem: if (!(gfp_mask & (__GFP_NOFAIL | __GFP_HIGH))) return -ENOMEM;`, `force:`), "
+    "`mem_cgroup_resize_max`; kernel/fork.c `memcg_charge_kernel_stack`. kernel-notes.md "
+    "sections 2 and 3.2, section 8 item 4.";
+
+constexpr std::string_view kProfiles =
+    "Checked in every profile. The kernel forces charges in more cases than `__GFP_NOFAIL` "
+    "(`__GFP_HIGH` in v6.6, `PF_MEMALLOC`, and before v5.14 `__GFP_ATOMIC` and "
+    "`should_force_charge()` for OOM victims and exiting tasks); the operation vocabulary has only "
+    "`nofail`, so a model that forces a charge for another reason must record it as `nofail` for "
+    "(a) and (d) to stay meaningful. Before v5.14 `try_charge` never charges the root, which this "
+    "invariant does not need. **v5.10**: a stack's failed page i uncharges the earlier pages "
+    "through `__memcg_kmem_uncharge` (5.10.11+: `refill_stock`, so (b)'s stock term applies; "
+    "5.10.0: directly).";
+
+struct Levels {
+  std::int64_t usage_pages = 0;
+  std::int64_t unstocked_pages = 0;  // usage - pages stocked for the subtree
+};
+
+Levels levels_of(const SnapshotIndex& index, const CgroupSnap& cg) {
+  return {cg.usage_pages, cg.usage_pages - index.subtree_stocked_pages(cg.id)};
+}
+
+bool over_max(const CgroupSnap& cg) {
+  return cg.max_pages && cg.usage_pages > 0 &&
+         static_cast<std::uint64_t>(cg.usage_pages) > *cg.max_pages;
+}
+
+std::string max_text(const CgroupSnap& cg) {
+  return cg.max_pages ? fmt::format("{}", *cg.max_pages) : std::string("max");
+}
+
+void check_alloc(const CheckContext& ctx, const Alloc& alloc, Report& report) {
+  if (alloc.nofail) return;
+  for (const auto& cg : ctx.after.snap().cgroups) {
+    if (cg.state == CgroupState::freed || !over_max(cg)) continue;
+    const CgroupSnap* old = ctx.before->memcg(cg.id);
+    std::int64_t before_pages = old ? old->usage_pages : 0;
+    if (cg.usage_pages > before_pages)
+      report.add(fmt::format(
+          "{}: usage {} > max {} after an alloc without nofail ({}; usage before: {})",
+          ctx.memcg_name(cg), cg.usage_pages, max_text(cg), errno_name(ctx.step.result),
+          before_pages));
+  }
+}
+
+void check_enomem(const CheckContext& ctx, Report& report) {
+  for (const auto& cg : ctx.after.snap().cgroups) {
+    const CgroupSnap* old = ctx.before->memcg(cg.id);
+    if (!old) continue;
+    Levels now = levels_of(ctx.after, cg), then = levels_of(*ctx.before, *old);
+    if (now.unstocked_pages > then.unstocked_pages)
+      report.add(fmt::format(
+          "{}: {} failed with ENOMEM but charged {} pages outside the page stocks (usage {} -> "
+          "{}, stocked {} -> {})",
+          ctx.memcg_name(cg), op_name(*ctx.step.op), now.unstocked_pages - then.unstocked_pages,
+          then.usage_pages, now.usage_pages, then.usage_pages - then.unstocked_pages,
+          now.usage_pages - now.unstocked_pages));
+  }
+}
+
+void check_set_max(const CheckContext& ctx, const SetMax& set_max, Report& report) {
+  if (ctx.step.result != Errno::ok) return;
+  const CgroupSnap* cg = ctx.after.online_memcg_at(set_max.cg);
+  if (!cg) return;
+  if (cg->max_pages != set_max.max_pages)
+    report.add(fmt::format("{}: set_max {} returned ok but max is {}", ctx.memcg_name(*cg),
+                           set_max.max_pages ? fmt::format("{}", *set_max.max_pages) : "max",
+                           max_text(*cg)));
+  if (set_max.max_pages && cg->usage_pages > 0 &&
+      static_cast<std::uint64_t>(cg->usage_pages) > *set_max.max_pages)
+    report.add(fmt::format("{}: set_max {} returned ok with usage {} above it", ctx.memcg_name(*cg),
+                           *set_max.max_pages, cg->usage_pages));
+}
+
+void check_forced(const CheckContext& ctx, Report& report) {
+  if (ctx.history.forced_charge_seen) return;
+  for (const auto& cg : ctx.after.snap().cgroups)
+    if (cg.state != CgroupState::freed && over_max(cg))
+      report.add(fmt::format("{}: usage {} > max {} with no nofail alloc in the run",
+                             ctx.memcg_name(cg), cg.usage_pages, max_text(cg)));
+}
+
+void check(const CheckContext& ctx, Report& report) {
+  if (ctx.before && ctx.step.op) {
+    if (const auto* alloc = std::get_if<Alloc>(ctx.step.op)) check_alloc(ctx, *alloc, report);
+    if (ctx.step.result == Errno::enomem) check_enomem(ctx, report);
+    if (const auto* set_max = std::get_if<SetMax>(ctx.step.op)) check_set_max(ctx, *set_max, report);
+  }
+  check_forced(ctx, report);
+}
+
+}  // namespace
+
+InvariantDef limit_invariant() {
+  return {{"INV-LIMIT",
+           "a non-forced charge never takes a level over its max; a failed charge leaves every "
+           "level's charged pages unchanged",
+           kStatement, kSources, kProfiles, all_profile_ids()},
+          check};
+}
+
+}  // namespace mv::spec

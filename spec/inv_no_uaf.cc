@@ -1,0 +1,115 @@
+// INV-NO-UAF: nothing touches or keeps a pointer to a freed memcg or a
+// released objcg.
+#include <fmt/format.h>
+
+#include "spec/invariant_checks.h"
+
+namespace mv::spec {
+
+namespace {
+
+constexpr std::string_view kStatement =
+    "No `memcg_use_after_free` or `objcg_use_after_free` event appeared since the previous step "
+    "(a model records one when an operation charges, uncharges, refills, gets or puts a freed "
+    "memcg or a released objcg; each is reported once). And in the state after the step, nothing "
+    "still points at one: no live object names a released (or unknown) objcg or, directly, a "
+    "freed memcg; no page-stock slot caches a freed memcg and no obj stock caches a released "
+    "objcg (both stocks hold references, so this would also be a count gone wrong); no task is "
+    "in a freed memcg; no memcg that is not freed has a freed parent (a child holds a reference "
+    "on its parent until it is freed itself) or an `objcg` pointer to a released objcg. (A "
+    "non-released objcg whose `memcg` is freed is reported by INV-REPARENT.)";
+
+constexpr std::string_view kSources =
+    "mm/memcontrol.c v6.6 `obj_cgroup_release` (`kfree_rcu` of the objcg once the last "
+    "reference is gone), `mem_cgroup_css_free` / `__mem_cgroup_free`; kernel/cgroup/cgroup.c "
+    "`css_free_rwork_fn` (puts the parent css). Historical bugs of this kind, by their fixes: "
+    "eefbfa7fd678 (v5.11, 5.10.4: `obj_cgroup_charge` did `css_get` on `objcg->memcg`, reviving "
+    "a css whose count had reached zero; now `css_tryget` and retry), 9f38f03ae8d5 (v5.13: "
+    "`drain_obj_stock` uncharged `objcg->memcg` without holding a reference), 2f7659a31473 "
+    "(v5.11, 5.10.4: `get_obj_cgroup_from_current` could return an objcg whose tryget failed); "
+    "bug-catalog.md.";
+
+constexpr std::string_view kProfiles =
+    "Checked in every profile. In profiles without objcg (v5.2, v5.3) only the memcg clauses can "
+    "fire. **v5.10**: the base release carried eefbfa7fd678's css_get race, fixed by a css_tryget "
+    "retry in 5.10.y; a sequential model only reaches it by a mutant. **v6.6, v6.16**: memcgs "
+    "read through `objcg->memcg` are pinned with `get_mem_cgroup_from_objcg`'s tryget retry, so "
+    "no use after free is documented.";
+
+bool released_or_unknown(const CheckContext& ctx, ObjcgId id) {
+  const ObjcgSnap* o = ctx.after.objcg(id);
+  return !o || o->state == ObjcgState::released;
+}
+
+bool freed_or_unknown(const CheckContext& ctx, MemcgId id) {
+  const CgroupSnap* cg = ctx.after.memcg(id);
+  return !cg || cg->state == CgroupState::freed;
+}
+
+std::string objcg_text(const CheckContext& ctx, ObjcgId id) {
+  return ctx.after.objcg(id) ? fmt::format("released objcg {}", id)
+                             : fmt::format("objcg {}, which does not exist", id);
+}
+
+std::string memcg_text(const CheckContext& ctx, MemcgId id) {
+  return ctx.after.memcg(id) ? fmt::format("freed {}", ctx.memcg_name(id, ctx.after))
+                             : fmt::format("memcg {}, which does not exist", id);
+}
+
+void check_events(const CheckContext& ctx, Report& report) {
+  for (const auto& event : new_events(ctx)) {
+    if (event.kind == EventKind::memcg_use_after_free)
+      report.add(fmt::format("use after free of {}", ctx.memcg_name(event.subject, ctx.after)));
+    else if (event.kind == EventKind::objcg_use_after_free)
+      report.add(fmt::format("use after release of objcg {}", event.subject));
+  }
+}
+
+void check_pointers(const CheckContext& ctx, Report& report) {
+  const Snapshot& snap = ctx.after.snap();
+  for (const auto& object : snap.objects) {
+    if (object.objcg && released_or_unknown(ctx, *object.objcg))
+      report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind), object.key,
+                             objcg_text(ctx, *object.objcg)));
+    if (object.memcg && freed_or_unknown(ctx, *object.memcg))
+      report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind), object.key,
+                             memcg_text(ctx, *object.memcg)));
+  }
+  for (const auto& stock : snap.stocks) {
+    for (const auto& slot : stock.page_stock)
+      if (freed_or_unknown(ctx, slot.memcg))
+        report.add(fmt::format("CPU {}: page stock caches {} ({} pages)", stock.cpu,
+                               memcg_text(ctx, slot.memcg), slot.nr_pages));
+    if (stock.cached_objcg && released_or_unknown(ctx, *stock.cached_objcg))
+      report.add(fmt::format("CPU {}: obj stock caches {} ({} bytes)", stock.cpu,
+                             objcg_text(ctx, *stock.cached_objcg), stock.nr_bytes));
+  }
+  for (const auto& task : snap.tasks)
+    if (freed_or_unknown(ctx, task.memcg))
+      report.add(fmt::format("task {} is in {}", task.key, memcg_text(ctx, task.memcg)));
+  for (const auto& cg : snap.cgroups) {
+    if (cg.state == CgroupState::freed) continue;
+    if (cg.parent && freed_or_unknown(ctx, *cg.parent))
+      report.add(fmt::format("{} ({}) has parent {}", ctx.memcg_name(cg), cgroup_state_name(cg.state),
+                             memcg_text(ctx, *cg.parent)));
+    if (cg.objcg && released_or_unknown(ctx, *cg.objcg))
+      report.add(fmt::format("{}: memcg->objcg is {}", ctx.memcg_name(cg), objcg_text(ctx, *cg.objcg)));
+  }
+}
+
+void check(const CheckContext& ctx, Report& report) {
+  check_events(ctx, report);
+  check_pointers(ctx, report);
+}
+
+}  // namespace
+
+InvariantDef no_uaf_invariant() {
+  return {{"INV-NO-UAF",
+           "no operation touches, and no live structure points at, a freed memcg or a released "
+           "objcg",
+           kStatement, kSources, kProfiles, all_profile_ids()},
+          check};
+}
+
+}  // namespace mv::spec

@@ -1,0 +1,184 @@
+// The invariant registry, the Monitor that runs the checkers step after step,
+// and the generator of docs/INVARIANTS.md. Each invariant's statement and
+// checker live in its own spec/inv_*.cc.
+#include "spec/invariants.h"
+
+#include <algorithm>
+#include <cctype>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+#include <variant>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "spec/invariant_checks.h"
+
+namespace mv::spec {
+
+namespace {
+
+const std::vector<InvariantDef>& definitions() {
+  static const std::vector<InvariantDef> defs = {
+      page_conservation_invariant(), byte_conservation_invariant(), ref_balance_invariant(),
+      no_pin_invariant(),            stock_bounds_invariant(),      no_underflow_invariant(),
+      release_aligned_invariant(),   limit_invariant(),             no_uaf_invariant(),
+      reparent_invariant(),
+  };
+  return defs;
+}
+
+bool is_byte_charged(AllocKind kind) { return kind == AllocKind::slab || kind == AllocKind::percpu; }
+
+void note_objects(const Snapshot& snap, Monitor::History& history) {
+  for (const auto& object : snap.objects)
+    if (is_byte_charged(object.kind))
+      history.largest_charged_bytes = std::max(history.largest_charged_bytes, object.charged_bytes);
+}
+
+std::string profile_list(const std::vector<Profile>& profiles) {
+  std::vector<std::string_view> names;
+  for (Profile p : profiles) names.push_back(profile_name(p));
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// GitHub's heading anchor: lower case, letters, digits and '-'.
+std::string anchor(std::string_view heading) {
+  std::string a;
+  for (char c : heading)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-')
+      a += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return a;
+}
+
+}  // namespace
+
+std::vector<Profile> all_profile_ids() {
+  std::vector<Profile> ids;
+  for (const auto& t : all_profiles()) ids.push_back(t.profile);
+  return ids;
+}
+
+std::vector<Profile> objcg_profile_ids() {
+  std::vector<Profile> ids;
+  for (const auto& t : all_profiles())
+    if (t.profile >= Profile::v5_10) ids.push_back(t.profile);
+  return ids;
+}
+
+std::string CheckContext::memcg_name(const CgroupSnap& cg) const {
+  if (paths && cg.path < paths->size()) return fmt::format("{} (memcg {})", paths->path(cg.path), cg.id);
+  return fmt::format("memcg {}", cg.id);
+}
+
+std::string CheckContext::memcg_name(MemcgId id, const SnapshotIndex& index) const {
+  const CgroupSnap* cg = index.memcg(id);
+  return cg ? memcg_name(*cg) : fmt::format("memcg {}", id);
+}
+
+std::vector<Event> new_events(const CheckContext& ctx) {
+  const auto& events = ctx.after.snap().events;
+  std::size_t first = std::min(ctx.history.events_reported, events.size());
+  return {events.begin() + static_cast<std::ptrdiff_t>(first), events.end()};
+}
+
+const std::vector<InvariantInfo>& invariant_registry() {
+  static const std::vector<InvariantInfo> infos = [] {
+    std::vector<InvariantInfo> v;
+    for (const auto& def : definitions()) v.push_back(def.info);
+    return v;
+  }();
+  return infos;
+}
+
+const InvariantInfo* find_invariant(std::string_view id) {
+  for (const auto& info : invariant_registry())
+    if (info.id == id) return &info;
+  return nullptr;
+}
+
+bool checked_in(const InvariantInfo& info, Profile profile) {
+  return std::find(info.profiles.begin(), info.profiles.end(), profile) != info.profiles.end();
+}
+
+Monitor::Monitor(const Config& config, const PathTable* paths) : config_(config), paths_(paths) {}
+
+std::vector<Violation> Monitor::check(const Step& step) { return run(step, {}); }
+
+std::vector<Violation> Monitor::check_only(std::string_view id, const Step& step) {
+  if (!find_invariant(id)) throw std::invalid_argument(fmt::format("unknown invariant {}", id));
+  return run(step, id);
+}
+
+std::vector<Violation> Monitor::run(const Step& step, std::string_view only) {
+  if (!step.after) throw std::logic_error("Monitor: a step needs an after snapshot");
+  if (step.before) note_objects(*step.before, history_);
+  note_objects(*step.after, history_);
+  if (step.op)
+    if (const auto* alloc = std::get_if<Alloc>(step.op); alloc && alloc->nofail)
+      history_.forced_charge_seen = true;
+
+  SnapshotIndex after(*step.after);
+  std::optional<SnapshotIndex> before;
+  if (step.before) before.emplace(*step.before);
+  CheckContext ctx{step,          after,           before ? &*before : nullptr,
+                   config_.profile_traits(),       config_.page(),
+                   config_.ncpus, history_,        paths_};
+  std::vector<Violation> out;
+  for (const auto& def : definitions()) {
+    if (!only.empty() && def.info.id != only) continue;
+    if (!checked_in(def.info, config_.profile)) continue;
+    Report report(def.info.id, out);
+    def.check(ctx, report);
+  }
+  history_.events_reported = step.after->events.size();
+  return out;
+}
+
+std::string render_invariants_markdown(
+    const std::map<std::string, std::vector<std::string>, std::less<>>& lemmas_by_invariant) {
+  std::string md;
+  auto out = std::back_inserter(md);
+  fmt::format_to(out,
+                 "<!-- generated by `memcg-verify doc`, do not edit: the source is spec/inv_*.cc -->\n"
+                 "# Invariants\n\n"
+                 "The named invariants of memcg kernel-memory accounting, as the executable spec "
+                 "(`spec/inv_*.cc`, registry in `spec/invariants.cc`) states and checks them. Each is "
+                 "checked by `spec::Monitor` on every step of a run: `before` and `after` snapshots "
+                 "(`spec/snapshot.h`), the operation and its result. A profile not listed for an "
+                 "invariant is one whose holders or counters the snapshot cannot express; a "
+                 "documented violation in a listed profile is a result, not a bug.\n\n");
+  fmt::format_to(out, "| id | title | checked in |\n| --- | --- | --- |\n");
+  for (const auto& info : invariant_registry())
+    fmt::format_to(out, "| [`{}`](#{}) | {} | {} |\n", info.id, anchor(info.id), info.title,
+                   profile_list(info.profiles));
+  fmt::format_to(out, "\n| profile |");
+  for (const auto& info : invariant_registry()) fmt::format_to(out, " {} |", info.id.substr(4));
+  fmt::format_to(out, "\n| --- |");
+  for (std::size_t i = 0; i < invariant_registry().size(); ++i) fmt::format_to(out, " --- |");
+  fmt::format_to(out, "\n");
+  for (const auto& t : all_profiles()) {
+    fmt::format_to(out, "| {} |", t.name);
+    for (const auto& info : invariant_registry())
+      fmt::format_to(out, " {} |", checked_in(info, t.profile) ? "checked" : "-");
+    fmt::format_to(out, "\n");
+  }
+  for (const auto& info : invariant_registry()) {
+    fmt::format_to(out, "\n## {}\n\n**{}**\n\n", info.id, info.title);
+    fmt::format_to(out, "**Statement.** {}\n\n", info.statement);
+    fmt::format_to(out, "**Kernel sources.** {}\n\n", info.kernel_sources);
+    fmt::format_to(out, "**Profiles.** {}\n\n", info.profile_notes);
+    fmt::format_to(out, "**Checked in:** {}\n\n", profile_list(info.profiles));
+    auto it = lemmas_by_invariant.find(info.id);
+    if (it == lemmas_by_invariant.end() || it->second.empty()) {
+      fmt::format_to(out, "**Supporting Z3 lemmas:** none yet\n");
+    } else {
+      fmt::format_to(out, "**Supporting Z3 lemmas:**\n\n");
+      for (const auto& lemma : it->second) fmt::format_to(out, "- `{}`\n", lemma);
+    }
+  }
+  return md;
+}
+
+}  // namespace mv::spec

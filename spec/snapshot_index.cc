@@ -1,0 +1,67 @@
+#include "spec/snapshot_index.h"
+
+#include <algorithm>
+#include <set>
+
+namespace mv::spec {
+
+SnapshotIndex::SnapshotIndex(const Snapshot& snap) : snap_(&snap) {
+  for (const auto& cg : snap.cgroups) memcgs_.emplace(cg.id, &cg);
+  for (const auto& o : snap.objcgs) objcgs_.emplace(o.id, &o);
+  for (const auto& cg : snap.cgroups)
+    if (cg.parent) children_[*cg.parent].push_back(cg.id);
+  for (const auto& stock : snap.stocks)
+    for (const auto& slot : stock.page_stock) stocked_[slot.memcg] += slot.nr_pages;
+  subtree_stocked_ = subtree_sums(stocked_);
+}
+
+const CgroupSnap* SnapshotIndex::memcg(MemcgId id) const {
+  auto it = memcgs_.find(id);
+  return it == memcgs_.end() ? nullptr : it->second;
+}
+
+const ObjcgSnap* SnapshotIndex::objcg(ObjcgId id) const {
+  auto it = objcgs_.find(id);
+  return it == objcgs_.end() ? nullptr : it->second;
+}
+
+std::vector<MemcgId> SnapshotIndex::ancestors_or_self(MemcgId id) const {
+  std::vector<MemcgId> chain;
+  std::set<MemcgId> seen;
+  for (const CgroupSnap* cg = memcg(id); cg && seen.insert(cg->id).second;
+       cg = cg->parent ? memcg(*cg->parent) : nullptr)
+    chain.push_back(cg->id);
+  return chain;
+}
+
+std::vector<MemcgId> SnapshotIndex::children(MemcgId id) const {
+  auto it = children_.find(id);
+  return it == children_.end() ? std::vector<MemcgId>{} : it->second;
+}
+
+std::int64_t SnapshotIndex::stocked_pages(MemcgId id) const {
+  auto it = stocked_.find(id);
+  return it == stocked_.end() ? 0 : it->second;
+}
+
+std::int64_t SnapshotIndex::subtree_stocked_pages(MemcgId id) const {
+  auto it = subtree_stocked_.find(id);
+  return it == subtree_stocked_.end() ? 0 : it->second;
+}
+
+std::map<MemcgId, std::int64_t> SnapshotIndex::subtree_sums(
+    const std::map<MemcgId, std::int64_t>& own) const {
+  std::map<MemcgId, std::int64_t> total;
+  for (const auto& [id, amount] : own)
+    for (MemcgId ancestor : ancestors_or_self(id)) total[ancestor] += amount;
+  return total;
+}
+
+const CgroupSnap* SnapshotIndex::online_memcg_at(PathKey path) const {
+  auto it = std::find_if(snap_->cgroups.begin(), snap_->cgroups.end(), [&](const CgroupSnap& cg) {
+    return cg.path == path && cg.state == CgroupState::online;
+  });
+  return it == snap_->cgroups.end() ? nullptr : &*it;
+}
+
+}  // namespace mv::spec
