@@ -38,14 +38,16 @@ constexpr std::string_view kSources =
     "sections 2 and 3.2, section 8 item 4.";
 
 constexpr std::string_view kProfiles =
-    "Checked in every profile. The kernel forces charges in more cases than `__GFP_NOFAIL` "
-    "(`__GFP_HIGH` in v6.6, `PF_MEMALLOC`, and before v5.14 `__GFP_ATOMIC` and "
-    "`should_force_charge()` for OOM victims and exiting tasks); the operation vocabulary has only "
-    "`nofail`, so a model that forces a charge for another reason must record it as `nofail` for "
-    "(a) and (d) to stay meaningful. Before v5.14 `try_charge` never charges the root, which this "
-    "invariant does not need. **v5.10**: a stack's failed page i uncharges the earlier pages "
-    "through `__memcg_kmem_uncharge` (5.10.11+: `refill_stock`, so (b)'s stock term applies; "
-    "5.10.0: directly).";
+    "Checked in every profile. The operation vocabulary has only `nofail` for a forced charge, "
+    "so a model that forces a charge for another kernel reason must mark it `nofail` for (a) and "
+    "(d) to stay meaningful. **v5.2, v5.3, v5.10**: `try_charge` also forces for `__GFP_ATOMIC`, "
+    "for `PF_MEMALLOC`, and for OOM victims and exiting tasks (`should_force_charge()`), and "
+    "never charges the root (the root has no max, so nothing here depends on it). **v5.10**: a "
+    "stack's failed page i uncharges the earlier pages through `__memcg_kmem_uncharge` (5.10.11+: "
+    "`refill_stock`, so (b)'s stock term applies; 5.10.0: `page_counter_uncharge`, usage returns "
+    "at once). **v6.6**: `nomem` returns -ENOMEM unless `__GFP_NOFAIL | __GFP_HIGH`; the force "
+    "path also serves `PF_MEMALLOC`. **v6.16**: as v6.6; `refill_stock` of more than a batch, or "
+    "with the trylock failing, uncharges directly (`memcg_uncharge`), which only lowers usage.";
 
 struct Levels {
   std::int64_t usage_pages = 0;

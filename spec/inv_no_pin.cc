@@ -28,7 +28,11 @@ constexpr std::string_view kStatement =
     "with `objcg->memcg == M`. Every other holder is a violation: the ID reference (the offline "
     "never ran), a task, an online child, a page stock that still has pages (the "
     "`drain_all_stock` of `mem_cgroup_css_offline` should have flushed it), and any count with no "
-    "holder at all, such as a css reference taken for an objcg in a profile where objcgs hold none.";
+    "holder at all, such as a css reference taken for an objcg in a profile where objcgs hold none. "
+    "Likewise, at a quiescent point every objcg that was killed (state `reparented`) and whose "
+    "refcount is 0 has been released: `obj_cgroup_release` runs when a killed percpu_ref reaches "
+    "zero (in the atomic-switch RCU callback, or at the put that drops the last reference), and "
+    "until it runs the pages left in `nr_charged_bytes` stay charged.";
 
 constexpr std::string_view kSources =
     "kernel/cgroup/cgroup.c `cgroup_rmdir` → `cgroup_destroy_locked` → `kill_css` (percpu_ref "
@@ -128,8 +132,18 @@ class PinAnalysis {
   std::map<MemcgId, Classification> results_;
 };
 
+void check_unreleased_objcgs(const CheckContext& ctx, Report& report) {
+  for (const auto& objcg : ctx.after.snap().objcgs)
+    if (objcg.state == ObjcgState::reparented && objcg.refs <= 0)
+      report.add(fmt::format(
+          "objcg {}: killed with refcount {} but not released after quiesce ({} nr_charged_bytes "
+          "stay charged)",
+          objcg.id, objcg.refs, objcg.nr_charged_bytes));
+}
+
 void check(const CheckContext& ctx, Report& report) {
   if (ctx.after.snap().pending_work != 0) return;
+  check_unreleased_objcgs(ctx, report);
   PinAnalysis analysis(ctx);
   for (const auto& cg : ctx.after.snap().cgroups) {
     if (cg.state != CgroupState::dying) continue;
@@ -144,7 +158,8 @@ void check(const CheckContext& ctx, Report& report) {
 
 InvariantDef no_pin_invariant() {
   return {{"INV-NO-PIN",
-           "after quiesce, a removed cgroup is freed unless only documented holders keep it",
+           "after quiesce, a removed cgroup is freed unless only documented holders keep it, and "
+           "a killed objcg nobody holds is released",
            kStatement, kSources, kProfiles,
            {Profile::v5_10, Profile::v6_6, Profile::v6_16}},
           check};

@@ -26,11 +26,14 @@ constexpr std::string_view kSources =
     "`drain_obj_stock`, `obj_cgroup_release`. kernel-notes.md section 8, item 4.";
 
 constexpr std::string_view kProfiles =
-    "Checked in every profile. Before v5.13 an underflowed page_counter stays negative (read as a "
-    "huge unsigned value, every later charge fails); from v5.13 it is clamped to 0 with a WARN: "
-    "either way the event fires. **v5.10**: an objcg reparented to the root can underflow the "
-    "root's counter (uncharged without having been charged; c5c8b16b596e, v5.14), a documented "
-    "result. **v6.6**: no documented underflow.";
+    "Checked in every profile. **v5.2, v5.3**: no objcg (no ghost counter); `page_counter_cancel` "
+    "leaves a negative usage behind its WARN_ON_ONCE (read as a huge unsigned value: every later "
+    "charge fails), and page stocks hold one css reference per stocked page, so an uncharge "
+    "without its page is also a css underflow. **v5.10**: same page_counter behavior (the clamp "
+    "came in v5.13 with 9317d0fffeb4); an objcg reparented to the root can underflow the root's "
+    "counter (uncharged without having been charged, fixed by c5c8b16b596e in v5.14), a "
+    "documented result. **v6.6**: usage is clamped to 0 with a WARN; no documented underflow. "
+    "**v6.16**: as v6.6; the v6.15+ uncharge paths that skip the root cannot underflow it.";
 
 void check(const CheckContext& ctx, Report& report) {
   const Snapshot& snap = ctx.after.snap();

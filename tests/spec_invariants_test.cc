@@ -1,0 +1,636 @@
+// The invariant checkers on hand-built snapshots: a small consistent v6.6 state
+// is clean, and for every invariant some corruption makes exactly that
+// invariant fire.
+#include <optional>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "spec/invariants.h"
+
+namespace mv::spec {
+namespace {
+
+Config config_for(Profile profile) {
+  Config c;
+  c.profile = profile;
+  c.ncpus = 2;
+  c.page_size_bytes = 4096;
+  return c;
+}
+
+// mkdir /a; spawn t0 in /a on CPU 0. Nothing charged yet.
+Snapshot before_alloc(Profile profile = Profile::v6_6) {
+  Snapshot s;
+  s.config = config_for(profile);
+  CgroupSnap root;
+  root.id = 0;
+  root.path = 0;
+  CgroupSnap a;
+  a.id = 1;
+  a.path = 1;
+  a.parent = 0;
+  a.css_refs = 3;  // base + ID + task t0
+  a.objcg = 1;
+  a.nr_tasks = 1;
+  s.cgroups = {root, a};
+  ObjcgSnap objcg;
+  objcg.id = 1;
+  objcg.origin = 1;
+  objcg.memcg = 1;
+  objcg.refs = 1;  // the initial ref, owned by /a
+  s.objcgs = {objcg};
+  StockSnap cpu0, cpu1;
+  cpu0.cpu = 0;
+  cpu1.cpu = 1;
+  s.stocks = {cpu0, cpu1};
+  s.tasks = {TaskSnap{0, 1, 0}};
+  return s;
+}
+
+// ... then t0 allocates a 128-byte slab object: obj_cgroup_charge(136) charges
+// one page; try_charge_memcg charges a batch (64 in v6.6) and stocks the rest;
+// refill_obj_stock(4096 - 136 = 3960).
+Snapshot after_alloc(Profile profile = Profile::v6_6) {
+  Snapshot s = before_alloc(profile);
+  const std::uint32_t batch = traits(profile).charge_batch_pages;
+  s.cgroups[0].usage_pages = batch;
+  s.cgroups[1].usage_pages = batch;
+  s.cgroups[0].watermark_pages = batch;
+  s.cgroups[1].watermark_pages = batch;
+  s.cgroups[1].css_refs = 4;  // + CPU 0's page stock
+  s.objcgs[0].refs = 3;       // initial + object + CPU 0's obj stock
+  s.objcgs[0].charged_pages = 1;
+  s.stocks[0].page_stock = {PageStockSlot{1, batch - 1}};
+  s.stocks[0].cached_objcg = 1;
+  s.stocks[0].nr_bytes = 3960;
+  ObjectSnap object;
+  object.key = 0;
+  object.kind = AllocKind::slab;
+  object.charged_bytes = 136;
+  object.objcg = 1;
+  s.objects = {object};
+  return s;
+}
+
+// ... then /b was created, charged a kmem page, was removed and quiesced. Its
+// objcg 2 was reparented to the root and still holds the page; CPU 1's page
+// stock still caches /b with 0 pages (drain_all_stock skipped it), so /b is
+// dying, not freed. /b's own counter is stale (3): it is offlined.
+Snapshot with_dying_b() {
+  Snapshot s = after_alloc();
+  CgroupSnap b;
+  b.id = 2;
+  b.path = 2;
+  b.parent = 0;
+  b.state = CgroupState::dying;
+  b.offlined = true;
+  b.usage_pages = 3;
+  b.css_refs = 1;  // CPU 1's page stock
+  s.cgroups.push_back(b);
+  s.cgroups[0].usage_pages = 64 + 1;  // /a's subtree + objcg 2's page
+  ObjcgSnap objcg;
+  objcg.id = 2;
+  objcg.origin = 2;
+  objcg.memcg = 0;
+  objcg.state = ObjcgState::reparented;
+  objcg.refs = 1;  // the page
+  objcg.charged_pages = 1;
+  s.objcgs.push_back(objcg);
+  s.stocks[1].page_stock = {PageStockSlot{2, 0}};
+  ObjectSnap page;
+  page.key = 1;
+  page.kind = AllocKind::page;
+  page.charged_bytes = 4096;
+  page.objcg = 2;
+  page.nr_kmem_pages = 1;
+  s.objects.push_back(page);
+  return s;
+}
+
+struct Scenario {
+  std::optional<Snapshot> before;
+  std::optional<Op> op;
+  Errno result = Errno::ok;
+  Snapshot after;
+
+  Step step() const { return {before ? &*before : nullptr, op ? &*op : nullptr, result, &after}; }
+};
+
+Scenario initial(Snapshot s) { return {std::nullopt, std::nullopt, Errno::ok, std::move(s)}; }
+
+Scenario alloc_step(Snapshot before, Snapshot after, Errno result = Errno::ok, bool nofail = false,
+                    AllocKind kind = AllocKind::slab) {
+  Alloc alloc{0, 0, kind, 128, 0, nofail};
+  return {std::move(before), Op{alloc}, result, std::move(after)};
+}
+
+std::vector<Violation> check(const Scenario& s) {
+  Monitor monitor(s.after.config);
+  return monitor.check(s.step());
+}
+
+std::set<std::string> fired(const Scenario& s) {
+  std::set<std::string> ids;
+  for (const auto& v : check(s)) ids.insert(v.invariant);
+  return ids;
+}
+
+std::string messages(const std::vector<Violation>& vs) {
+  std::string all;
+  for (const auto& v : vs) all += v.invariant + ": " + v.message + "\n";
+  return all;
+}
+
+// `corrupt` fires exactly `id`, while `clean` (the same scenario uncorrupted)
+// fires nothing, for the whole monitor and for check_only(id).
+void expect_only(const std::string& id, const Scenario& clean, const Scenario& corrupt) {
+  auto clean_violations = check(clean);
+  EXPECT_TRUE(clean_violations.empty()) << messages(clean_violations);
+  auto violations = check(corrupt);
+  EXPECT_EQ(fired(corrupt), std::set<std::string>{id}) << messages(violations);
+  Monitor only(corrupt.after.config);
+  EXPECT_FALSE(only.check_only(id, corrupt.step()).empty());
+  Monitor only_clean(clean.after.config);
+  EXPECT_TRUE(only_clean.check_only(id, clean.step()).empty());
+}
+
+bool any_message_contains(const std::vector<Violation>& vs, const std::string& text) {
+  for (const auto& v : vs)
+    if (v.message.find(text) != std::string::npos) return true;
+  return false;
+}
+
+// --- the registry -----------------------------------------------------------
+
+TEST(InvariantRegistry, HasTheTenContractIdsInOrder) {
+  std::vector<std::string> ids;
+  for (const auto& info : invariant_registry()) ids.emplace_back(info.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{
+                     "INV-PAGE-CONSERVATION", "INV-BYTE-CONSERVATION", "INV-REF-BALANCE",
+                     "INV-NO-PIN", "INV-STOCK-BOUNDS", "INV-NO-UNDERFLOW", "INV-RELEASE-ALIGNED",
+                     "INV-LIMIT", "INV-NO-UAF", "INV-REPARENT"}));
+}
+
+TEST(InvariantRegistry, EveryEntryIsDocumentedAndCheckedInV66) {
+  for (const auto& info : invariant_registry()) {
+    EXPECT_FALSE(info.title.empty()) << info.id;
+    EXPECT_GT(info.statement.size(), 200u) << info.id;
+    EXPECT_FALSE(info.kernel_sources.empty()) << info.id;
+    for (std::string_view profile : {"v5.2", "v5.3", "v5.10", "v6.6", "v6.16"})
+      EXPECT_NE(info.profile_notes.find(profile), std::string_view::npos)
+          << info.id << " says nothing about " << profile;
+    EXPECT_TRUE(checked_in(info, Profile::v6_6)) << info.id;
+    EXPECT_EQ(find_invariant(info.id), &info);
+  }
+  EXPECT_EQ(find_invariant("INV-NOPE"), nullptr);
+}
+
+TEST(InvariantRegistry, CheckOnlyRejectsUnknownIds) {
+  Monitor monitor(config_for(Profile::v6_6));
+  Snapshot s = after_alloc();
+  EXPECT_THROW(monitor.check_only("INV-NOPE", {nullptr, nullptr, Errno::ok, &s}),
+               std::invalid_argument);
+}
+
+// --- the valid states ---------------------------------------------------------
+
+TEST(ValidStates, AreClean) {
+  for (const auto& s : {before_alloc(), after_alloc(), with_dying_b()}) {
+    auto v = check(initial(s));
+    EXPECT_TRUE(v.empty()) << messages(v);
+  }
+  auto step = check(alloc_step(before_alloc(), after_alloc()));
+  EXPECT_TRUE(step.empty()) << messages(step);
+}
+
+// --- one corruption per invariant ----------------------------------------------
+
+TEST(PageConservation, FiresOnAnUnheldPage) {
+  Scenario bad = initial(after_alloc());
+  bad.after.cgroups[0].usage_pages = 65;
+  bad.after.cgroups[1].usage_pages = 65;
+  expect_only("INV-PAGE-CONSERVATION", initial(after_alloc()), bad);
+  auto v = check(bad);
+  EXPECT_TRUE(any_message_contains(
+      v, "memcg 1: page_counter usage 65 != 64 held in its subtree (63 in page stocks + 1 charged "
+         "through objcgs)"))
+      << messages(v);
+}
+
+TEST(PageConservation, IgnoresTheStaleCounterOfAnOfflinedMemcgButNotItsParent) {
+  Scenario stale = initial(with_dying_b());
+  stale.after.cgroups[2].usage_pages = 1000;  // offlined: excluded
+  EXPECT_TRUE(check(stale).empty()) << messages(check(stale));
+  Scenario dying_not_offlined = stale;
+  dying_not_offlined.after.cgroups[2].offlined = false;
+  dying_not_offlined.after.cgroups[2].css_refs = 2;  // + the ID ref
+  dying_not_offlined.after.pending_work = 1;         // the css_offline work
+  dying_not_offlined.after.objcgs[1].memcg = 2;      // not reparented yet
+  dying_not_offlined.after.objcgs[1].state = ObjcgState::active;
+  dying_not_offlined.after.cgroups[2].objcg = 2;
+  dying_not_offlined.after.objcgs[1].refs = 2;  // + initial ref
+  EXPECT_EQ(fired(dying_not_offlined), std::set<std::string>{"INV-PAGE-CONSERVATION"})
+      << messages(check(dying_not_offlined));
+  dying_not_offlined.after.cgroups[2].usage_pages = 1;
+  EXPECT_TRUE(check(dying_not_offlined).empty()) << messages(check(dying_not_offlined));
+}
+
+TEST(PageConservation, NamesPathsWithAPathTable) {
+  PathTable paths;
+  ASSERT_EQ(paths.intern("/a"), PathKey{1});
+  Snapshot s = after_alloc();
+  s.cgroups[1].usage_pages = 65;
+  s.cgroups[0].usage_pages = 65;
+  Monitor monitor(s.config, &paths);
+  auto v = monitor.check({nullptr, nullptr, Errno::ok, &s});
+  EXPECT_TRUE(any_message_contains(v, "/a (memcg 1): page_counter usage 65 != 64")) << messages(v);
+}
+
+TEST(ByteConservation, FiresOnAByteTooMany) {
+  Scenario bad = initial(after_alloc());
+  bad.after.stocks[0].nr_bytes = 3961;
+  expect_only("INV-BYTE-CONSERVATION", initial(after_alloc()), bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "not a whole number of pages: 1 bytes over"));
+}
+
+TEST(ByteConservation, CountsNrChargedBytesAndKmemPages) {
+  Scenario bad = initial(with_dying_b());
+  bad.after.objcgs[1].nr_charged_bytes = 4096;  // the page is also counted in its object
+  expect_only("INV-BYTE-CONSERVATION", initial(with_dying_b()), bad);
+}
+
+TEST(RefBalance, FiresOnAnObjcgRefWithNoHolder) {
+  Scenario bad = initial(after_alloc());
+  bad.after.objcgs[0].refs = 4;
+  expect_only("INV-REF-BALANCE", initial(after_alloc()), bad);
+  EXPECT_TRUE(any_message_contains(
+      check(bad), "refcount 4 != 3 held (1 initial (active) + 1 from 1 live objects + 1 obj stocks)"))
+      << messages(check(bad));
+}
+
+TEST(RefBalance, FiresOnAMissingCssRef) {
+  Scenario bad = initial(after_alloc());
+  bad.after.cgroups[1].css_refs = 3;  // as if the page stock held none
+  expect_only("INV-REF-BALANCE", initial(after_alloc()), bad);
+}
+
+TEST(RefBalance, TheRootCssIsNotCounted) {
+  Scenario bad = initial(after_alloc());
+  bad.after.cgroups[0].css_refs = 1;
+  expect_only("INV-REF-BALANCE", initial(after_alloc()), bad);
+}
+
+TEST(NoPin, FiresOnADyingMemcgPinnedByAStockWithPages) {
+  Scenario bad = initial(with_dying_b());
+  bad.after.stocks[1].page_stock[0].nr_pages = 2;
+  bad.after.cgroups[0].usage_pages += 2;  // those pages are charged up the hierarchy
+  expect_only("INV-NO-PIN", initial(with_dying_b()), bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "the page stock of CPU 1 with 2 pages"));
+}
+
+TEST(NoPin, IsSilentWhileWorkIsPending) {
+  Scenario pending = initial(with_dying_b());
+  pending.after.stocks[1].page_stock[0].nr_pages = 2;
+  pending.after.cgroups[0].usage_pages += 2;
+  pending.after.pending_work = 1;  // e.g. the drain work queued by drain_all_stock
+  Monitor monitor(pending.after.config);
+  EXPECT_TRUE(monitor.check_only("INV-NO-PIN", pending.step()).empty());
+  EXPECT_TRUE(check(pending).empty()) << messages(check(pending));
+}
+
+TEST(NoPin, FiresOnALeakedCssRefAndOnAMemcgNobodyFreed) {
+  Scenario leak = initial(with_dying_b());
+  leak.after.cgroups[2].css_refs = 2;
+  EXPECT_TRUE(fired(leak).count("INV-NO-PIN"));
+  EXPECT_TRUE(any_message_contains(check(leak), "1 css references with no holder"));
+
+  Scenario unfreed = initial(with_dying_b());
+  unfreed.after.stocks[1].page_stock.clear();
+  unfreed.after.cgroups[2].css_refs = 0;
+  expect_only("INV-NO-PIN", initial(with_dying_b()), unfreed);
+  unfreed.after.pending_work = 1;  // the css_free work
+  EXPECT_TRUE(check(unfreed).empty());
+}
+
+TEST(NoPin, FiresOnAKilledObjcgNobodyReleased) {
+  Snapshot s = with_dying_b();
+  s.objects.pop_back();  // objcg 2's page is freed: its last reference is gone
+  s.objcgs[1].refs = 0;
+  s.objcgs[1].charged_pages = 0;
+  s.cgroups[0].usage_pages = 64;
+  Scenario pending = initial(s);
+  pending.after.pending_work = 1;  // objcg_to_atomic still queued
+  Scenario unreleased = initial(s);
+  expect_only("INV-NO-PIN", pending, unreleased);
+  EXPECT_TRUE(any_message_contains(check(unreleased), "objcg 2: killed with refcount 0 but not released"));
+}
+
+TEST(NoPin, ADyingChildPinnedLegitimatelyPinsItsParentLegitimately) {
+  Snapshot s = with_dying_b();
+  // /b/c: dying under /b, pinned by CPU 1's empty stock; /b now held by /c.
+  CgroupSnap c;
+  c.id = 3;
+  c.path = 3;
+  c.parent = 2;
+  c.state = CgroupState::dying;
+  c.offlined = true;
+  c.css_refs = 1;
+  s.cgroups.push_back(c);
+  s.stocks[1].page_stock = {PageStockSlot{3, 0}};
+  EXPECT_TRUE(check(initial(s)).empty()) << messages(check(initial(s)));
+  s.stocks[1].page_stock[0].nr_pages = 1;
+  s.cgroups[0].usage_pages += 1;
+  auto v = check(initial(s));
+  EXPECT_EQ(fired(initial(s)), std::set<std::string>{"INV-NO-PIN"}) << messages(v);
+  EXPECT_TRUE(any_message_contains(v, "dying child memcg 3, itself pinned")) << messages(v);
+}
+
+// v5.10: a kmem page charged with page->mem_cgroup pins the dying memcg, a
+// documented holder; the same state in v6.6 (which never charges that way) is
+// a pin with no documented holder.
+TEST(NoPin, KmemPagesPinDyingMemcgsInV510Only) {
+  auto make = [](Profile profile) {
+    Snapshot s = after_alloc(profile);
+    CgroupSnap b;
+    b.id = 2;
+    b.path = 2;
+    b.parent = 0;
+    b.state = CgroupState::dying;
+    b.offlined = true;
+    b.usage_pages = 1;
+    b.css_refs = 1;  // the page
+    s.cgroups.push_back(b);
+    s.cgroups[0].usage_pages += 1;
+    ObjcgSnap released;
+    released.id = 2;
+    released.origin = 2;
+    released.state = ObjcgState::released;
+    s.objcgs.push_back(released);
+    ObjectSnap page;
+    page.key = 1;
+    page.kind = AllocKind::page;
+    page.charged_bytes = 4096;
+    page.memcg = 2;
+    page.nr_kmem_pages = 1;
+    s.objects.push_back(page);
+    return s;
+  };
+  auto v510 = check(initial(make(Profile::v5_10)));
+  EXPECT_TRUE(v510.empty()) << messages(v510);
+  auto v66 = check(initial(make(Profile::v6_6)));
+  EXPECT_TRUE(fired(initial(make(Profile::v6_6))).count("INV-NO-PIN")) << messages(v66);
+  EXPECT_TRUE(any_message_contains(v66, "object 1 point here, but hold no css reference in v6.6"))
+      << messages(v66);
+}
+
+TEST(StockBounds, FiresOnBytesWithoutAnObjcg) {
+  Scenario bad = initial(after_alloc());
+  bad.after.stocks[1].nr_bytes = 5;
+  expect_only("INV-STOCK-BOUNDS", initial(after_alloc()), bad);
+}
+
+TEST(StockBounds, FiresOnMoreThanABatch) {
+  Scenario bad = initial(after_alloc());
+  bad.after.stocks[0].page_stock[0].nr_pages = 65;
+  bad.after.cgroups[0].usage_pages = 66;
+  bad.after.cgroups[1].usage_pages = 66;
+  expect_only("INV-STOCK-BOUNDS", initial(after_alloc()), bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "holds 65 pages > MEMCG_CHARGE_BATCH 64"));
+}
+
+TEST(StockBounds, FiresOnAnOfflineCpuThatKeptItsStock) {
+  Scenario bad = initial(after_alloc());
+  bad.after.stocks[0].online = false;
+  expect_only("INV-STOCK-BOUNDS", initial(after_alloc()), bad);
+}
+
+TEST(StockBounds, ObjStockBoundCoversModObjcgStateButNotMore) {
+  // mod_objcg_state cached objcg 1 with all of nr_charged_bytes (two CPUs'
+  // remainders): 8000 bytes, within 2 × 4095.
+  Snapshot s = after_alloc();
+  s.objcgs[0].charged_pages = 3;
+  s.cgroups[0].usage_pages = 66;
+  s.cgroups[1].usage_pages = 66;
+  s.stocks[0].nr_bytes = 3 * 4096 - 136;  // 12152
+  auto over = check(initial(s));
+  EXPECT_EQ(fired(initial(s)), std::set<std::string>{"INV-STOCK-BOUNDS"}) << messages(over);
+  EXPECT_TRUE(any_message_contains(over, "obj stock holds 12152 bytes > bound 8190")) << messages(over);
+  s.objcgs[0].charged_pages = 2;
+  s.cgroups[0].usage_pages = 65;
+  s.cgroups[1].usage_pages = 65;
+  s.stocks[0].nr_bytes = 2 * 4096 - 136;  // 8056
+  EXPECT_TRUE(check(initial(s)).empty()) << messages(check(initial(s)));
+}
+
+TEST(StockBounds, ObjStockBoundFollowsTheLargestCharge) {
+  // A 9000-byte object may leave up to 9000 + 4094 bytes behind (allow_uncharge = false).
+  Snapshot s = after_alloc();
+  s.objects[0].charged_bytes = 9000;
+  s.objcgs[0].charged_pages = 5;
+  s.cgroups[0].usage_pages = 68;
+  s.cgroups[1].usage_pages = 68;
+  s.stocks[0].nr_bytes = 5 * 4096 - 9000;  // 11480 <= 13094
+  EXPECT_TRUE(check(initial(s)).empty()) << messages(check(initial(s)));
+}
+
+TEST(StockBounds, V510DrainsTheWholeStockAbovePageSize) {
+  Snapshot s = after_alloc(Profile::v5_10);
+  s.objcgs[0].charged_pages = 2;
+  s.cgroups[0].usage_pages += 1;
+  s.cgroups[1].usage_pages += 1;
+  s.stocks[0].nr_bytes = 2 * 4096 - 136;
+  EXPECT_EQ(fired(initial(s)), std::set<std::string>{"INV-STOCK-BOUNDS"});
+  // Its hotplug callback leaves the obj stock alone (before 9f01b4954490).
+  Snapshot offline = after_alloc(Profile::v5_10);
+  offline.stocks[0].online = false;
+  offline.stocks[0].page_stock.clear();
+  offline.cgroups[1].css_refs -= 1;
+  offline.cgroups[0].usage_pages = 1;
+  offline.cgroups[1].usage_pages = 1;
+  EXPECT_TRUE(check(initial(offline)).empty()) << messages(check(initial(offline)));
+}
+
+TEST(NoUnderflow, FiresOnceOnAnUnderflowEvent) {
+  Scenario bad = initial(after_alloc());
+  bad.after.events.push_back({EventKind::page_counter_underflow, 1, -3});
+  expect_only("INV-NO-UNDERFLOW", initial(after_alloc()), bad);
+  Monitor monitor(bad.after.config);
+  auto first = monitor.check(bad.step());
+  ASSERT_EQ(first.size(), 1u) << messages(first);
+  EXPECT_NE(first[0].message.find("page_counter underflow in memcg 1: usage -3"), std::string::npos);
+  Step again{&bad.after, nullptr, Errno::ok, &bad.after};
+  EXPECT_TRUE(monitor.check(again).empty());
+  EXPECT_EQ(monitor.history().events_reported, 1u);
+  // A second event is reported, the first is not repeated.
+  Snapshot later = bad.after;
+  later.events.push_back({EventKind::objcg_ref_underflow, 1, -1});
+  auto second = monitor.check({&bad.after, nullptr, Errno::ok, &later});
+  ASSERT_EQ(second.size(), 1u) << messages(second);
+  EXPECT_NE(second[0].message.find("obj_cgroup_put below zero on objcg 1"), std::string::npos);
+}
+
+TEST(NoUnderflow, FiresOnMorePagesUnchargedThanCharged) {
+  Scenario bad = initial(with_dying_b());
+  // objcg 2 uncharged one page too many; /b's counter is offlined, so only
+  // the ghost says it (and the root would say it if the model uncharged it).
+  bad.after.objcgs[1].charged_pages = -1;
+  bad.after.objects.pop_back();
+  bad.after.objcgs[1].refs = 0;
+  bad.after.cgroups[0].usage_pages = 63;
+  bad.after.pending_work = 1;  // its release is queued
+  EXPECT_EQ(fired(bad), (std::set<std::string>{"INV-NO-UNDERFLOW", "INV-BYTE-CONSERVATION"}))
+      << messages(check(bad));
+}
+
+TEST(ReleaseAligned, FiresWhenAnObjcgIsReleasedWithASubPageRemainder) {
+  Snapshot s = after_alloc();
+  ObjcgSnap released;
+  released.id = 2;
+  released.origin = 1;
+  released.memcg = 1;
+  released.state = ObjcgState::released;
+  released.nr_charged_bytes = 100;
+  Snapshot bad = s;
+  bad.objcgs.push_back(released);
+  Snapshot good = s;
+  released.nr_charged_bytes = 8192;  // two CPUs' remainders: a whole number of pages
+  good.objcgs.push_back(released);
+  expect_only("INV-RELEASE-ALIGNED", initial(good), initial(bad));
+  // Reported at the release only, not at every later step.
+  Monitor monitor(bad.config);
+  EXPECT_FALSE(monitor.check({nullptr, nullptr, Errno::ok, &bad}).empty());
+  EXPECT_TRUE(monitor.check({&bad, nullptr, Errno::ok, &bad}).empty());
+}
+
+TEST(Limit, FiresWhenANonForcedChargeGoesOverMax) {
+  Snapshot before = before_alloc();
+  before.cgroups[1].max_pages = 63;
+  Snapshot after = after_alloc();
+  after.cgroups[1].max_pages = 63;
+  Scenario bad = alloc_step(before, after);
+  Scenario clean = alloc_step(before_alloc(), after_alloc());
+  expect_only("INV-LIMIT", clean, bad);
+  // The same step with nofail is a forced charge: allowed, and from then on
+  // usage above max is no longer a violation.
+  Scenario forced = alloc_step(before, after, Errno::ok, /*nofail=*/true);
+  Monitor monitor(after.config);
+  EXPECT_TRUE(monitor.check(forced.step()).empty()) << messages(check(forced));
+  EXPECT_TRUE(monitor.history().forced_charge_seen);
+  EXPECT_TRUE(monitor.check({&after, nullptr, Errno::ok, &after}).empty());
+}
+
+TEST(Limit, FiresWhenAFailedChargeLeavesAPageCharged) {
+  // ENOMEM, yet one more page is charged through objcg 1 (held in its obj stock).
+  Snapshot after = after_alloc();
+  after.cgroups[0].usage_pages = 65;
+  after.cgroups[1].usage_pages = 65;
+  after.objcgs[0].charged_pages = 2;
+  after.stocks[0].nr_bytes = 3960 + 4096;
+  Scenario bad = alloc_step(after_alloc(), after, Errno::enomem);
+  Scenario clean = alloc_step(after_alloc(), after_alloc(), Errno::enomem);
+  expect_only("INV-LIMIT", clean, bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "charged 1 pages outside the page stocks"));
+}
+
+TEST(Limit, AFailedStackLeavesItsEarlierPagesInTheStock) {
+  // memcg_charge_kernel_stack: page 0 charged (batch 1 near the limit), page 1
+  // fails, page 0 is uncharged into the page stock: usage +1, stock +1.
+  Snapshot after = after_alloc();
+  after.cgroups[0].usage_pages = 65;
+  after.cgroups[1].usage_pages = 65;
+  after.stocks[0].page_stock[0].nr_pages = 64;
+  Scenario ok = alloc_step(after_alloc(), after, Errno::enomem, false, AllocKind::stack);
+  EXPECT_TRUE(check(ok).empty()) << messages(check(ok));
+}
+
+TEST(Limit, FiresWhenSetMaxReturnsOkBelowUsage) {
+  Snapshot before = after_alloc();
+  Snapshot after = after_alloc();
+  after.cgroups[1].max_pages = 32;
+  Scenario bad{before, Op{SetMax{1, 32}}, Errno::ok, after};
+  Snapshot fine_after = after_alloc();
+  fine_after.cgroups[1].max_pages = 100;
+  Scenario clean{before, Op{SetMax{1, 100}}, Errno::ok, fine_after};
+  expect_only("INV-LIMIT", clean, bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "set_max 32 returned ok with usage 64 above it"));
+}
+
+TEST(NoUaf, FiresOnATaskInAFreedMemcg) {
+  Snapshot s = after_alloc();
+  CgroupSnap c;
+  c.id = 2;
+  c.path = 2;
+  c.parent = 0;
+  c.state = CgroupState::freed;
+  c.offlined = true;
+  s.cgroups.push_back(c);
+  Snapshot bad = s;
+  bad.tasks.push_back(TaskSnap{1, 2, 1});
+  expect_only("INV-NO-UAF", initial(s), initial(bad));
+  EXPECT_TRUE(any_message_contains(check(initial(bad)), "task 1 is in freed memcg 2"));
+}
+
+TEST(NoUaf, FiresOnceOnAUseAfterFreeEvent) {
+  Scenario bad = initial(after_alloc());
+  bad.after.events.push_back({EventKind::objcg_use_after_free, 7, 0});
+  expect_only("INV-NO-UAF", initial(after_alloc()), bad);
+  Monitor monitor(bad.after.config);
+  EXPECT_EQ(monitor.check(bad.step()).size(), 1u);
+  EXPECT_TRUE(monitor.check({&bad.after, nullptr, Errno::ok, &bad.after}).empty());
+}
+
+TEST(NoUaf, FiresOnAStockCachingAReleasedObjcg) {
+  Snapshot s = with_dying_b();
+  s.objects.pop_back();
+  s.objcgs[1].state = ObjcgState::released;
+  s.objcgs[1].refs = 0;
+  s.objcgs[1].charged_pages = 0;
+  s.cgroups[0].usage_pages = 64;
+  Snapshot bad = s;
+  bad.stocks[1].cached_objcg = 2;  // and its refcount says nothing: it is 0
+  EXPECT_TRUE(fired(initial(bad)).count("INV-NO-UAF")) << messages(check(initial(bad)));
+  EXPECT_TRUE(check(initial(s)).empty()) << messages(check(initial(s)));
+}
+
+TEST(Reparent, FiresOnAnObjcgStillPointingAtItsOfflinedMemcg) {
+  Snapshot s = with_dying_b();
+  s.objects.pop_back();  // objcg 2's page is gone
+  s.objcgs[1].refs = 0;
+  s.objcgs[1].charged_pages = 0;
+  s.cgroups[0].usage_pages = 64;
+  s.pending_work = 1;  // the objcg's atomic switch: not released yet
+  Snapshot bad = s;
+  bad.objcgs[1].memcg = 2;
+  expect_only("INV-REPARENT", initial(s), initial(bad));
+  EXPECT_TRUE(any_message_contains(check(initial(bad)),
+                                   "reparented objcg 2 of memcg 2: objcg->memcg is memcg 2 (dying, "
+                                   "offlined), expected memcg 0"))
+      << messages(check(initial(bad)));
+}
+
+TEST(Reparent, FiresOnAnOfflinedMemcgThatKeptItsObjcgPointer) {
+  Scenario bad = initial(with_dying_b());
+  bad.after.cgroups[2].objcg = 2;
+  expect_only("INV-REPARENT", initial(with_dying_b()), bad);
+}
+
+// --- the document -------------------------------------------------------------
+
+TEST(InvariantsMarkdown, MentionsEveryIdTheBannerAndTheLemmas) {
+  std::map<std::string, std::vector<std::string>, std::less<>> lemmas = {
+      {"INV-BYTE-CONSERVATION", {"obj_stock_refill_conserves_bytes"}}};
+  std::string md = render_invariants_markdown(lemmas);
+  EXPECT_NE(md.find("generated by `memcg-verify doc`, do not edit"), std::string::npos);
+  for (const auto& info : invariant_registry()) {
+    EXPECT_NE(md.find("## " + std::string(info.id)), std::string::npos) << info.id;
+    EXPECT_NE(md.find(std::string(info.statement)), std::string::npos) << info.id;
+  }
+  EXPECT_NE(md.find("- `obj_stock_refill_conserves_bytes`"), std::string::npos);
+  EXPECT_NE(md.find("**Supporting Z3 lemmas:** none yet"), std::string::npos);
+  EXPECT_NE(md.find("| v6.6 | checked | checked |"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mv::spec
