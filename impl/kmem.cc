@@ -1,0 +1,184 @@
+// The out-of-line parts of the accounted-allocation hooks (v6.6).
+#include "impl/kmem.h"
+
+#include "arith/obj_stock.h"
+#include "impl/page_stock.h"
+
+namespace mv::impl {
+
+using arith::M;
+
+// obj_cgroup_charge_pages (v6.6).
+spec::Errno obj_cgroup_charge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages,
+                                    bool nofail) {
+  objcg_released_check(cur, objcg);
+  Memcg* memcg = get_mem_cgroup_from_objcg(cur, objcg);
+  spec::Errno ret = try_charge_memcg(cur, memcg, nr_pages, nofail);
+  if (ret == spec::Errno::ok) objcg_ghost_add(cur, objcg, nr_pages);
+  css_put(cur, memcg);
+  return ret;
+}
+
+// obj_cgroup_uncharge_pages (v6.6): the pages go to this CPU's page stock.
+void obj_cgroup_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
+  objcg_released_check(cur, objcg);
+  Memcg* memcg = get_mem_cgroup_from_objcg(cur, objcg);
+  refill_stock(cur, memcg, nr_pages);
+  objcg_ghost_add(cur, objcg, -static_cast<long>(nr_pages));
+  css_put(cur, memcg);
+}
+
+// obj_cgroup_charge (v6.6) after a byte-stock miss: charge whole pages, put
+// the unused tail of the last one in the byte stock.
+spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,
+                                   bool nofail) {
+  auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), cur.page);
+  spec::Errno ret = obj_cgroup_charge_pages(cur, objcg, split.nr_pages.v, nofail);
+  if (ret == spec::Errno::ok && split.nr_bytes.v != 0)
+    refill_obj_stock(cur, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, cur.page).v,
+                     false);
+  return ret;
+}
+
+namespace {
+
+void mark_uncharged(Object& obj) {
+  obj.objcg = nullptr;
+  obj.charged_bytes = 0;
+  obj.nr_kmem_pages = 0;
+  obj.live = true;
+}
+
+std::uint64_t pages_to_bytes(std::uint32_t nr_pages, const arith::PageGeometry& page) {
+  return (M::zext(M::lit32(nr_pages)) << page.shift).v;
+}
+
+// pcpu_memcg_pre_alloc_hook (v6.6) on the aligned size; the post hook keeps
+// the pre hook's ref in chunk->obj_cgroups[].
+spec::Errno percpu_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
+                         bool nofail) {
+  Objcg* objcg = get_obj_cgroup_from_current(cur, task);
+  if (!objcg) {
+    mark_uncharged(obj);
+    return spec::Errno::ok;
+  }
+  auto aligned = arith::pcpu_aligned_size<M>(M::lit64(size_bytes));
+  std::uint64_t full_bytes = arith::pcpu_obj_full_size<M>(aligned, cur.sys->ncpus()).v;
+  if (obj_cgroup_charge(cur, objcg, full_bytes, nofail) != spec::Errno::ok) {
+    obj_cgroup_put(cur, objcg);
+    return spec::Errno::enomem;
+  }
+  obj.objcg = objcg;
+  obj.charged_bytes = full_bytes;
+  obj.nr_kmem_pages = 0;
+  obj.live = true;
+  return spec::Errno::ok;
+}
+
+// __memcg_kmem_charge_page (v6.6): the page keeps the objcg ref on success.
+spec::Errno kmem_charge_page(Cpu& cur, Task& task, std::uint32_t nr_pages, bool nofail,
+                             Objcg** out) {
+  *out = nullptr;
+  Objcg* objcg = get_obj_cgroup_from_current(cur, task);
+  if (!objcg) return spec::Errno::ok;
+  spec::Errno ret = obj_cgroup_charge_pages(cur, objcg, nr_pages, nofail);
+  if (ret != spec::Errno::ok) {
+    obj_cgroup_put(cur, objcg);
+    return ret;
+  }
+  *out = objcg;
+  return spec::Errno::ok;
+}
+
+// __memcg_kmem_uncharge_page (v6.6).
+void kmem_uncharge_page(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
+  obj_cgroup_uncharge_pages(cur, objcg, nr_pages);
+  obj_cgroup_put(cur, objcg);
+}
+
+spec::Errno page_alloc(Cpu& cur, Task& task, Object& obj, std::uint32_t order, bool nofail) {
+  std::uint32_t nr_pages = arith::kmem_page_nr_pages<M>(order).v;
+  Objcg* objcg = nullptr;
+  spec::Errno ret = kmem_charge_page(cur, task, nr_pages, nofail, &objcg);
+  if (ret != spec::Errno::ok) return ret;
+  if (!objcg) {
+    mark_uncharged(obj);
+    return spec::Errno::ok;
+  }
+  obj.objcg = objcg;
+  obj.charged_bytes = pages_to_bytes(nr_pages, cur.page);
+  obj.nr_kmem_pages = 1;
+  obj.live = true;
+  return spec::Errno::ok;
+}
+
+// memcg_charge_kernel_stack (v6.6, kernel/fork.c): one order-0 charge per
+// page of THREAD_SIZE; a failure uncharges the pages already charged.
+spec::Errno stack_alloc(Cpu& cur, Task& task, Object& obj, bool nofail) {
+  std::uint32_t nr_stack_pages = arith::kernel_stack_nr_pages(cur.page);
+  Objcg* page_objcgs[kMaxStackPages] = {};
+  for (std::uint32_t i = 0; i < nr_stack_pages; ++i) {
+    spec::Errno ret = kmem_charge_page(cur, task, 1, nofail, &page_objcgs[i]);
+    if (ret != spec::Errno::ok) {
+      for (std::uint32_t j = 0; j < i; ++j)
+        if (page_objcgs[j]) kmem_uncharge_page(cur, page_objcgs[j], 1);
+      return ret;
+    }
+  }
+  mark_uncharged(obj);
+  std::uint32_t nr_charged = 0;
+  for (std::uint32_t i = 0; i < nr_stack_pages; ++i) {
+    obj.page_objcgs[i] = page_objcgs[i];
+    if (!page_objcgs[i]) continue;
+    if (!obj.objcg) obj.objcg = page_objcgs[i];
+    ++nr_charged;
+  }
+  obj.charged_bytes = pages_to_bytes(nr_charged, cur.page);
+  obj.nr_kmem_pages = nr_charged;
+  return spec::Errno::ok;
+}
+
+}  // namespace
+
+spec::Errno Cpu::alloc(Task& task, Object& obj, spec::AllocKind kind, std::uint64_t size_bytes,
+                       std::uint32_t order, bool nofail) {
+  obj = Object{};
+  obj.kind = kind;
+  obj.order = order;
+  switch (kind) {
+    case spec::AllocKind::slab:
+      return slab_alloc(*this, task, obj, size_bytes, nofail);
+    case spec::AllocKind::percpu:
+      return percpu_alloc(*this, task, obj, size_bytes, nofail);
+    case spec::AllocKind::page:
+      return page_alloc(*this, task, obj, order, nofail);
+    case spec::AllocKind::stack:
+      return stack_alloc(*this, task, obj, nofail);
+  }
+  return spec::Errno::einval;
+}
+
+void Cpu::free(Object& obj) {
+  obj.live = false;
+  if (!obj.objcg) return;
+  switch (obj.kind) {
+    case spec::AllocKind::slab:
+      slab_free(*this, obj);
+      return;
+    case spec::AllocKind::percpu:  // pcpu_memcg_free_hook (v6.6)
+      obj_cgroup_uncharge(*this, obj.objcg, obj.charged_bytes);
+      obj_cgroup_put(*this, obj.objcg);
+      return;
+    case spec::AllocKind::page:
+      kmem_uncharge_page(*this, obj.objcg, arith::kmem_page_nr_pages<M>(obj.order).v);
+      return;
+    case spec::AllocKind::stack:
+      for (Objcg* objcg : obj.page_objcgs)
+        if (objcg) kmem_uncharge_page(*this, objcg, 1);
+      return;
+  }
+}
+
+void Cpu::drain() { drain_local_stock(*this); }
+
+}  // namespace mv::impl

@@ -1,0 +1,139 @@
+// The accounted-allocation hooks and the charge/uncharge hot path (v6.6
+// mm/memcontrol.c, mm/slab.h): inline here so that a byte-stock hit is a few
+// dozen instructions with no locked instruction, no shared cache line written,
+// and no heap allocation. Everything else is out of line in kmem.cc,
+// obj_stock.cc, objcg.cc, page_stock.cc and memcg.cc.
+#pragma once
+
+#include <cstdint>
+
+#include "arith/kmem_size.h"
+#include "arith/obj_stock.h"
+#include "impl/obj_stock.h"
+#include "impl/objcg.h"
+#include "impl/system.h"
+
+namespace mv::impl {
+
+using arith::M;
+
+// obj_cgroup_get / obj_cgroup_put / obj_cgroup_tryget (percpu_ref).
+inline void obj_cgroup_get(Cpu& cur, Objcg* objcg) {
+  RefResult r = objcg->refcnt.get(cur.pcpu_base());
+  if (r != RefResult::ok) [[unlikely]] obj_cgroup_ref_slow(cur, objcg, r);
+}
+inline void obj_cgroup_put(Cpu& cur, Objcg* objcg) {
+  RefResult r = objcg->refcnt.put(cur.pcpu_base());
+  if (r != RefResult::ok) [[unlikely]] obj_cgroup_ref_slow(cur, objcg, r);
+}
+inline bool obj_cgroup_tryget(Cpu& cur, Objcg* objcg) {
+  return objcg->refcnt.tryget(cur.pcpu_base()) == RefResult::ok;
+}
+
+// get_obj_cgroup_from_current -> __get_obj_cgroup_from_memcg (v6.6): the first
+// memcg from the task's towards the root (excluded) whose objcg is set and
+// whose tryget succeeds. Under RCU: the task's memcg and every objcg read here
+// stay valid until this CPU's next quiescent state.
+inline Objcg* get_obj_cgroup_from_current(Cpu& cur, Task& task) {
+  for (Memcg* memcg = task.memcg.load(); !memcg->is_root(); memcg = memcg->parent) {
+    Objcg* objcg = memcg->objcg.load();
+    if (objcg && obj_cgroup_tryget(cur, objcg)) return objcg;
+  }
+  return nullptr;
+}
+
+// consume_obj_stock (v6.6).
+inline bool consume_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  bool hit = stock.cached_objcg.load_relaxed() == objcg &&
+             static_cast<bool>(
+                 arith::obj_stock_covers<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes)));
+  if (hit) stock.nr_bytes = (M::lit32(stock.nr_bytes) - M::lit32(nr_bytes)).v;
+  stock.stock_lock.unlock();
+  return hit;
+}
+
+void obj_cgroup_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages);
+spec::Errno obj_cgroup_charge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages, bool nofail);
+spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail);
+
+// refill_obj_stock (v6.6); the common case (objcg already cached, no whole
+// page to give back) stays inline.
+inline void refill_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
+                             bool allow_uncharge) {
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  if (stock.cached_objcg.load_relaxed() != objcg) [[unlikely]] {
+    stock.stock_lock.unlock();
+    refill_obj_stock_slow(cur, objcg, nr_bytes, allow_uncharge);
+    return;
+  }
+  auto refill = arith::obj_stock_refill<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes),
+                                           M::lit_bool(allow_uncharge), cur.page);
+  stock.nr_bytes = refill.stock_nr_bytes.v;
+  stock.stock_lock.unlock();
+  if (refill.nr_pages.v != 0) [[unlikely]]
+    obj_cgroup_uncharge_pages(cur, objcg, refill.nr_pages.v);
+}
+
+// mod_objcg_state (v6.6): only its stock effect is modeled; a no-op when the
+// objcg is already cached (every hit).
+inline void mod_objcg_state(Cpu& cur, Objcg* objcg) {
+  if (cur.stock().cached_objcg.load_relaxed() != objcg) [[unlikely]]
+    mod_objcg_state_slow(cur, objcg);
+}
+
+// obj_cgroup_charge (v6.6).
+inline spec::Errno obj_cgroup_charge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,
+                                     bool nofail) {
+  auto request = arith::consume_request_bytes<M>(M::lit64(size_bytes));
+  if (consume_obj_stock(cur, objcg, request.v)) [[likely]] return spec::Errno::ok;
+  return obj_cgroup_charge_slow(cur, objcg, size_bytes, nofail);
+}
+
+// obj_cgroup_uncharge (v6.6): refill_obj_stock(objcg, size, true), size_t
+// passed as unsigned int.
+inline void obj_cgroup_uncharge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes) {
+  refill_obj_stock(cur, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
+}
+
+// memcg_slab_pre_alloc_hook + memcg_slab_post_alloc_hook (v6.6) for one
+// object. The post hook's obj_cgroup_get (the object's ref) and its
+// obj_cgroup_put (the pre hook's ref) are fused: the pre hook's ref is handed
+// to the object, the count is the same at every point another CPU can see.
+inline spec::Errno slab_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
+                              bool nofail) {
+  obj.kind = spec::AllocKind::slab;
+  obj.nr_kmem_pages = 0;
+  Objcg* objcg = get_obj_cgroup_from_current(cur, task);
+  obj.objcg = objcg;
+  if (!objcg) {
+    obj.charged_bytes = 0;
+    obj.live = true;
+    return spec::Errno::ok;
+  }
+  std::uint64_t full_bytes = arith::slab_obj_full_size<M>(M::lit64(size_bytes)).v;
+  if (obj_cgroup_charge(cur, objcg, full_bytes, nofail) != spec::Errno::ok) [[unlikely]] {
+    obj_cgroup_put(cur, objcg);
+    obj.objcg = nullptr;
+    obj.live = false;
+    return spec::Errno::enomem;
+  }
+  mod_objcg_state(cur, objcg);
+  obj.charged_bytes = full_bytes;
+  obj.live = true;
+  return spec::Errno::ok;
+}
+
+// memcg_slab_free_hook (v6.6) for one object.
+inline void slab_free(Cpu& cur, Object& obj) {
+  obj.live = false;
+  Objcg* objcg = obj.objcg;
+  if (!objcg) return;
+  obj_cgroup_uncharge(cur, objcg, obj.charged_bytes);
+  mod_objcg_state(cur, objcg);
+  obj_cgroup_put(cur, objcg);
+}
+
+}  // namespace mv::impl

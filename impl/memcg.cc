@@ -1,0 +1,113 @@
+#include "impl/memcg.h"
+
+#include "arith/page_stock.h"
+#include "impl/kmem.h"
+#include "impl/page_stock.h"
+
+namespace mv::impl {
+
+using arith::M;
+
+namespace {
+
+bool memcg_freed_check(Cpu& cur, Memcg* memcg) {
+  if (memcg->load_state() != spec::CgroupState::freed) [[likely]] return false;
+  cur.sys->events.record(spec::EventKind::memcg_use_after_free, memcg->id);
+  return true;
+}
+
+// css_release -> css_release_work_fn -> queue_rcu_work(css_free_rwork_fn):
+// one deferred item in the model.
+void queue_css_free(Cpu& cur, Memcg* memcg) {
+  cur.sys->queue_work(cur, memcg->free_work, WorkKind::css_free, memcg, /*rcu=*/true);
+}
+
+// mem_cgroup_margin (v6.6): pages left below max, 0 when at or over it.
+std::uint64_t mem_cgroup_margin(const Memcg* memcg) {
+  auto count = M::lit64(page_counter_read(&memcg->memory));
+  auto limit = M::lit64(memcg->memory.max.load());
+  return M::select(count < limit, limit - count, M::lit64(0)).v;
+}
+
+// mem_cgroup_from_counter(counter, memory).
+Memcg* memcg_of_counter(PageCounter* counter) { return static_cast<Memcg*>(counter->owner); }
+
+}  // namespace
+
+void css_get(Cpu& cur, Memcg* memcg) {
+  if (memcg_freed_check(cur, memcg)) return;
+  RefResult r = memcg->css.get(cur.pcpu_base());
+  if (r == RefResult::was_zero)
+    cur.sys->events.record(spec::EventKind::memcg_use_after_free, memcg->id);
+}
+
+void css_put(Cpu& cur, Memcg* memcg) {
+  if (memcg_freed_check(cur, memcg)) return;
+  RefResult r = memcg->css.put(cur.pcpu_base());
+  if (r == RefResult::released) queue_css_free(cur, memcg);
+  if (r == RefResult::underflow)
+    cur.sys->events.record(spec::EventKind::css_ref_underflow, memcg->id);
+}
+
+bool css_tryget(Cpu& cur, Memcg* memcg) {
+  if (memcg_freed_check(cur, memcg)) return false;
+  return memcg->css.tryget(cur.pcpu_base()) == RefResult::ok;
+}
+
+// try_charge_memcg (v6.6) without reclaim: stock, then the batch, then exactly
+// nr_pages, then one drain_all_stock of the level over its limit and one more
+// try; the kernel's further retries and OOM change no state without reclaim.
+spec::Errno try_charge_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages, bool nofail) {
+  System& sys = *cur.sys;
+  memcg_freed_check(cur, memcg);
+  auto n = M::lit32(nr_pages);
+  auto batch = arith::charge_batch<M>(n, sys.batch_pages());
+  bool drained = false;
+  int nr_margin_retries = 16;  // MAX_RECLAIM_RETRIES bounds the margin loop
+  for (;;) {
+    if (consume_stock(cur, memcg, nr_pages)) return spec::Errno::ok;
+    PageCounter* fail = nullptr;
+    if (page_counter_try_charge(&memcg->memory, batch.v, &fail, sys.events)) {
+      auto restock = arith::restock_pages<M>(batch, n);  // done_restock
+      if (restock.v != 0) refill_stock(cur, memcg, restock.v);
+      return spec::Errno::ok;
+    }
+    Memcg* mem_over_limit = memcg_of_counter(fail);
+    if (static_cast<bool>(batch > n)) {
+      batch = n;
+      continue;
+    }
+    // A racing uncharge made room (never in a sequential run: the level that
+    // just refused nr_pages has less margin than that).
+    if (mem_cgroup_margin(mem_over_limit) >= nr_pages && nr_margin_retries-- > 0) continue;
+    if (!drained) {
+      drain_all_stock(cur, mem_over_limit);
+      drained = true;
+      continue;
+    }
+    break;
+  }
+  if (!nofail) return spec::Errno::enomem;
+  page_counter_charge(&memcg->memory, nr_pages);  // force
+  return spec::Errno::ok;
+}
+
+// mem_cgroup_css_offline (v6.6), reached after the css kill is confirmed (an
+// RCU grace period): memcg_offline_kmem, drain_all_stock, mem_cgroup_id_put.
+void mem_cgroup_css_offline(Cpu& cur, Memcg* memcg) {
+  System& sys = *cur.sys;
+  // percpu_ref_kill_and_confirm's switch: the css count is atomic from here.
+  if (memcg->css.complete_switch(sys.pcpu)) queue_css_free(cur, memcg);
+  memcg_reparent_objcgs(cur, memcg, memcg->parent);
+  drain_all_stock(cur, memcg);
+  memcg->offlined.store(true);
+  css_put(cur, memcg);  // mem_cgroup_id_put: the ID ref
+}
+
+// css_free_rwork_fn (v6.6): the memcg is gone; its parent loses the child's ref.
+void css_free_rwork_fn(Cpu& cur, Memcg* memcg) {
+  memcg->state.store(static_cast<std::uint8_t>(spec::CgroupState::freed));
+  if (memcg->parent) css_put(cur, memcg->parent);
+}
+
+}  // namespace mv::impl

@@ -1,0 +1,145 @@
+// The spec::Model adapter: runs each operation sequentially on its CPU and
+// shows the canonical snapshot (docs/MODEL-v6.6.md is the contract).
+#include "impl/model.h"
+
+#include <deque>
+#include <stdexcept>
+#include <variant>
+
+#include "impl/kmem.h"
+#include "impl/system.h"
+
+namespace mv::impl {
+
+namespace {
+
+class ImplModel final : public spec::Model {
+ public:
+  ImplModel(const spec::Config& config, const spec::PathTable& paths) : sys_(config, paths) {}
+
+  spec::Errno apply(const spec::Op& op) override {
+    return std::visit([this](const auto& o) { return run(o); }, op);
+  }
+
+  spec::Snapshot snapshot() const override {
+    spec::Snapshot snap = sys_.snapshot();
+    for (std::size_t key = 0; key < objects_.size(); ++key) {
+      const Object& obj = objects_[key];
+      if (!obj.live) continue;
+      spec::ObjectSnap o;
+      o.key = static_cast<spec::ObjKey>(key);
+      o.kind = obj.kind;
+      o.charged_bytes = obj.charged_bytes;
+      if (obj.objcg) o.objcg = obj.objcg->id;
+      o.nr_kmem_pages = obj.nr_kmem_pages;
+      snap.objects.push_back(o);
+    }
+    for (std::size_t key = 0; key < tasks_.size(); ++key) {
+      const Task& task = tasks_[key];
+      if (!task.live) continue;
+      snap.tasks.push_back(spec::TaskSnap{static_cast<spec::TaskKey>(key),
+                                          task.memcg.load()->id, task.cpu.load()});
+    }
+    return snap;
+  }
+
+  std::string_view name() const override { return "impl"; }
+
+ private:
+  Cpu& cpu(spec::Cpu id) { return sys_.cpu(id); }
+  Task& task(spec::TaskKey key) {
+    while (tasks_.size() <= key) tasks_.emplace_back();
+    return tasks_[key];
+  }
+  Object& object(spec::ObjKey key) {
+    while (objects_.size() <= key) objects_.emplace_back();
+    return objects_[key];
+  }
+
+  spec::Errno run(const spec::Mkdir& op) { return sys_.mkdir(cpu(op.cpu), op.cg); }
+  spec::Errno run(const spec::Rmdir& op) { return sys_.rmdir(cpu(op.cpu), op.cg); }
+  spec::Errno run(const spec::Spawn& op) {
+    Task& t = task(op.task);
+    if (t.live) return spec::Errno::eexist;
+    return sys_.spawn(cpu(op.cpu), t, op.cg, op.cpu);
+  }
+  spec::Errno run(const spec::Exit& op) {
+    Task& t = task(op.task);
+    if (!t.live) return spec::Errno::enoent;
+    sys_.exit(cpu(t.cpu.load()), t);
+    return spec::Errno::ok;
+  }
+  spec::Errno run(const spec::Migrate& op) {
+    Task& t = task(op.task);
+    if (!t.live) return spec::Errno::enoent;
+    return sys_.migrate(cpu(t.cpu.load()), t, op.cg);
+  }
+  spec::Errno run(const spec::RunOn& op) {
+    Task& t = task(op.task);
+    if (!t.live) return spec::Errno::enoent;
+    t.cpu.store(op.cpu);
+    return spec::Errno::ok;
+  }
+  spec::Errno run(const spec::Alloc& op) {
+    Task& t = task(op.task);
+    if (!t.live) return spec::Errno::enoent;
+    Object& obj = object(op.obj);
+    if (obj.live) return spec::Errno::eexist;
+    spec::Errno ret =
+        cpu(t.cpu.load()).alloc(t, obj, op.kind, op.size_bytes, op.order, op.nofail);
+    if (ret != spec::Errno::ok) obj = Object{};
+    return ret;
+  }
+  spec::Errno run(const spec::Free& op) {
+    Object& obj = object(op.obj);
+    if (!obj.live) return spec::Errno::enoent;
+    cpu(op.cpu).free(obj);
+    return spec::Errno::ok;
+  }
+  spec::Errno run(const spec::Drain& op) {
+    cpu(op.cpu).drain();
+    return spec::Errno::ok;
+  }
+  spec::Errno run(const spec::DrainAll& op) { return sys_.drain_all(cpu(op.cpu), op.cg); }
+  spec::Errno run(const spec::SetMax& op) {
+    return sys_.set_max(cpu(op.cpu), op.cg, op.max_pages);
+  }
+  // memcg_hotplug_cpu_dead runs on the CPU driving the hotplug: the lowest
+  // other online CPU. Tasks on the dead CPU move to the lowest online CPU.
+  spec::Errno run(const spec::CpuOffline& op) {
+    spec::Cpu runner = op.cpu;
+    for (spec::Cpu i = 0; i < sys_.ncpus(); ++i) {
+      if (i != op.cpu && sys_.cpu(i).pcp->online.load()) {
+        runner = i;
+        break;
+      }
+    }
+    spec::Errno ret = sys_.cpu_offline(cpu(runner), op.cpu);
+    if (ret != spec::Errno::ok) return ret;
+    std::uint32_t to = sys_.lowest_online_cpu();
+    for (Task& t : tasks_)
+      if (t.live && t.cpu.load() == op.cpu) t.cpu.store(to);
+    return spec::Errno::ok;
+  }
+  spec::Errno run(const spec::Quiesce&) {
+    sys_.quiesce();
+    return spec::Errno::ok;
+  }
+
+  System sys_;
+  std::deque<Task> tasks_;      // by TaskKey
+  std::deque<Object> objects_;  // by ObjKey
+};
+
+}  // namespace
+
+std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
+                                             const spec::PathTable& paths) {
+  if (auto problem = spec::config_problem(config); !problem.empty())
+    throw std::invalid_argument(problem);
+  if (config.profile != spec::Profile::v6_6)
+    throw std::invalid_argument("impl models the v6.6 profile only");
+  return std::make_unique<ImplModel>(config, paths);
+}
+
+}  // namespace mv::impl

@@ -1,0 +1,80 @@
+#include "impl/obj_stock.h"
+
+#include "arith/obj_stock.h"
+#include "impl/kmem.h"
+#include "impl/page_stock.h"
+
+namespace mv::impl {
+
+using arith::M;
+
+namespace {
+
+// `atomic_add(nr_bytes, &objcg->nr_charged_bytes)`, the sum from the one
+// arithmetic source.
+void charged_bytes_add(Objcg* objcg, std::uint32_t nr_bytes) {
+  std::uint32_t old = objcg->nr_charged_bytes.load_relaxed();
+  while (!objcg->nr_charged_bytes.cas(
+      old, arith::charged_bytes_add<M>(M::lit32(old), M::lit32(nr_bytes)).v)) {
+  }
+}
+
+// The objcg switch shared by refill_obj_stock and mod_objcg_state (v6.6):
+// drain the old objcg, take a ref on the new one, and start from the bytes
+// that other CPUs' drains left in nr_charged_bytes. Lock held; returns the old
+// objcg for the caller to put after unlocking.
+Objcg* replace_stock_objcg(Cpu& cur, MemcgStockPcp& stock, Objcg* objcg) {
+  Objcg* old = drain_obj_stock(cur, stock);
+  obj_cgroup_get(cur, objcg);
+  stock.nr_bytes =
+      objcg->nr_charged_bytes.load() ? objcg->nr_charged_bytes.xchg(0) : 0;
+  stock.cached_objcg.store(objcg);
+  return old;
+}
+
+}  // namespace
+
+Objcg* drain_obj_stock(Cpu& cur, MemcgStockPcp& stock) {
+  Objcg* old = stock.cached_objcg.load_relaxed();
+  if (!old) return nullptr;
+  if (stock.nr_bytes) {
+    auto drain = arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), cur.page);
+    if (drain.nr_pages.v) {
+      Memcg* memcg = get_mem_cgroup_from_objcg(cur, old);
+      refill_stock_locked(cur, memcg, drain.nr_pages.v);  // __refill_stock: this CPU's stock
+      objcg_ghost_add(cur, old, -static_cast<long>(drain.nr_pages.v));
+      css_put(cur, memcg);
+    }
+    charged_bytes_add(old, drain.nr_bytes.v);
+    stock.nr_bytes = 0;
+  }
+  stock.cached_objcg.store(nullptr);
+  return old;
+}
+
+void refill_obj_stock_slow(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes, bool allow_uncharge) {
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  Objcg* old = nullptr;
+  if (stock.cached_objcg.load_relaxed() != objcg) {
+    old = replace_stock_objcg(cur, stock, objcg);
+    allow_uncharge = true;  // allow uncharge when objcg changes
+  }
+  auto refill = arith::obj_stock_refill<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes),
+                                           M::lit_bool(allow_uncharge), cur.page);
+  stock.nr_bytes = refill.stock_nr_bytes.v;
+  stock.stock_lock.unlock();
+  if (old) obj_cgroup_put(cur, old);
+  if (refill.nr_pages.v) obj_cgroup_uncharge_pages(cur, objcg, refill.nr_pages.v);
+}
+
+void mod_objcg_state_slow(Cpu& cur, Objcg* objcg) {
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  Objcg* old = nullptr;
+  if (stock.cached_objcg.load_relaxed() != objcg) old = replace_stock_objcg(cur, stock, objcg);
+  stock.stock_lock.unlock();
+  if (old) obj_cgroup_put(cur, old);
+}
+
+}  // namespace mv::impl

@@ -1,0 +1,63 @@
+// struct obj_cgroup (v6.6): a percpu_ref count, the memcg pointer that
+// reparenting swaps (READ_ONCE/WRITE_ONCE), nr_charged_bytes (atomic_t, moved
+// with xchg), and the objcg_list link. Like memcgs, objcgs are never reused
+// (kfree_rcu is a state change, the memory stays as a tombstone).
+#pragma once
+
+#include <cstdint>
+
+#include "impl/deferred.h"
+#include "impl/memcg.h"
+#include "impl/percpu_ref.h"
+
+namespace mv::impl {
+
+struct Objcg {
+  PcpuRef refcnt;
+  sync::Shared<Memcg*> memcg{nullptr};
+  sync::Shared<std::uint32_t> nr_charged_bytes{0};
+  // Ghost (no kernel field): pages charged through this objcg minus pages
+  // uncharged through it, kept per CPU like a vmstat so that the charge path
+  // writes no shared line; folded into ghost_folded_pages at release.
+  std::uint32_t ghost_slot = PercpuArea::kNoSlot;
+  sync::Shared<long> ghost_folded_pages{0};
+  sync::Shared<bool> ghost_folded{false};
+
+  spec::ObjcgId id = 0;
+  Memcg* origin = nullptr;
+  ListNode list;  // on a memcg's objcg_list once reparented (objcg_lock)
+  sync::Shared<std::uint8_t> state{static_cast<std::uint8_t>(spec::ObjcgState::active)};
+  std::uint32_t released_nr_charged_bytes = 0;
+  Work to_atomic_work;
+  Work free_work;
+
+  spec::ObjcgState load_state() const {
+    return static_cast<spec::ObjcgState>(state.load());
+  }
+};
+
+}  // namespace mv::impl
+
+namespace mv::impl {
+
+class Cpu;
+
+// Slow halves of obj_cgroup_get/put/tryget (atomic mode): release at zero,
+// events on misuse.
+void obj_cgroup_ref_slow(Cpu& cur, Objcg* objcg, RefResult result);
+// get_mem_cgroup_from_objcg (v6.6): objcg->memcg with a css ref, retrying
+// while a racing reparent leaves a memcg whose tryget fails.
+Memcg* get_mem_cgroup_from_objcg(Cpu& cur, Objcg* objcg);
+// The ghost charged_pages counter.
+void objcg_ghost_add(Cpu& cur, Objcg* objcg, long nr_pages);
+long objcg_ghost_total(const PercpuArea& area, const Objcg* objcg);
+// memcg_reparent_objcgs (v6.6).
+void memcg_reparent_objcgs(Cpu& cur, Memcg* memcg, Memcg* parent);
+// The percpu_ref switch callback after kill; releases if the count is zero.
+void obj_cgroup_to_atomic(Cpu& cur, Objcg* objcg);
+// obj_cgroup_release (v6.6).
+void obj_cgroup_release(Cpu& cur, Objcg* objcg);
+// Records objcg_use_after_free and returns true when objcg was released.
+bool objcg_released_check(Cpu& cur, Objcg* objcg);
+
+}  // namespace mv::impl

@@ -1,0 +1,105 @@
+#include "impl/page_stock.h"
+
+#include "arith/page_stock.h"
+#include "impl/kmem.h"
+#include "impl/memcg.h"
+
+namespace mv::impl {
+
+using arith::M;
+
+bool consume_stock(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  auto stock_pages = M::lit32(stock.nr_pages.load_relaxed());
+  bool hit = stock.cached.load_relaxed() == memcg &&
+             static_cast<bool>(arith::page_stock_covers<M>(stock_pages, M::lit32(nr_pages),
+                                                           cur.sys->batch_pages()));
+  if (hit) stock.nr_pages.store_relaxed((stock_pages - M::lit32(nr_pages)).v);
+  stock.stock_lock.unlock();
+  return hit;
+}
+
+void drain_stock(Cpu& cur, MemcgStockPcp& stock) {
+  Memcg* old = stock.cached.load_relaxed();
+  if (!old) return;
+  if (std::uint32_t nr_pages = stock.nr_pages.load_relaxed()) {
+    if (old->load_state() == spec::CgroupState::freed)
+      cur.sys->events.record(spec::EventKind::memcg_use_after_free, old->id);
+    page_counter_uncharge(&old->memory, nr_pages, cur.sys->events);
+    stock.nr_pages.store_relaxed(0);
+  }
+  css_put(cur, old);
+  stock.cached.store(nullptr);
+}
+
+void refill_stock_locked(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
+  MemcgStockPcp& stock = cur.stock();
+  if (stock.cached.load_relaxed() != memcg) {
+    drain_stock(cur, stock);
+    css_get(cur, memcg);
+    stock.cached.store(memcg);
+  }
+  auto refill = arith::page_stock_refill<M>(M::lit32(stock.nr_pages.load_relaxed()),
+                                            M::lit32(nr_pages), cur.sys->batch_pages());
+  stock.nr_pages.store_relaxed(refill.stock_nr_pages.v);
+  if (static_cast<bool>(refill.drain)) drain_stock(cur, stock);
+}
+
+void refill_stock(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  refill_stock_locked(cur, memcg, nr_pages);
+  stock.stock_lock.unlock();
+}
+
+void drain_local_stock(Cpu& cur) {
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  Objcg* old = drain_obj_stock(cur, stock);
+  drain_stock(cur, stock);
+  stock.flags.fetch_and(~kFlushingCachedCharge);
+  stock.stock_lock.unlock();
+  if (old) obj_cgroup_put(cur, old);
+}
+
+namespace {
+
+// obj_stock_flush_required (v6.6).
+bool obj_stock_flush_required(MemcgStockPcp& stock, Memcg* root_memcg) {
+  Objcg* objcg = stock.cached_objcg.load();
+  if (!objcg) return false;
+  Memcg* memcg = objcg->memcg.load();
+  return memcg && mem_cgroup_is_descendant(memcg, root_memcg);
+}
+
+}  // namespace
+
+// drain_all_stock (v6.6): racy reads of every online CPU's stock; the current
+// CPU drains itself now, the others get a drain work (at most one pending,
+// guarded by FLUSHING_CACHED_CHARGE). A contended percpu_charge_mutex skips
+// the whole drain, as in the kernel.
+void drain_all_stock(Cpu& cur, Memcg* root_memcg) {
+  System& sys = *cur.sys;
+  if (!sys.percpu_charge_mutex.try_lock()) return;
+  for (std::uint32_t i = 0; i < sys.ncpus(); ++i) {
+    Cpu& cpu = sys.cpu(i);
+    if (!cpu.pcp->online.load()) continue;
+    MemcgStockPcp& stock = cpu.stock();
+    Memcg* memcg = stock.cached.load();
+    bool flush = false;
+    if (memcg && stock.nr_pages.load_relaxed() && mem_cgroup_is_descendant(memcg, root_memcg))
+      flush = true;
+    else if (obj_stock_flush_required(stock, root_memcg))
+      flush = true;
+    if (flush && !(stock.flags.fetch_or(kFlushingCachedCharge) & kFlushingCachedCharge)) {
+      if (i == cur.id)
+        drain_local_stock(cur);
+      else
+        sys.queue_work(cpu, stock.work, WorkKind::drain_stock, &stock, /*rcu=*/false);
+    }
+  }
+  sys.percpu_charge_mutex.unlock();
+}
+
+}  // namespace mv::impl

@@ -1,0 +1,53 @@
+// Per-CPU data, laid out like DEFINE_PER_CPU(struct memcg_stock_pcp,
+// memcg_stock) (v6.6): a fixed array indexed by simulated CPU, one
+// cache-line-aligned struct per CPU, so no two CPUs' stocks share a line.
+//
+// Ownership: the stock is protected like the kernel's local lock: only the
+// thread that owns the CPU touches it. Other CPUs only read `cached`,
+// `nr_pages` and `cached_objcg` racily (drain_all_stock's READ_ONCEs), set the
+// FLUSHING bit, and post drain work to the mailbox; the owner runs it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "impl/deferred.h"
+#include "impl/percpu_ref.h"
+#include "impl/sync.h"
+#include "spec/profile.h"
+
+namespace mv::impl {
+
+struct Memcg;
+struct Objcg;
+
+// FLUSHING_CACHED_CHARGE: a drain of this stock is queued or running.
+inline constexpr std::uint32_t kFlushingCachedCharge = 1;
+
+// struct memcg_stock_pcp (v6.6), without the vmstat caches (not modeled).
+struct alignas(64) MemcgStockPcp {
+  sync::LocalLock stock_lock;
+  sync::Shared<Memcg*> cached{nullptr};     // holds one css ref
+  sync::Shared<std::uint32_t> nr_pages{0};
+  sync::Shared<Objcg*> cached_objcg{nullptr};  // holds one objcg ref
+  std::uint32_t nr_bytes = 0;               // owner only
+  sync::Shared<std::uint32_t> flags{0};
+  Work work;                                // drain_local_stock
+};
+
+struct alignas(64) CpuData {
+  MemcgStockPcp stock;
+  // Read-mostly per-CPU state.
+  alignas(64) PcpuCounter* pcpu_base = nullptr;  // this CPU's percpu counters
+  sync::Shared<bool> online{false};
+  // QSBR: the last grace-period epoch this CPU's thread saw at a quiescent
+  // point; `attached` while a thread runs as this CPU.
+  sync::Shared<std::uint64_t> qs_epoch{0};
+  sync::Shared<bool> attached{false};
+  // Written by remote CPUs: its own line.
+  Mailbox mailbox;
+};
+
+using CpuArray = std::array<CpuData, spec::kMaxCpus>;
+
+}  // namespace mv::impl

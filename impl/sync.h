@@ -1,0 +1,161 @@
+// The synchronization points of impl/: every access to state that another
+// simulated CPU may touch goes through one of these wrappers, so that a
+// deterministic scheduler can later interpose on exactly those points.
+//
+// Interposition points (each calls sync::interpose(kind, address) first):
+//   Shared<T>::load/store/fetch_add/fetch_sub/xchg/cas  (atomic_t, atomic_long_t,
+//       READ_ONCE/WRITE_ONCE pointers such as objcg->memcg, stock->cached,
+//       percpu counters, percpu_ref mode flags, FLUSHING bit);
+//   LocalLock::lock/unlock     (local_lock_irqsave(&memcg_stock.stock_lock));
+//   SpinLock::lock/unlock      (objcg_lock, the deferred-work mailboxes);
+//   Mutex::lock/try_lock/unlock (cgroup_mutex, percpu_charge_mutex).
+// With MV_IMPL_SCHED_HOOKS defined to 1 at compile time, interpose() calls the
+// global hook (if set); otherwise it is an empty inline function and the
+// wrappers compile to the bare std::atomic operations: zero cost when off.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#ifndef MV_IMPL_SCHED_HOOKS
+#define MV_IMPL_SCHED_HOOKS 0
+#endif
+
+namespace mv::impl::sync {
+
+enum class Access : std::uint8_t { load, store, rmw, lock, unlock };
+
+#if MV_IMPL_SCHED_HOOKS
+// A deterministic scheduler implements this and may block/yield in on_access.
+struct Hook {
+  virtual ~Hook() = default;
+  virtual void on_access(Access kind, const void* address) = 0;
+};
+inline Hook* g_hook = nullptr;
+inline void interpose(Access kind, const void* address) {
+  if (g_hook) g_hook->on_access(kind, address);
+}
+#else
+inline void interpose(Access, const void*) {}
+#endif
+
+// A word shared between simulated CPUs (atomic_t, atomic_long_t, or a pointer
+// read with READ_ONCE). Loads are acquire and stores release by default: free
+// on x86 and what the kernel's RCU publication and refcount ordering need.
+template <class T>
+class Shared {
+ public:
+  constexpr Shared() : v_(T{}) {}
+  constexpr explicit Shared(T init) : v_(init) {}
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+
+  T load(std::memory_order mo = std::memory_order_acquire) const {
+    interpose(Access::load, this);
+    return v_.load(mo);
+  }
+  void store(T x, std::memory_order mo = std::memory_order_release) {
+    interpose(Access::store, this);
+    v_.store(x, mo);
+  }
+  T load_relaxed() const { return load(std::memory_order_relaxed); }
+  void store_relaxed(T x) { store(x, std::memory_order_relaxed); }
+  T fetch_add(T x, std::memory_order mo = std::memory_order_acq_rel) {
+    interpose(Access::rmw, this);
+    return v_.fetch_add(x, mo);
+  }
+  T fetch_sub(T x, std::memory_order mo = std::memory_order_acq_rel) {
+    interpose(Access::rmw, this);
+    return v_.fetch_sub(x, mo);
+  }
+  T fetch_or(T x, std::memory_order mo = std::memory_order_acq_rel) {
+    interpose(Access::rmw, this);
+    return v_.fetch_or(x, mo);
+  }
+  T fetch_and(T x, std::memory_order mo = std::memory_order_acq_rel) {
+    interpose(Access::rmw, this);
+    return v_.fetch_and(x, mo);
+  }
+  T xchg(T x, std::memory_order mo = std::memory_order_acq_rel) {
+    interpose(Access::rmw, this);
+    return v_.exchange(x, mo);
+  }
+  // compare-and-swap; on failure `expected` holds the current value.
+  bool cas(T& expected, T desired, std::memory_order mo = std::memory_order_acq_rel) {
+    interpose(Access::rmw, this);
+    return v_.compare_exchange_strong(expected, desired, mo, std::memory_order_acquire);
+  }
+  // A counter only its owner writes (this_cpu_add): a relaxed load and store,
+  // no locked instruction; other CPUs read it only after a grace period.
+  void owner_add(T x) {
+    interpose(Access::rmw, this);
+    v_.store(v_.load(std::memory_order_relaxed) + x, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<T> v_;
+};
+
+// local_lock_irqsave(&memcg_stock.stock_lock) (v6.6). A CPU's stock is only
+// touched by the thread that owns that simulated CPU (remote drains are queued
+// to the owner), so on the real fast path the lock has nothing to exclude: it
+// is the interposition point where a deterministic scheduler may preempt.
+class LocalLock {
+ public:
+  void lock() { interpose(Access::lock, this); }
+  void unlock() { interpose(Access::unlock, this); }
+};
+
+// A short critical section on a slow path (objcg_lock, work mailboxes).
+class SpinLock {
+ public:
+  void lock() {
+    interpose(Access::lock, this);
+    while (held_.exchange(true, std::memory_order_acquire)) {
+      while (held_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    }
+  }
+  void unlock() {
+    interpose(Access::unlock, this);
+    held_.store(false, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<bool> held_{false};
+};
+
+// A sleeping lock (cgroup_mutex, percpu_charge_mutex, memcg_max_mutex).
+class Mutex {
+ public:
+  void lock() {
+    interpose(Access::lock, this);
+    m_.lock();
+  }
+  bool try_lock() {
+    interpose(Access::lock, this);
+    return m_.try_lock();
+  }
+  void unlock() {
+    interpose(Access::unlock, this);
+    m_.unlock();
+  }
+
+ private:
+  std::mutex m_;
+};
+
+template <class L>
+class Guard {
+ public:
+  explicit Guard(L& l) : l_(l) { l_.lock(); }
+  ~Guard() { l_.unlock(); }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+
+ private:
+  L& l_;
+};
+
+}  // namespace mv::impl::sync
