@@ -56,15 +56,19 @@ Work* System::pop_ready(Cpu& cpu, bool ignore_grace_periods) {
 
 void System::run_work(Work& work) {
   Cpu& cpu = cpu_handles_[work.cpu];
+  // Work queued on a CPU that went offline since (css_offline, an RCU
+  // callback) migrates to the lowest online CPU; a drain work still drains the
+  // dead CPU's (already emptied) stock, as the model says.
+  Cpu& runner = cpu.pcp->online.load() ? cpu : cpu_handles_[lowest_online_cpu()];
   switch (work.kind) {
     case WorkKind::drain_stock:
       drain_local_stock(cpu);
       break;
     case WorkKind::css_offline:
-      mem_cgroup_css_offline(cpu, static_cast<Memcg*>(work.subject));
+      mem_cgroup_css_offline(runner, static_cast<Memcg*>(work.subject));
       break;
     case WorkKind::objcg_to_atomic:
-      obj_cgroup_to_atomic(cpu, static_cast<Objcg*>(work.subject));
+      obj_cgroup_to_atomic(runner, static_cast<Objcg*>(work.subject));
       break;
     case WorkKind::css_free:
       css_free_rwork_fn(cpu, static_cast<Memcg*>(work.subject));

@@ -50,19 +50,30 @@ void mark_uncharged(Object& obj) {
 }
 
 std::uint64_t pages_to_bytes(std::uint32_t nr_pages, const arith::PageGeometry& page) {
-  return (M::zext(M::lit32(nr_pages)) << page.shift).v;
+  return arith::kmem_pages_bytes<M>(M::lit32(nr_pages), page).v;
+}
+
+// MAX_ORDER (v6.4+, inclusive, x86_64): __alloc_pages refuses larger orders
+// before any memcg charge.
+constexpr std::uint32_t kMaxOrder = 10;
+
+// PCPU_MIN_UNIT_SIZE = PFN_ALIGN(32 << 10): pcpu_alloc refuses a size of 0 or
+// above it before its memcg hook.
+std::uint64_t pcpu_min_unit_size(const arith::PageGeometry& page) {
+  return ((std::uint64_t{32} << 10) + page.mask()) & ~page.mask();
 }
 
 // pcpu_memcg_pre_alloc_hook (v6.6) on the aligned size; the post hook keeps
 // the pre hook's ref in chunk->obj_cgroups[].
 spec::Errno percpu_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
                          bool nofail) {
+  auto aligned = arith::pcpu_aligned_size<M>(M::lit64(size_bytes));
+  if (aligned.v == 0 || aligned.v > pcpu_min_unit_size(cur.page)) return spec::Errno::enomem;
   Objcg* objcg = get_obj_cgroup_from_current(cur, task);
   if (!objcg) {
     mark_uncharged(obj);
     return spec::Errno::ok;
   }
-  auto aligned = arith::pcpu_aligned_size<M>(M::lit64(size_bytes));
   std::uint64_t full_bytes = arith::pcpu_obj_full_size<M>(aligned, cur.sys->ncpus()).v;
   if (obj_cgroup_charge(cur, objcg, full_bytes, nofail) != spec::Errno::ok) {
     obj_cgroup_put(cur, objcg);
@@ -97,6 +108,7 @@ void kmem_uncharge_page(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
 }
 
 spec::Errno page_alloc(Cpu& cur, Task& task, Object& obj, std::uint32_t order, bool nofail) {
+  if (order > kMaxOrder) return spec::Errno::enomem;
   std::uint32_t nr_pages = arith::kmem_page_nr_pages<M>(order).v;
   Objcg* objcg = nullptr;
   spec::Errno ret = kmem_charge_page(cur, task, nr_pages, nofail, &objcg);

@@ -49,7 +49,7 @@ inline bool consume_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
   bool hit = stock.cached_objcg.load_relaxed() == objcg &&
              static_cast<bool>(
                  arith::obj_stock_covers<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes)));
-  if (hit) stock.nr_bytes = (M::lit32(stock.nr_bytes) - M::lit32(nr_bytes)).v;
+  if (hit) stock.nr_bytes = arith::obj_stock_consume<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes)).v;
   stock.stock_lock.unlock();
   return hit;
 }

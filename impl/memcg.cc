@@ -46,7 +46,7 @@ void css_put(Cpu& cur, Memcg* memcg) {
   RefResult r = memcg->css.put(cur.pcpu_base());
   if (r == RefResult::released) queue_css_free(cur, memcg);
   if (r == RefResult::underflow)
-    cur.sys->events.record(spec::EventKind::css_ref_underflow, memcg->id);
+    cur.sys->events.record(spec::EventKind::css_ref_underflow, memcg->id, -1);
 }
 
 bool css_tryget(Cpu& cur, Memcg* memcg) {

@@ -47,6 +47,8 @@ class ImplModel final : public spec::Model {
 
  private:
   Cpu& cpu(spec::Cpu id) { return sys_.cpu(id); }
+  // The driver resolves CPUs; one out of range is refused, never a crash.
+  bool bad_cpu(spec::Cpu id) const { return id >= sys_.ncpus(); }
   Task& task(spec::TaskKey key) {
     while (tasks_.size() <= key) tasks_.emplace_back();
     return tasks_[key];
@@ -56,9 +58,15 @@ class ImplModel final : public spec::Model {
     return objects_[key];
   }
 
-  spec::Errno run(const spec::Mkdir& op) { return sys_.mkdir(cpu(op.cpu), op.cg); }
-  spec::Errno run(const spec::Rmdir& op) { return sys_.rmdir(cpu(op.cpu), op.cg); }
+  spec::Errno run(const spec::Mkdir& op) {
+    return sys_.mkdir(cpu(bad_cpu(op.cpu) ? spec::kDefaultCpu : op.cpu), op.cg);
+  }
+  spec::Errno run(const spec::Rmdir& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
+    return sys_.rmdir(cpu(op.cpu), op.cg);
+  }
   spec::Errno run(const spec::Spawn& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
     Task& t = task(op.task);
     if (t.live) return spec::Errno::eexist;
     return sys_.spawn(cpu(op.cpu), t, op.cg, op.cpu);
@@ -75,6 +83,7 @@ class ImplModel final : public spec::Model {
     return sys_.migrate(cpu(t.cpu.load()), t, op.cg);
   }
   spec::Errno run(const spec::RunOn& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
     Task& t = task(op.task);
     if (!t.live) return spec::Errno::enoent;
     t.cpu.store(op.cpu);
@@ -91,22 +100,29 @@ class ImplModel final : public spec::Model {
     return ret;
   }
   spec::Errno run(const spec::Free& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
     Object& obj = object(op.obj);
     if (!obj.live) return spec::Errno::enoent;
     cpu(op.cpu).free(obj);
     return spec::Errno::ok;
   }
   spec::Errno run(const spec::Drain& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
     cpu(op.cpu).drain();
     return spec::Errno::ok;
   }
-  spec::Errno run(const spec::DrainAll& op) { return sys_.drain_all(cpu(op.cpu), op.cg); }
+  spec::Errno run(const spec::DrainAll& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
+    return sys_.drain_all(cpu(op.cpu), op.cg);
+  }
   spec::Errno run(const spec::SetMax& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
     return sys_.set_max(cpu(op.cpu), op.cg, op.max_pages);
   }
   // memcg_hotplug_cpu_dead runs on the CPU driving the hotplug: the lowest
   // other online CPU. Tasks on the dead CPU move to the lowest online CPU.
   spec::Errno run(const spec::CpuOffline& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
     spec::Cpu runner = op.cpu;
     for (spec::Cpu i = 0; i < sys_.ncpus(); ++i) {
       if (i != op.cpu && sys_.cpu(i).pcp->online.load()) {

@@ -18,9 +18,9 @@ void obj_cgroup_ref_slow(Cpu& cur, Objcg* objcg, RefResult result) {
     case RefResult::released:
       obj_cgroup_release(cur, objcg);
       break;
-    case RefResult::underflow:
-      if (!objcg_released_check(cur, objcg))
-        cur.sys->events.record(spec::EventKind::objcg_ref_underflow, objcg->id);
+    case RefResult::underflow:  // the count stays 0; value: what it would have become
+      objcg_released_check(cur, objcg);
+      cur.sys->events.record(spec::EventKind::objcg_ref_underflow, objcg->id, -1);
       break;
     case RefResult::was_zero:
       cur.sys->events.record(spec::EventKind::objcg_use_after_free, objcg->id);

@@ -20,7 +20,9 @@ void page_counter_init(PageCounter& counter, PageCounter* parent, void* owner,
 // `if (new > READ_ONCE(c->watermark)) WRITE_ONCE(c->watermark, new)`: racy by
 // design (v6.6); a lost update only lowers a statistic.
 static void update_watermark(PageCounter* c, std::uint64_t new_usage) {
-  if (new_usage > c->watermark.load_relaxed()) c->watermark.store_relaxed(new_usage);
+  auto old = M::lit64(c->watermark.load_relaxed());
+  auto after = arith::watermark_after<M>(old, M::lit64(new_usage));
+  if (static_cast<bool>(after != old)) c->watermark.store_relaxed(after.v);
 }
 
 // page_counter_cancel (v6.6, 9317d0fffeb4): subtract, clamp a negative result
@@ -63,7 +65,8 @@ bool page_counter_try_charge(PageCounter* counter, unsigned long nr_pages, PageC
 void page_counter_charge(PageCounter* counter, unsigned long nr_pages) {
   for (PageCounter* c = counter; c; c = c->parent) {
     long old = c->usage.fetch_add(static_cast<long>(nr_pages));
-    update_watermark(c, (M::lit64(static_cast<std::uint64_t>(old)) + M::lit64(nr_pages)).v);
+    update_watermark(
+        c, arith::level_charge<M>(M::lit64(static_cast<std::uint64_t>(old)), M::lit64(nr_pages)).v);
   }
 }
 
@@ -77,7 +80,8 @@ void page_counter_uncharge(PageCounter* counter, unsigned long nr_pages, EventLo
 bool page_counter_set_max(PageCounter* c, unsigned long nr_pages) {
   for (;;) {
     unsigned long usage = page_counter_read(c);
-    if (usage > nr_pages) return false;
+    if (static_cast<bool>(arith::max_below_usage<M>(M::lit64(usage), M::lit64(nr_pages))))
+      return false;
     unsigned long old = c->max.xchg(nr_pages);
     if (page_counter_read(c) <= usage || nr_pages >= old) return true;
     c->max.store(old);

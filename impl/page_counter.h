@@ -23,11 +23,6 @@ struct PageCounter {
   void* owner = nullptr;       // the memcg it is embedded in (mem_cgroup_from_counter)
 };
 
-// PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE (64-bit).
-constexpr unsigned long page_counter_max(std::uint64_t page_size_bytes) {
-  return static_cast<unsigned long>(LONG_MAX) / page_size_bytes;
-}
-
 void page_counter_init(PageCounter& counter, PageCounter* parent, void* owner,
                        std::uint32_t memcg_id, unsigned long max_pages);
 // Returns false and sets *fail to the level that refused; lower levels are

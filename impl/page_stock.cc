@@ -15,7 +15,7 @@ bool consume_stock(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
   bool hit = stock.cached.load_relaxed() == memcg &&
              static_cast<bool>(arith::page_stock_covers<M>(stock_pages, M::lit32(nr_pages),
                                                            cur.sys->batch_pages()));
-  if (hit) stock.nr_pages.store_relaxed((stock_pages - M::lit32(nr_pages)).v);
+  if (hit) stock.nr_pages.store_relaxed(arith::page_stock_consume<M>(stock_pages, M::lit32(nr_pages)).v);
   stock.stock_lock.unlock();
   return hit;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "arith/page_counter.h"
+
 #include "impl/kmem.h"
 #include "impl/page_stock.h"
 
@@ -13,7 +15,7 @@ System::System(const spec::Config& config, const spec::PathTable& paths, SystemO
       paths_(paths),
       page_(config.page()),
       batch_pages_(config.profile_traits().charge_batch_pages),
-      page_counter_max_(impl::page_counter_max(config.page_size_bytes)) {
+      page_counter_max_(arith::page_counter_max<arith::M>(config.page()).v) {
   for (std::uint32_t i = 0; i < config_.ncpus; ++i) {
     cpus_[i].online.store(true);
     cpus_[i].pcpu_base = pcpu.cpu_base(i);
@@ -76,6 +78,7 @@ Memcg* System::new_memcg(Cpu& cur, Memcg* parent, spec::PathKey path) {
 spec::Errno System::mkdir(Cpu& cur, spec::PathKey path) {
   sync::Guard g(cgroup_mutex);
   if (online_memcg(path)) return spec::Errno::eexist;
+  if (path >= paths_.size()) return spec::Errno::enoent;  // not interned: no parent
   auto parent_path = paths_.parent(path);
   if (!parent_path) return spec::Errno::eexist;  // "/" always exists
   Memcg* parent = online_memcg(*parent_path);
@@ -96,7 +99,7 @@ spec::Errno System::rmdir(Cpu& cur, spec::PathKey path) {
   --memcg->parent->nr_online_children;
   online_by_path_[path] = nullptr;
   RefResult r = memcg->css.kill();  // drops the base ref
-  if (r == RefResult::underflow) events.record(spec::EventKind::css_ref_underflow, memcg->id);
+  if (r == RefResult::underflow) events.record(spec::EventKind::css_ref_underflow, memcg->id, -1);
   memcg->offline_cpu = cur.id;
   queue_work(cur, memcg->offline_work, WorkKind::css_offline, memcg, /*rcu=*/true);
   return spec::Errno::ok;
@@ -150,9 +153,9 @@ spec::Errno System::set_max(Cpu& cur, spec::PathKey path, std::optional<std::uin
   if (path == spec::kRootPath) return spec::Errno::einval;
   Memcg* memcg = online_memcg(path);
   if (!memcg) return spec::Errno::enoent;
-  unsigned long max = max_pages ? static_cast<unsigned long>(
-                                      std::min<std::uint64_t>(*max_pages, page_counter_max_))
-                                : page_counter_max_;
+  unsigned long max =
+      max_pages ? arith::page_counter_clamp_max<arith::M>(arith::M::lit64(*max_pages), page_).v
+                : page_counter_max_;
   for (bool drained = false;; drained = true) {
     bool ok;
     {

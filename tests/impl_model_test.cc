@@ -1,0 +1,249 @@
+// The impl's Model adapter on hand-computed v6.6 scenarios (4 CPUs, 4K pages,
+// batch 64). Each number is derived in the comment above its assertion.
+#include <gtest/gtest.h>
+
+#include "tests/impl_harness.h"
+
+namespace mv::impl::testing {
+namespace {
+
+using spec::CgroupState;
+using spec::ObjcgState;
+
+// mkdir /a, a task of /a on CPU 0, one 128-byte slab object.
+class FirstSlab : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+    ASSERT_EQ(sim.spawn("t", "/a", 0), Errno::ok);
+    ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);
+  }
+  Sim sim;
+};
+
+TEST_F(FirstSlab, ChargesABatchAndStocksTheRest) {
+  // 128 + 8 = 136 bytes: byte stock miss, 1 page; try_charge_memcg charges the
+  // batch of 64 to /a and /, keeps 63 in CPU 0's page stock; the byte stock
+  // gets 4096 - 136 = 3960.
+  EXPECT_EQ(sim.cg("/a").usage_pages, 64);
+  EXPECT_EQ(sim.cg("/").usage_pages, 64);
+  auto stock = sim.stock(0);
+  ASSERT_EQ(stock.page_stock.size(), 1u);
+  EXPECT_EQ(stock.page_stock[0].memcg, sim.cg("/a").id);
+  EXPECT_EQ(stock.page_stock[0].nr_pages, 63u);
+  EXPECT_EQ(stock.nr_bytes, 3960u);
+  // objcg refs: initial + the object + CPU 0's byte stock.
+  auto objcg = sim.objcg_of("/a");
+  EXPECT_EQ(stock.cached_objcg, objcg.id);
+  EXPECT_EQ(objcg.refs, 3);
+  EXPECT_EQ(objcg.charged_pages, 1);
+  // css refs of /a: base + ID + the task + CPU 0's page stock.
+  EXPECT_EQ(sim.cg("/a").css_refs, 4);
+  auto s = sim.snap();
+  ASSERT_EQ(s.objects.size(), 1u);
+  EXPECT_EQ(s.objects[0].charged_bytes, 136u);
+  EXPECT_EQ(s.objects[0].objcg, objcg.id);
+  EXPECT_EQ(s.pending_work, 0u);
+  EXPECT_TRUE(s.events.empty());
+}
+
+TEST_F(FirstSlab, SecondObjectIsAByteStockHit) {
+  ASSERT_EQ(sim.slab("t", "o2", 128), Errno::ok);
+  EXPECT_EQ(sim.stock(0).nr_bytes, 3960u - 136u);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 64);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 4);
+}
+
+TEST_F(FirstSlab, FreeOnTheSameCpuRefillsToExactlyAPage) {
+  // 3960 + 136 = 4096: not above PAGE_SIZE, so the page stays in the stock.
+  ASSERT_EQ(sim.free("o", 0), Errno::ok);
+  EXPECT_EQ(sim.stock(0).nr_bytes, 4096u);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 2);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 64);
+  EXPECT_TRUE(sim.snap().objects.empty());
+}
+
+TEST_F(FirstSlab, FreeOnAnotherCpuCachesTheObjcgThere) {
+  // CPU 1's stock takes over the objcg (a second stock ref) with 136 bytes.
+  ASSERT_EQ(sim.free("o", 1), Errno::ok);
+  EXPECT_EQ(sim.stock(1).cached_objcg, sim.objcg_of("/a").id);
+  EXPECT_EQ(sim.stock(1).nr_bytes, 136u);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 3);  // initial + two stocks
+}
+
+TEST_F(FirstSlab, RmdirReparentsDrainsAndFrees) {
+  ASSERT_EQ(sim.free("o", 0), Errno::ok);
+  ASSERT_EQ(sim.exit("t"), Errno::ok);
+  ASSERT_EQ(sim.rmdir("/a"), Errno::ok);
+  // Killed: base ref gone; ID + page stock remain; the offline is queued.
+  EXPECT_EQ(sim.cg("/a").state, CgroupState::dying);
+  EXPECT_EQ(sim.cg("/a").css_refs, 2);
+  EXPECT_EQ(sim.snap().pending_work, 1u);
+  ASSERT_EQ(sim.quiesce(), Errno::ok);
+  // Offline: the objcg now points at /; drain_all_stock(/a) drains CPU 0: the
+  // byte stock's page goes through objcg->memcg = / into CPU 0's page stock,
+  // which first drains /a's 63 pages (uncharging /a and /), and then the page
+  // stock of / is drained too. /a keeps the one page that was charged to it
+  // and given back to / after reparenting.
+  auto a = sim.cg("/a");
+  EXPECT_EQ(a.state, CgroupState::freed);
+  EXPECT_TRUE(a.offlined);
+  EXPECT_EQ(a.usage_pages, 1);
+  EXPECT_EQ(a.watermark_pages, 64u);
+  EXPECT_EQ(a.css_refs, 0);
+  EXPECT_FALSE(a.objcg.has_value());
+  EXPECT_EQ(sim.cg("/").usage_pages, 0);
+  auto s = sim.snap();
+  ASSERT_EQ(s.objcgs.size(), 1u);
+  EXPECT_EQ(s.objcgs[0].state, ObjcgState::released);
+  EXPECT_EQ(s.objcgs[0].memcg, 0u);
+  EXPECT_EQ(s.objcgs[0].refs, 0);
+  EXPECT_EQ(s.objcgs[0].charged_pages, 0);
+  EXPECT_EQ(s.pending_work, 0u);
+  EXPECT_TRUE(s.events.empty());
+  for (const auto& st : s.stocks) {
+    EXPECT_TRUE(st.page_stock.empty());
+    EXPECT_FALSE(st.cached_objcg.has_value());
+    EXPECT_FALSE(st.flushing);
+  }
+}
+
+TEST(ImplModel, LimitFallsBackFromBatchToExactPages) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.set_max("/a", 10), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 0), Errno::ok);
+  // The batch of 64 fails at /a (failcnt 1); the retry with exactly 1 page fits.
+  ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 1);
+  EXPECT_EQ(sim.cg("/a").failcnt, 1u);
+  EXPECT_EQ(sim.cg("/").usage_pages, 1);
+  EXPECT_TRUE(sim.stock(0).page_stock.empty());
+  EXPECT_EQ(sim.cg("/a").max_pages, std::optional<std::uint64_t>(10));
+}
+
+TEST(ImplModel, OverTheLimitFailsUnlessNofail) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.set_max("/a", 0), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 0), Errno::ok);
+  // batch 64 fails, 1 page fails, drain_all_stock, 1 page fails again: ENOMEM
+  // with three failed attempts and nothing charged; the pre-hook ref is put.
+  EXPECT_EQ(sim.slab("t", "o", 128), Errno::enomem);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 0);
+  EXPECT_EQ(sim.cg("/a").failcnt, 3u);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 1);
+  EXPECT_TRUE(sim.snap().objects.empty());
+  // __GFP_NOFAIL: the same attempts, then a forced charge of exactly 1 page.
+  EXPECT_EQ(sim.slab("t", "o", 128, /*nofail=*/true), Errno::ok);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 1);
+  EXPECT_EQ(sim.cg("/a").failcnt, 6u);
+  EXPECT_EQ(sim.stock(0).nr_bytes, 3960u);
+}
+
+TEST(ImplModel, SetMaxBelowUsageDrainsThenRefuses) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 0), Errno::ok);
+  ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);  // usage 64, 63 stocked
+  // 64 > 5: drain_all_stock(/a) uncharges the 63 stocked pages and CPU 0's
+  // byte stock (3960 bytes: no whole page, they go to nr_charged_bytes); 1 <= 5.
+  EXPECT_EQ(sim.set_max("/a", 5), Errno::ok);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 1);
+  EXPECT_EQ(sim.objcg_of("/a").nr_charged_bytes, 3960u);
+  EXPECT_EQ(sim.set_max("/a", 0), Errno::ebusy);
+  EXPECT_EQ(sim.cg("/a").max_pages, std::optional<std::uint64_t>(5));
+}
+
+TEST(ImplModel, PercpuChargesEveryCpuAndThePointers) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 2), Errno::ok);
+  // 100 bytes on 4 CPUs: 400 + 100 / 4 * 8 = 600 bytes.
+  ASSERT_EQ(sim.alloc("t", "p", spec::AllocKind::percpu, 100), Errno::ok);
+  EXPECT_EQ(sim.snap().objects.at(0).charged_bytes, 600u);
+  EXPECT_EQ(sim.stock(2).nr_bytes, 4096u - 600u);
+}
+
+TEST(ImplModel, KernelStackChargesFourPagesWithFourRefs) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 1), Errno::ok);
+  ASSERT_EQ(sim.alloc("t", "s", spec::AllocKind::stack, 0), Errno::ok);
+  // 16K / 4K = 4 order-0 charges: a batch of 64, then 3 page-stock hits.
+  auto obj = sim.snap().objects.at(0);
+  EXPECT_EQ(obj.charged_bytes, 16384u);
+  EXPECT_EQ(obj.nr_kmem_pages, 4u);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 1 + 4);
+  EXPECT_EQ(sim.stock(1).page_stock.at(0).nr_pages, 60u);
+  ASSERT_EQ(sim.free("s", 1), Errno::ok);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 1);
+  EXPECT_EQ(sim.stock(1).page_stock.at(0).nr_pages, 64u);
+  EXPECT_EQ(sim.objcg_of("/a").charged_pages, 0);
+}
+
+TEST(ImplModel, RootTaskAllocationsAreNotCharged) {
+  Sim sim;
+  ASSERT_EQ(sim.spawn("t", "/", 0), Errno::ok);
+  ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);
+  auto obj = sim.snap().objects.at(0);
+  EXPECT_EQ(obj.charged_bytes, 0u);
+  EXPECT_FALSE(obj.objcg.has_value());
+  EXPECT_EQ(sim.cg("/").usage_pages, 0);
+}
+
+TEST(ImplModel, RemoteDrainIsDeferredAndFlushingGuardsIt) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 1), Errno::ok);
+  ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);
+  ASSERT_EQ(sim.drain_all("/a", 0), Errno::ok);
+  EXPECT_TRUE(sim.stock(1).flushing);
+  EXPECT_EQ(sim.snap().pending_work, 1u);
+  ASSERT_EQ(sim.drain_all("/a", 0), Errno::ok);  // FLUSHING set: not queued again
+  EXPECT_EQ(sim.snap().pending_work, 1u);
+  ASSERT_EQ(sim.quiesce(), Errno::ok);
+  EXPECT_FALSE(sim.stock(1).flushing);
+  EXPECT_TRUE(sim.stock(1).page_stock.empty());
+  EXPECT_EQ(sim.cg("/a").usage_pages, 1);
+  EXPECT_EQ(sim.objcg_of("/a").nr_charged_bytes, 3960u);
+}
+
+TEST(ImplModel, CpuOfflineDrainsIntoTheControlCpu) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 3), Errno::ok);
+  ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);
+  ASSERT_EQ(sim.free("o", 3), Errno::ok);  // CPU 3: 4096 bytes, 63 pages
+  ASSERT_EQ(sim.cpu_offline(3), Errno::ok);
+  // The byte stock's page lands in CPU 0's page stock (the hotplug control
+  // CPU); CPU 3's 63 pages are uncharged.
+  EXPECT_FALSE(sim.stock(3).online);
+  EXPECT_TRUE(sim.stock(3).page_stock.empty());
+  EXPECT_EQ(sim.stock(0).page_stock.at(0).nr_pages, 1u);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 1);
+  EXPECT_EQ(sim.snap().tasks.at(0).cpu, 0u);
+  EXPECT_EQ(sim.cpu_offline(3), Errno::einval);
+  ASSERT_EQ(sim.cpu_offline(1), Errno::ok);
+  ASSERT_EQ(sim.cpu_offline(2), Errno::ok);
+  EXPECT_EQ(sim.cpu_offline(0), Errno::ebusy);
+}
+
+TEST(ImplModel, RefusalsAreResults) {
+  Sim sim;
+  EXPECT_EQ(sim.mkdir("/a/b"), Errno::enoent);
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  EXPECT_EQ(sim.mkdir("/a"), Errno::eexist);
+  ASSERT_EQ(sim.mkdir("/a/b"), Errno::ok);
+  EXPECT_EQ(sim.rmdir("/a"), Errno::ebusy);
+  EXPECT_EQ(sim.rmdir("/"), Errno::ebusy);
+  EXPECT_EQ(sim.set_max("/", 5), Errno::einval);
+  EXPECT_EQ(sim.rmdir("/x"), Errno::enoent);
+  ASSERT_EQ(sim.rmdir("/a/b"), Errno::ok);
+  EXPECT_EQ(sim.rmdir("/a"), Errno::ok);  // a dying child does not block
+  EXPECT_EQ(sim.mkdir("/a"), Errno::ok);  // nor does a dying memcg of that path
+  EXPECT_EQ(sim.drain(7), Errno::einval);
+}
+
+}  // namespace
+}  // namespace mv::impl::testing
