@@ -209,6 +209,28 @@ TEST(ImplModel, RemoteDrainIsDeferredAndFlushingGuardsIt) {
   EXPECT_EQ(sim.objcg_of("/a").nr_charged_bytes, 3960u);
 }
 
+// queue_work_on (v6.6) sets WORK_STRUCT_PENDING and queues nothing when the
+// work is already pending. The model-only `drain` op clears FLUSHING while
+// CPU 1's drain work is still queued; the next drain_all_stock sets FLUSHING
+// again and schedule_work_on finds the work pending: one item, not two.
+TEST(ImplModel, DrainOfAFlushingCpuDoesNotQueueItsWorkTwice) {
+  Sim sim;
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 1), Errno::ok);
+  ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);
+  ASSERT_EQ(sim.drain_all("/a", 0), Errno::ok);
+  ASSERT_EQ(sim.snap().pending_work, 1u);
+  ASSERT_EQ(sim.drain(1), Errno::ok);
+  EXPECT_FALSE(sim.stock(1).flushing);
+  ASSERT_EQ(sim.slab("t", "o2", 128), Errno::ok);  // CPU 1 caches /a again
+  ASSERT_EQ(sim.drain_all("/a", 0), Errno::ok);
+  EXPECT_TRUE(sim.stock(1).flushing);
+  EXPECT_EQ(sim.snap().pending_work, 1u);
+  ASSERT_EQ(sim.quiesce(), Errno::ok);
+  EXPECT_FALSE(sim.stock(1).flushing);
+  EXPECT_TRUE(sim.stock(1).page_stock.empty());
+}
+
 TEST(ImplModel, CpuOfflineDrainsIntoTheControlCpu) {
   Sim sim;
   ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
