@@ -227,5 +227,47 @@ TEST(ReferenceMemcg, TouchingAFreedMemcgIsAUseAfterFree) {
   EXPECT_EQ(k.stock(0).page.nr_pages, 3u);  // and the model carried on
 }
 
+TEST(ReferenceMemcg, ChargeSucceedsAfterDrainingASiblingsStock) {
+  Sim sim(2);
+  sim.mkdir("/p");
+  sim.mkdir("/p/a");
+  sim.mkdir("/p/b");
+  ASSERT_EQ(sim.set_max("/p", 64), Errno::ok);
+  sim.spawn("ta", "/p/a", 0);
+  sim.spawn("tb", "/p/b", 0);
+  sim.page("ta", "pa", 0);  // /p at its max: 1 page used, 63 stocked for /p/a
+  ASSERT_EQ(sim.cg("/p").usage_pages, 64);
+  // /p/b: the batch and the single page both fail at /p (mem_over_limit);
+  // drain_all_stock(/p) drains CPU 0's stock of /p/a; the retry fits.
+  ASSERT_EQ(sim.page("tb", "pb", 0), Errno::ok);
+  EXPECT_EQ(sim.cg("/p").failcnt, 2u);
+  EXPECT_EQ(sim.cg("/p").usage_pages, 2);
+  EXPECT_EQ(sim.cg("/p/a").usage_pages, 1);
+  EXPECT_EQ(sim.cg("/p/b").usage_pages, 1);
+  EXPECT_FALSE(sim.page_stock(0));  // batch == nr_pages after the fallback: no restock
+}
+
+TEST(ReferenceMemcg, OfflineReparentsBeforeDrainingSoByteStocksStayCached) {
+  Sim sim(2);
+  sim.mkdir("/a");
+  sim.mkdir("/b");
+  sim.spawn("ta", "/a", 1);
+  sim.spawn("tb", "/b", 1);
+  sim.slab("ta", "o1", 128);  // CPU 1: page stock /a, byte stock /a's objcg
+  sim.page("tb", "p", 0);     // CPU 1's page stock now caches /b
+  ASSERT_EQ(sim.stock(1).cached_objcg, sim.objcg_of("/a").id);
+  sim.exit("ta");
+  sim.rmdir("/a");
+  sim.quiesce();
+  // memcg_offline_kmem ran first: the objcg points at / when drain_all_stock(/a)
+  // looks, so CPU 1's byte stock is not flushed (obj_stock_flush_required).
+  EXPECT_EQ(sim.stock(1).cached_objcg, sim.objcg_of("/a").id);
+  EXPECT_EQ(sim.stock(1).nr_bytes, 3960u);
+  EXPECT_FALSE(sim.stock(1).flushing);
+  EXPECT_EQ(sim.objcg_of("/a").memcg, 0u);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 2);  // o1 + CPU 1's byte stock
+  EXPECT_EQ(sim.cg("/a").state, CgroupState::freed);  // the objcg does not pin it
+}
+
 }  // namespace
 }  // namespace mv::reference::testing

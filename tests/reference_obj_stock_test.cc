@@ -129,5 +129,22 @@ TEST(ReferenceObjStock, RefillTakesOverNrChargedBytes) {
   EXPECT_EQ(sim.objcg_of("/a").refs, 2);
 }
 
+TEST(ReferenceObjStock, ReplacingTheCachedObjcgForcesAllowUncharge) {
+  Sim sim(1);
+  sim.mkdir("/a");
+  sim.spawn("t", "/a", 0);
+  sim.slab("t", "o1", 128);
+  sim.drain(0);  // nr_charged_bytes 3960, both stocks empty
+  ASSERT_EQ(sim.objcg_of("/a").nr_charged_bytes, 3960u);
+  // The charge path refills 4096 - 136 with allow_uncharge = false, but the
+  // stock caches a new objcg, which forces allow_uncharge: 3960 + 3960 = 7920
+  // > 4096, so one page goes back at once and 3824 bytes stay.
+  ASSERT_EQ(sim.slab("t", "o2", 128), Errno::ok);
+  EXPECT_EQ(sim.stock(0).nr_bytes, 7920u - 4096u);
+  EXPECT_EQ(sim.objcg_of("/a").nr_charged_bytes, 0u);
+  EXPECT_EQ(sim.objcg_of("/a").charged_pages, 1);
+  EXPECT_EQ(sim.page_stock(0)->nr_pages, 64u);  // 63 + the page given back
+}
+
 }  // namespace
 }  // namespace mv::reference::testing
