@@ -34,6 +34,18 @@ bool Driver::object_live(spec::ObjKey key) const {
   return o && o->live;
 }
 
+std::optional<spec::Cpu> Driver::runs_on(const spec::Op& op) const {
+  using Result = std::optional<spec::Cpu>;
+  return std::visit(Overloaded{
+                        [&](const spec::Alloc& o) -> Result { return task_cpu(o.task); },
+                        [&](const spec::Exit& o) -> Result { return task_cpu(o.task); },
+                        [&](const spec::Migrate& o) -> Result { return task_cpu(o.task); },
+                        [](const spec::Quiesce&) -> Result { return std::nullopt; },
+                        [](const auto& o) -> Result { return o.cpu; },
+                    },
+                    op);
+}
+
 const Driver::TaskState* Driver::task(spec::TaskKey key) const {
   return key < tasks_.size() ? &tasks_[key] : nullptr;
 }

@@ -110,8 +110,9 @@ class Replayer {
       }
       const auto& op = *resolved.op;
       spec::Errno errno_result{};
-      if (!apply_all(line, op, errno_result)) return;
-      result_.steps.push_back(StepRecord{line, op, errno_result});
+      auto cpu = driver.runs_on(op);
+      if (!apply_all(line, op, cpu, errno_result)) return;
+      result_.steps.push_back(StepRecord{line, op, cpu, errno_result});
       spec::Snapshot after;
       if (!snapshot_all(line, after)) return;
       record_violations(line, monitor.check(spec::Step{&before, &op, errno_result, &after}));
@@ -123,7 +124,8 @@ class Replayer {
   }
 
  private:
-  bool apply_all(std::size_t line, const spec::Op& op, spec::Errno& out) {
+  bool apply_all(std::size_t line, const spec::Op& op, std::optional<spec::Cpu> cpu,
+                 spec::Errno& out) {
     std::vector<spec::Errno> results;
     for (auto& m : models_) {
       try {
@@ -136,7 +138,7 @@ class Replayer {
     out = results.front();
     for (std::size_t i = 1; i < results.size(); ++i) {
       if (results[i] != out) {
-        result_.steps.push_back(StepRecord{line, op, out});
+        result_.steps.push_back(StepRecord{line, op, cpu, out});
         result_.disagreement =
             Disagreement{line, fmt::format("result: {} {}, {} {}", models_[0].name,
                                            spec::errno_name(out), models_[i].name,

@@ -26,6 +26,7 @@ std::string_view model_choice_name(ModelChoice choice);
 struct StepRecord {
   std::size_t line = 0;
   spec::Op op;  // as applied: CPUs resolved
+  std::optional<spec::Cpu> cpu;  // where it ran (Driver::runs_on)
   spec::Errno result = spec::Errno::ok;
 };
 

@@ -21,25 +21,6 @@ std::string safe_path(const TraceNames& names, spec::PathKey key) {
   return key < names.paths.size() ? names.paths.path(key) : fmt::format("path#{}", key);
 }
 
-// The CPU an operation ran on, for the ops that name or resolve one.
-std::optional<spec::Cpu> op_cpu(const spec::Op& op) {
-  return std::visit(Overloaded{
-                        [](const spec::Mkdir& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::Rmdir& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::Spawn& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::RunOn& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::Free& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::Drain& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::DrainAll& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::SetMax& o) -> std::optional<spec::Cpu> { return o.cpu; },
-                        [](const spec::CpuOffline& o) -> std::optional<spec::Cpu> {
-                          return o.cpu;
-                        },
-                        [](const auto&) -> std::optional<spec::Cpu> { return std::nullopt; },
-                    },
-                    op);
-}
-
 // Left-aligned columns, two spaces apart.
 class Table {
  public:
@@ -188,7 +169,7 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
     Json r{{"line", step.line},
            {"op", spec::op_name(step.op)},
            {"result", spec::errno_name(step.result)}};
-    if (auto cpu = op_cpu(step.op)) r["cpu"] = *cpu;
+    r["cpu"] = step.cpu ? Json(*step.cpu) : Json(nullptr);
     results.push_back(std::move(r));
   }
   out["results"] = std::move(results);
@@ -235,7 +216,7 @@ std::string report_text(const Trace& trace, const ReplayResult& result) {
   violations_at(1);  // the initial state
   for (const auto& step : result.steps) {
     steps.add({fmt::format("{}", step.line), std::string(spec::op_name(step.op)),
-               std::string(spec::errno_name(step.result)), opt(op_cpu(step.op)),
+               std::string(spec::errno_name(step.result)), opt(step.cpu),
                describe_op(step.op, trace.names)});
     violations_at(step.line);
   }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The verification verdict, from a fresh machine: installs what is missing,
+# builds, then runs every check the build has and prints one verdict.
+#   - every bundled scenario (scenarios/NAME.jsonl) replayed and compared with
+#     scenarios/NAME.expect.json, in lock-step with the impl when it is built;
+#   - every Z3 lemma (memcg-verify prove), when the build has the proofs.
+# Exit status (DESIGN.md): 0 everything holds, 1 the subject is wrong, 2 bad
+# input or usage, 3 undecided.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+scripts/build.sh
+
+bin=build/memcg-verify
+has_command() { "$bin" --help 2>/dev/null | grep -Eq "^[[:space:]]+$1([[:space:]]|$)"; }
+
+names=()
+codes=()
+run_step() {
+  local name=$1
+  shift
+  echo
+  echo "== $name: memcg-verify $*"
+  local code=0
+  "$bin" "$@" || code=$?
+  names+=("$name")
+  codes+=("$code")
+}
+
+run_step scenarios scenarios scenarios
+if has_command prove; then
+  run_step proofs prove
+else
+  echo
+  echo "== proofs: this build has no 'prove' command (proofs/ not built); skipped"
+fi
+
+# 1 (the subject is wrong) outranks 2 (bad input) and 3 (undecided).
+verdict=0
+echo
+echo "== verdict"
+for i in "${!names[@]}"; do
+  code=${codes[$i]}
+  case $code in
+    0) word=holds ;;
+    1) word="FAILED (the subject is wrong)" ;;
+    2) word="FAILED (bad input or usage)" ;;
+    3) word="UNDECIDED" ;;
+    *) word="FAILED (exit $code)" ;;
+  esac
+  printf '  %-10s %s\n' "${names[$i]}" "$word"
+  if ((code == 1)); then
+    verdict=1
+  elif ((code != 0 && verdict == 0)); then
+    verdict=$code
+  fi
+done
+if ((verdict == 0)); then
+  echo "verify: everything checked holds"
+else
+  echo "verify: FAILED (exit $verdict)"
+fi
+exit "$verdict"

@@ -1,0 +1,178 @@
+// Bad input to `memcg-verify replay`: exit status 2, `FILE:LINE: reason` on
+// stderr with the right line, and the report of every line before it still
+// printed (tables, and --json that parses and holds the earlier results).
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_run.h"
+
+namespace mv {
+namespace {
+
+using nlohmann::json;
+using testing::run_cli;
+using testing::TempDir;
+
+constexpr const char* kHeader = R"({"profile":"v6.6","cpus":2,"page_size":4096})";
+// Lines 2-5: all valid.
+constexpr const char* kGoodLines = R"({"op":"mkdir","cg":"/a"}
+{"op":"spawn","task":"t1","cg":"/a","cpu":1}
+{"op":"alloc","task":"t1","obj":"o1","kind":"slab","size":64}
+{"op":"free","obj":"o1"}
+)";
+
+struct BadCase {
+  const char* name;
+  std::string trace;     // the whole file
+  std::size_t line;      // where the error must be reported
+  const char* fragment;  // part of the reason
+};
+
+std::string good_then(const std::string& bad_line) {
+  return std::string(kHeader) + "\n" + kGoodLines + bad_line + "\n";
+}
+
+std::vector<BadCase> bad_cases() {
+  return {
+      {"bad_json", good_then(R"({"op":"mkdir","cg":"/b")"), 6, "bad JSON"},
+      {"unknown_op", good_then(R"({"op":"alocc","task":"t1"})"), 6, "unknown op \"alocc\""},
+      {"unknown_field", good_then(R"({"op":"drain","cpu":0,"cpus":1})"), 6,
+       "unknown field \"cpus\" in drain"},
+      {"missing_field", good_then(R"({"op":"alloc","task":"t1","obj":"o2","kind":"slab"})"), 6,
+       "missing field \"size\""},
+      {"wrong_type", good_then(R"({"op":"alloc","task":"t1","obj":"o2","kind":"slab","size":"64"})"),
+       6, "field \"size\" must be an integer"},
+      {"negative_number", good_then(R"({"op":"set_max","cg":"/a","pages":-5})"), 6, "\"pages\""},
+      {"unknown_task", good_then(R"({"op":"alloc","task":"t9","obj":"o2","kind":"stack"})"), 6,
+       "unknown task \"t9\""},
+      {"exited_task",
+       good_then("{\"op\":\"exit\",\"task\":\"t1\"}\n{\"op\":\"run_on\",\"task\":\"t1\",\"cpu\":0}"),
+       7, "task \"t1\" has exited (line 6)"},
+      {"live_task_spawned_again", good_then(R"({"op":"spawn","task":"t1","cg":"/","cpu":0})"), 6,
+       "task \"t1\" is already running (spawned at line 3)"},
+      {"unknown_object", good_then(R"({"op":"free","obj":"o7"})"), 6,
+       "unknown object \"o7\" (never allocated)"},
+      {"double_free", good_then(R"({"op":"free","obj":"o1","cpu":0})"), 6,
+       "double free of object \"o1\" (freed at line 5)"},
+      {"live_object_allocated_again",
+       good_then("{\"op\":\"alloc\",\"task\":\"t1\",\"obj\":\"o2\",\"kind\":\"stack\"}\n"
+                 "{\"op\":\"alloc\",\"task\":\"t1\",\"obj\":\"o2\",\"kind\":\"stack\"}"),
+       7, "object \"o2\" is already allocated (line 6)"},
+      {"free_without_cpu_after_exit",
+       good_then("{\"op\":\"alloc\",\"task\":\"t1\",\"obj\":\"o2\",\"kind\":\"page\",\"order\":0}\n"
+                 "{\"op\":\"exit\",\"task\":\"t1\"}\n{\"op\":\"free\",\"obj\":\"o2\"}"),
+       8, "gives no \"cpu\" and its allocating task \"t1\" has exited"},
+      {"malformed_cgroup_path", good_then(R"({"op":"mkdir","cg":"/a//b"})"), 6,
+       "malformed cgroup path \"/a//b\""},
+      {"cpu_out_of_range", good_then(R"({"op":"drain","cpu":2})"), 6,
+       "CPU 2 is out of range (the trace has 2 CPUs: 0-1)"},
+      {"cpu_offline",
+       good_then("{\"op\":\"cpu_offline\",\"cpu\":1}\n{\"op\":\"spawn\",\"task\":\"t2\",\"cg\":\"/\","
+                 "\"cpu\":1}"),
+       7, "CPU 1 is offline (cpu_offline at line 6)"},
+      {"page_size_not_power_of_two", R"({"profile":"v6.6","cpus":2,"page_size":12288})", 1,
+       "page_size must be a power of two"},
+      {"unknown_profile", R"({"profile":"v4.19","cpus":2,"page_size":4096})", 1,
+       "unknown profile \"v4.19\""},
+      {"cpus_out_of_range", R"({"profile":"v6.6","cpus":65,"page_size":4096})", 1, "cpus"},
+      {"empty_file", "", 1, "header line"},
+      {"missing_header", std::string(kGoodLines), 1, "first line must be the header"},
+  };
+}
+
+class BadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadInput, ExitsTwoWithFileLineReasonAndTheEarlierReport) {
+  const auto& c = GetParam();
+  TempDir dir;
+  auto file = dir.write(std::string(c.name) + ".jsonl", c.trace).string();
+  auto prefix = file + ":" + std::to_string(c.line) + ": ";
+
+  auto run = run_cli({"replay", file, "--json"});
+  EXPECT_EQ(run.exit, 2) << run.err;
+  EXPECT_EQ(run.err.rfind(prefix, 0), 0u) << "stderr: " << run.err << "\nexpected prefix " << prefix;
+  EXPECT_NE(run.err.find(c.fragment), std::string::npos)
+      << "stderr: " << run.err << "\nexpected to contain: " << c.fragment;
+
+  // The JSON report of everything before the bad line.
+  json report;
+  ASSERT_NO_THROW(report = json::parse(run.out)) << run.out;
+  ASSERT_TRUE(report["error"].is_object()) << run.out;
+  EXPECT_EQ(report["error"]["line"], c.line);
+  EXPECT_EQ(report["exit"], 2);
+  std::vector<std::size_t> lines;
+  for (const auto& r : report["results"]) lines.push_back(r["line"].get<std::size_t>());
+  std::vector<std::size_t> expected;
+  if (c.line > 1)
+    for (std::size_t l = 2; l < c.line; ++l) expected.push_back(l);
+  EXPECT_EQ(lines, expected) << run.out;
+  if (c.line > 1) {
+    EXPECT_EQ(report["profile"], "v6.6");
+    EXPECT_EQ(report["cgroups"][1]["path"], "/a");  // line 2 was applied
+  } else {
+    EXPECT_TRUE(report["profile"].is_null());
+  }
+
+  // The table report too.
+  auto text = run_cli({"replay", file});
+  EXPECT_EQ(text.exit, 2);
+  EXPECT_EQ(text.err.rfind(prefix, 0), 0u) << text.err;
+  EXPECT_NE(text.out.find("verdict: BAD INPUT: " + prefix), std::string::npos) << text.out;
+  if (c.line > 2) EXPECT_NE(text.out.find("mkdir"), std::string::npos) << text.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, BadInput, ::testing::ValuesIn(bad_cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(CliUsage, MissingTraceFileIsExitTwo) {
+  auto run = run_cli({"replay", "/nonexistent/t.jsonl"});
+  EXPECT_EQ(run.exit, 2);
+  EXPECT_NE(run.err.find("/nonexistent/t.jsonl: cannot open"), std::string::npos) << run.err;
+}
+
+TEST(CliUsage, BadOptionsAreExitTwo) {
+  EXPECT_EQ(run_cli({}).exit, 2);
+  EXPECT_EQ(run_cli({"replay"}).exit, 2);
+  EXPECT_EQ(run_cli({"replay", "x.jsonl", "--model", "kernel"}).exit, 2);
+  EXPECT_EQ(run_cli({"no-such-command"}).exit, 2);
+}
+
+TEST(CliUsage, ModelImplNeedsTheImpl) {
+  TempDir dir;
+  auto file = dir.write("t.jsonl", std::string(kHeader) + "\n" + kGoodLines).string();
+  auto run = run_cli({"replay", file, "--model", "impl"});
+#ifdef MV_HAVE_IMPL
+  EXPECT_NE(run.exit, 2) << run.err;
+#else
+  EXPECT_EQ(run.exit, 2);
+  EXPECT_NE(run.err.find("needs the impl model"), std::string::npos) << run.err;
+#endif
+}
+
+TEST(CliReplay, AGoodTraceExitsZeroWithTheReport) {
+  TempDir dir;
+  auto file = dir.write("t.jsonl", std::string(kHeader) + "\n" + kGoodLines).string();
+  auto run = run_cli({"replay", file, "--json"});
+  ASSERT_EQ(run.exit, 0) << run.err << run.out;
+  EXPECT_EQ(run.err, "");
+  auto report = json::parse(run.out);
+  ASSERT_EQ(report["results"].size(), 4u);
+  // The free names no CPU: it runs on t1's CPU.
+  EXPECT_EQ(report["results"][3]["op"], "free");
+  EXPECT_EQ(report["results"][3]["cpu"], 1);
+  EXPECT_TRUE(report["error"].is_null());
+  EXPECT_TRUE(report["violations"].empty());
+}
+
+TEST(CliReplay, ReadsStandardInputAsDash) {
+  // run_cli feeds /dev/null: an empty trace, reported as <stdin>:1.
+  auto run = run_cli({"replay", "-"});
+  EXPECT_EQ(run.exit, 2);
+  EXPECT_EQ(run.err.rfind("<stdin>:1: ", 0), 0u) << run.err;
+}
+
+}  // namespace
+}  // namespace mv

@@ -1,0 +1,65 @@
+// Every bundled scenario (scenarios/NAME.jsonl) replayed through the CLI
+// (`memcg-verify replay --json`) meets its hand-computed expectation
+// (scenarios/NAME.expect.json); with the impl built, in lock-step with it too.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/cli_run.h"
+#include "trace/scenario_check.h"
+
+namespace mv {
+namespace {
+
+using testing::run_cli;
+
+std::vector<trace::ScenarioFiles> scenarios() {
+  return trace::find_scenarios(std::filesystem::path(MV_SOURCE_DIR) / "scenarios");
+}
+
+void check(const trace::ScenarioFiles& files, const std::vector<std::string>& extra) {
+  auto expect = trace::read_expectation_file(files.expect);
+  std::vector<std::string> args{"replay", files.trace.string(), "--json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto run = run_cli(args);
+  ASSERT_NE(run.exit, -1) << "memcg-verify crashed:\n" << run.err;
+  trace::Json report;
+  ASSERT_NO_THROW(report = trace::Json::parse(run.out)) << run.out << run.err;
+  auto mismatches = trace::expectation_mismatches(expect, run.exit, report);
+  std::string all;
+  for (const auto& m : mismatches) all += "  " + m + "\n";
+  EXPECT_TRUE(mismatches.empty()) << files.trace.string() << ":\n"
+                                  << all << "verdict: " << report.value("verdict", "") << "\n"
+                                  << run.err;
+}
+
+class Scenario : public ::testing::TestWithParam<trace::ScenarioFiles> {};
+
+TEST_P(Scenario, MeetsItsExpectation) { check(GetParam(), {}); }
+
+#ifdef MV_HAVE_IMPL
+TEST_P(Scenario, MeetsItsExpectationWithImplInLockStep) { check(GetParam(), {"--model", "both"}); }
+#endif
+
+INSTANTIATE_TEST_SUITE_P(Bundled, Scenario, ::testing::ValuesIn(scenarios()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(Scenarios, EveryTraceHasAnExpectation) {
+  auto all = scenarios();
+  ASSERT_GE(all.size(), 2u);
+  for (const auto& s : all) EXPECT_TRUE(std::filesystem::exists(s.expect)) << s.expect;
+}
+
+TEST(Scenarios, TheCommandRunsThemAll) {
+  auto run = run_cli({"scenarios", std::string(MV_SOURCE_DIR) + "/scenarios", "--model",
+                      "reference"});
+  EXPECT_EQ(run.exit, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find(std::to_string(scenarios().size()) + " passed, 0 failed"),
+            std::string::npos)
+      << run.out;
+}
+
+}  // namespace
+}  // namespace mv
