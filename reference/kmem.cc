@@ -125,6 +125,7 @@ void exit_task_stack_account(Kernel& k, Cpu cpu, const KmemObject& obj) {
   for (std::uint32_t i = 0; i < obj.nr_kmem_pages; ++i) memcg_kmem_uncharge_page(k, cpu, *obj.objcg, 0);
 }
 
+// slab_alloc_node (v6.6, mm/slub.c): slab_pre_alloc_hook, the object, slab_post_alloc_hook.
 Errno alloc_slab(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   auto full = arith::slab_obj_full_size<M>(M::lit64(op.size_bytes));
   if (!memcg_slab_pre_alloc_hook(k, cpu, op.task, full.v, op.nofail, obj.objcg))
@@ -136,6 +137,7 @@ Errno alloc_slab(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   return Errno::ok;
 }
 
+// pcpu_alloc (v6.6, mm/percpu.c): size checks, then pcpu_memcg_pre_alloc_hook.
 Errno alloc_percpu(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   auto aligned = arith::pcpu_aligned_size<M>(M::lit64(op.size_bytes));
   if (aligned.v == 0 || aligned.v > pcpu_min_unit_size(k.page)) return Errno::enomem;
@@ -146,6 +148,8 @@ Errno alloc_percpu(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   return Errno::ok;
 }
 
+// __alloc_pages (v6.6, mm/page_alloc.c) with __GFP_ACCOUNT: order check, then
+// __memcg_kmem_charge_page.
 Errno alloc_page(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   if (op.order > kMaxOrder) return Errno::enomem;
   auto ret = memcg_kmem_charge_page(k, cpu, op.task, op.order, op.nofail, obj.objcg);
@@ -159,6 +163,7 @@ Errno alloc_page(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
 
 }  // namespace
 
+// The trace's alloc: the allocator path of its kind, on the task's CPU.
 Errno kmem_alloc(Kernel& k, const spec::Alloc& op) {
   auto task = k.tasks.find(op.task);
   if (task == k.tasks.end()) return Errno::enoent;
@@ -179,6 +184,7 @@ Errno kmem_alloc(Kernel& k, const spec::Alloc& op) {
   return ret;
 }
 
+// The trace's free: the matching free hook, on op.cpu.
 Errno kmem_free(Kernel& k, const spec::Free& op) {
   auto it = k.objects.find(op.obj);
   if (it == k.objects.end()) return Errno::enoent;

@@ -21,6 +21,7 @@ std::optional<Cpu> lowest_online_cpu(const Kernel& k) {
   return std::nullopt;
 }
 
+// css_has_online_children (v6.6): dying children do not count.
 bool has_online_child(const Kernel& k, MemcgId memcg) {
   for (const auto& child : k.memcgs)
     if (child.parent == memcg && child.state == CgroupState::online) return true;
@@ -29,6 +30,7 @@ bool has_online_child(const Kernel& k, MemcgId memcg) {
 
 }  // namespace
 
+// mem_cgroup_is_root (v6.6): the root memcg is created first, id 0.
 bool mem_cgroup_is_root(const Kernel& k, MemcgId memcg) { return memcg == 0; }
 
 // mem_cgroup_is_descendant (v6.6)
@@ -38,6 +40,7 @@ bool mem_cgroup_is_descendant(const Kernel& k, MemcgId memcg, MemcgId root) {
   return false;
 }
 
+// The kernfs lookup of a cgroup directory: only online cgroups have a name.
 std::optional<MemcgId> online_memcg(const Kernel& k, PathKey path) {
   auto it = k.online_by_path.find(path);
   if (it == k.online_by_path.end()) return std::nullopt;
@@ -154,6 +157,7 @@ void css_free_rwork_fn(Kernel& k, MemcgId memcg) {
   if (auto parent = k.memcg(memcg).parent) css_put(k, *parent);
 }
 
+// copy_process -> cgroup_post_fork (v6.6): the child's css_set pins the memcg.
 Errno task_spawn(Kernel& k, spec::TaskKey task, PathKey path, Cpu cpu) {
   if (k.tasks.count(task) != 0) return Errno::eexist;
   auto memcg = online_memcg(k, path);
@@ -164,6 +168,7 @@ Errno task_spawn(Kernel& k, spec::TaskKey task, PathKey path, Cpu cpu) {
   return Errno::ok;
 }
 
+// cgroup_exit / cgroup_free (v6.6): the css_set reference goes with the task.
 Errno task_exit(Kernel& k, spec::TaskKey task) {
   auto it = k.tasks.find(task);
   if (it == k.tasks.end()) return Errno::enoent;
@@ -190,6 +195,7 @@ Errno task_migrate(Kernel& k, spec::TaskKey task, PathKey path) {
   return Errno::ok;
 }
 
+// The scheduler moving a task: only which CPU's stocks it uses changes.
 Errno task_run_on(Kernel& k, spec::TaskKey task, Cpu cpu) {
   auto it = k.tasks.find(task);
   if (it == k.tasks.end()) return Errno::enoent;
