@@ -406,22 +406,62 @@ TEST(StockBounds, FiresOnAnOfflineCpuThatKeptItsStock) {
   expect_only("INV-STOCK-BOUNDS", initial(after_alloc()), bad);
 }
 
-TEST(StockBounds, ObjStockBoundCoversModObjcgStateButNotMore) {
-  // mod_objcg_state cached objcg 1 with all of nr_charged_bytes (two CPUs'
-  // remainders): 8000 bytes, within 2 × 4095.
+// The state a v6.6 model reaches with 4 CPUs: t allocates an 88-byte object
+// (96 charged) on CPUs 0, 1 and 2, leaving 4000 bytes in each obj stock; the
+// three stocks are drained (nr_charged_bytes 12000); then on CPU 3 a 4088-byte
+// object (4096 charged, a page multiple: no refill) misses, and
+// mod_objcg_state caches objcg 1 with all 12000 bytes. That is above the
+// obj_cgroup_charge comment's sizeof(object) + PAGE_SIZE - 2 = 8190.
+Snapshot after_mod_objcg_state() {
   Snapshot s = after_alloc();
-  s.objcgs[0].charged_pages = 3;
-  s.cgroups[0].usage_pages = 66;
-  s.cgroups[1].usage_pages = 66;
-  s.stocks[0].nr_bytes = 3 * 4096 - 136;  // 12152
-  auto over = check(initial(s));
-  EXPECT_EQ(fired(initial(s)), std::set<std::string>{"INV-STOCK-BOUNDS"}) << messages(over);
-  EXPECT_TRUE(any_message_contains(over, "obj stock holds 12152 bytes > bound 8190")) << messages(over);
-  s.objcgs[0].charged_pages = 2;
-  s.cgroups[0].usage_pages = 65;
-  s.cgroups[1].usage_pages = 65;
-  s.stocks[0].nr_bytes = 2 * 4096 - 136;  // 8056
-  EXPECT_TRUE(check(initial(s)).empty()) << messages(check(initial(s)));
+  s.config.ncpus = 4;
+  s.stocks.resize(4);
+  for (Cpu cpu = 0; cpu < 4; ++cpu) s.stocks[cpu] = StockSnap{};
+  for (Cpu cpu = 0; cpu < 4; ++cpu) s.stocks[cpu].cpu = cpu;
+  s.stocks[3].page_stock = {PageStockSlot{1, 63}};
+  s.stocks[3].cached_objcg = 1;
+  s.stocks[3].nr_bytes = 12000;
+  s.objects.clear();
+  for (ObjKey key = 0; key < 4; ++key) {
+    ObjectSnap object;
+    object.key = key;
+    object.charged_bytes = key < 3 ? 96 : 4096;
+    object.objcg = 1;
+    s.objects.push_back(object);
+  }
+  s.objcgs[0].charged_pages = 4;  // 3 × 96 + 4096 + 12000 = 16384
+  s.objcgs[0].refs = 1 + 4 + 1;
+  s.cgroups[0].usage_pages = 4 + 63;
+  s.cgroups[1].usage_pages = 4 + 63;
+  s.tasks[0].cpu = 3;
+  return s;
+}
+
+TEST(StockBounds, ObjStockMayExceedTheKernelCommentsBoundThroughModObjcgState) {
+  Scenario clean = initial(after_mod_objcg_state());
+  Scenario bad = clean;
+  bad.after.objcgs[0].charged_pages = 6;
+  bad.after.cgroups[0].usage_pages += 2;
+  bad.after.cgroups[1].usage_pages += 2;
+  bad.after.stocks[3].nr_bytes += 2 * 4096;  // 20192 > 4 × 4095
+  expect_only("INV-STOCK-BOUNDS", clean, bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "obj stock holds 20192 bytes > bound 16380"))
+      << messages(check(bad));
+}
+
+TEST(StockBounds, NrChargedBytesHoldsAtMostOneRemainderPerCpu) {
+  Scenario clean = initial(after_mod_objcg_state());
+  clean.after.stocks[3].nr_bytes = 0;
+  clean.after.objcgs[0].nr_charged_bytes = 12000;
+  Scenario bad = clean;
+  bad.after.stocks[3].nr_bytes = 0;
+  bad.after.objcgs[0].charged_pages = 6;
+  bad.after.cgroups[0].usage_pages += 2;
+  bad.after.cgroups[1].usage_pages += 2;
+  bad.after.objcgs[0].nr_charged_bytes = 12000 + 2 * 4096;
+  expect_only("INV-STOCK-BOUNDS", clean, bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "nr_charged_bytes 20192 > 4 CPUs × (PAGE_SIZE - 1) = 16380"))
+      << messages(check(bad));
 }
 
 TEST(StockBounds, ObjStockBoundFollowsTheLargestCharge) {
