@@ -21,8 +21,8 @@ constexpr std::string_view kStatement =
 
 constexpr std::string_view kSources =
     "mm/memcontrol.c v6.6 `memcg_online_kmem` (`objcg->memcg = memcg; "
-    "rcu_assign_pointer(memcg->objcg, objcg)`), `memcg_offline_kmem` (`parent = "
-    "parent_mem_cgroup(memcg); if (!parent) parent = root_mem_cgroup;`), `memcg_reparent_objcgs` "
+    "rcu_assign_pointer(memcg->objcg, objcg)`), `memcg_offline_kmem` (reparents to "
+    "`parent_mem_cgroup(memcg)`; the root is never offlined), `memcg_reparent_objcgs` "
     "(`objcg = rcu_replace_pointer(memcg->objcg, NULL, true)`, `list_add(&objcg->list, "
     "&memcg->objcg_list)`, `WRITE_ONCE(iter->memcg, parent)` for every objcg on the list, "
     "`list_splice` onto the parent's, `percpu_ref_kill`); v5.10 `memcg_reparent_objcgs` (same "

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "spec/holders.h"
 #include "spec/invariant_checks.h"
 
 namespace mv::spec {
@@ -63,7 +64,7 @@ std::vector<Profile> all_profile_ids() {
 std::vector<Profile> objcg_profile_ids() {
   std::vector<Profile> ids;
   for (const auto& t : all_profiles())
-    if (t.profile >= Profile::v5_10) ids.push_back(t.profile);
+    if (profile_has_objcg(t)) ids.push_back(t.profile);
   return ids;
 }
 

@@ -1,0 +1,127 @@
+// Holder enumeration per profile (spec/holders.h): who holds a css or objcg
+// reference in v5.2, v5.10 and v6.6.
+#include <gtest/gtest.h>
+
+#include "spec/holders.h"
+
+namespace mv::spec {
+namespace {
+
+// /a (memcg 1) online with one task; CPU 0 stocks 5 pages for /a; objcg 1 is
+// /a's; objcg 2 (from a removed child) was reparented to /a; one kmem page
+// object holds /a directly and one slab object holds objcg 2.
+Snapshot sample(Profile profile) {
+  Snapshot s;
+  s.config.profile = profile;
+  s.config.ncpus = 2;
+  CgroupSnap root;
+  CgroupSnap a;
+  a.id = 1;
+  a.path = 1;
+  a.parent = 0;
+  a.objcg = 1;
+  CgroupSnap child;
+  child.id = 2;
+  child.path = 2;
+  child.parent = 1;
+  child.state = CgroupState::freed;
+  child.offlined = true;
+  s.cgroups = {root, a, child};
+  ObjcgSnap own;
+  own.id = 1;
+  own.origin = 1;
+  own.memcg = 1;
+  ObjcgSnap reparented;
+  reparented.id = 2;
+  reparented.origin = 2;
+  reparented.memcg = 1;
+  reparented.state = ObjcgState::reparented;
+  s.objcgs = {own, reparented};
+  StockSnap cpu0;
+  cpu0.page_stock = {PageStockSlot{1, 5}};
+  cpu0.cached_objcg = 2;
+  StockSnap cpu1;
+  cpu1.cpu = 1;
+  s.stocks = {cpu0, cpu1};
+  ObjectSnap stack;
+  stack.key = 0;
+  stack.kind = AllocKind::stack;
+  stack.charged_bytes = 16384;
+  stack.memcg = 1;
+  stack.nr_kmem_pages = 4;
+  ObjectSnap slab;
+  slab.key = 1;
+  slab.charged_bytes = 72;
+  slab.objcg = 2;
+  s.objects = {stack, slab};
+  s.tasks = {TaskSnap{0, 1, 0}};
+  return s;
+}
+
+TEST(Holders, V66CountsTheCachedMemcgOnceAndNoObjcgOrDirectPage) {
+  Snapshot s = sample(Profile::v6_6);
+  SnapshotIndex index(s);
+  auto css = css_holders(index, traits(Profile::v6_6));
+  ASSERT_TRUE(css.count(1));
+  EXPECT_FALSE(css.count(2)) << "freed memcgs have no holders";
+  const CssHolders& a = css.at(1);
+  EXPECT_EQ(a.base_refs, 1);
+  EXPECT_EQ(a.id_refs, 1);
+  EXPECT_TRUE(a.children.empty()) << "the freed child no longer holds its parent";
+  EXPECT_EQ(a.task_refs, 1);
+  ASSERT_EQ(a.page_stocks.size(), 1u);
+  EXPECT_EQ(a.page_stocks[0].refs, 1);
+  EXPECT_TRUE(a.objects.empty());
+  EXPECT_TRUE(a.objcgs.empty());
+  EXPECT_EQ(a.total(), 4);
+
+  auto objcgs = objcg_holders(index);
+  EXPECT_EQ(objcgs.at(1).total(), 1);  // the initial ref
+  const ObjcgHolders& two = objcgs.at(2);
+  EXPECT_EQ(two.initial_refs, 0);  // killed at reparenting
+  EXPECT_EQ(two.obj_stocks, std::vector<Cpu>{0});
+  EXPECT_EQ(two.total(), 2);  // the slab object + CPU 0's obj stock
+}
+
+TEST(Holders, V510AddsKmemPagesAndReparentedObjcgs) {
+  Snapshot s = sample(Profile::v5_10);
+  SnapshotIndex index(s);
+  const CssHolders a = css_holders(index, traits(Profile::v5_10)).at(1);
+  ASSERT_EQ(a.objects.size(), 1u);
+  EXPECT_EQ(a.objects[0].refs, 4);  // one per stack page
+  EXPECT_EQ(a.objcgs, std::vector<ObjcgId>{2});
+  EXPECT_EQ(a.total(), 4 + 4 + 1);
+}
+
+TEST(Holders, V52StockPagesEachHoldAReference) {
+  Snapshot s = sample(Profile::v5_2);
+  SnapshotIndex index(s);
+  const CssHolders a = css_holders(index, traits(Profile::v5_2)).at(1);
+  ASSERT_EQ(a.page_stocks.size(), 1u);
+  EXPECT_EQ(a.page_stocks[0].refs, 5);
+  EXPECT_TRUE(a.objcgs.empty());
+}
+
+TEST(Holders, ObjectRefsArePerKmemPage) {
+  ObjectSnap slab;
+  EXPECT_EQ(object_refs(slab), 1);
+  ObjectSnap stack;
+  stack.kind = AllocKind::stack;
+  stack.nr_kmem_pages = 4;
+  EXPECT_EQ(object_refs(stack), 4);
+}
+
+TEST(SnapshotIndex, SurvivesACorruptTree) {
+  Snapshot s = sample(Profile::v6_6);
+  s.cgroups[1].parent = 2;  // /a <-> child: a cycle
+  s.cgroups[2].parent = 1;
+  s.stocks[0].page_stock.push_back(PageStockSlot{99, 3});  // no such memcg
+  SnapshotIndex index(s);
+  EXPECT_EQ(index.ancestors_or_self(1), (std::vector<MemcgId>{1, 2}));
+  EXPECT_EQ(index.memcg(99), nullptr);
+  EXPECT_EQ(index.stocked_pages(99), 3);
+  EXPECT_EQ(index.subtree_stocked_pages(1), 5);
+}
+
+}  // namespace
+}  // namespace mv::spec
