@@ -69,11 +69,6 @@ std::string ReplayResult::verdict() const {
 
 namespace {
 
-struct NamedModel {
-  std::string name;
-  std::unique_ptr<spec::Model> model;
-};
-
 std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice) {
   std::vector<NamedModel> models;
   if (choice != ModelChoice::impl)
@@ -188,19 +183,28 @@ ReplayResult replay(const Trace& trace, ModelChoice choice) {
     throw std::invalid_argument(
         "this build has no impl model (impl/*.cc were absent at configure time); use "
         "--model reference");
+  std::vector<NamedModel> models;
+  if (trace.has_config) {
+    try {
+      models = make_models(trace, choice);
+    } catch (const std::exception& e) {
+      ReplayResult result;
+      result.model = choice;
+      result.model_failure = ModelFailure{1, std::string(model_choice_name(choice)), e.what()};
+      return result;
+    }
+  }
+  return replay_models(trace, std::move(models), choice);
+}
+
+ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label) {
   ReplayResult result;
-  result.model = choice;
+  result.model = label;
   if (!trace.has_config) {
     result.error = trace.error;
     return result;
   }
-  std::vector<NamedModel> models;
-  try {
-    models = make_models(trace, choice);
-  } catch (const std::exception& e) {
-    result.model_failure = ModelFailure{1, std::string(model_choice_name(choice)), e.what()};
-    return result;
-  }
+  if (models.empty()) throw std::invalid_argument("replay_models: no model");
   Replayer(trace, result).run(std::move(models));
   return result;
 }

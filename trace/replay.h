@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "spec/invariants.h"
+#include "spec/model.h"
 #include "spec/operation.h"
 #include "spec/snapshot.h"
 #include "trace/trace_reader.h"
@@ -65,9 +67,19 @@ struct ReplayResult {
   std::string verdict() const;  // one line
 };
 
-// Replays `trace` (which must outlive nothing: the result is self-contained
-// apart from names, which the report takes from `trace`). Throws
-// std::invalid_argument for ModelChoice::impl/both when impl_available() is false.
+// Replays `trace` with the chosen models. The result holds no reference to
+// `trace`; the report takes the names from it. Throws std::invalid_argument
+// for ModelChoice::impl or both when impl_available() is false.
 ReplayResult replay(const Trace& trace, ModelChoice choice);
+
+struct NamedModel {
+  std::string name;  // in disagreement messages: "reference", "impl"
+  std::unique_ptr<spec::Model> model;
+};
+
+// Replays with the given models (built over trace.names.paths): the first is
+// checked and reported, every other one is compared with it after every
+// operation. `label` is what the report calls the run.
+ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label);
 
 }  // namespace mv::trace

@@ -1,0 +1,241 @@
+// Replay: steps, violations, trace errors, model failures, and lock-step
+// comparison naming the first differing field. A "broken" model wraps the
+// reference and changes one answer or one snapshot field at one line.
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "reference/model.h"
+#include "trace/replay.h"
+#include "trace/report.h"
+#include "trace/snapshot_diff.h"
+
+namespace mv::trace {
+namespace {
+
+const std::string kTrace = R"({"profile":"v6.6","cpus":2,"page_size":4096}
+{"op":"mkdir","cg":"/a"}
+{"op":"spawn","task":"t1","cg":"/a","cpu":0}
+{"op":"alloc","task":"t1","obj":"o1","kind":"slab","size":128}
+{"op":"free","obj":"o1"}
+{"op":"quiesce"}
+)";
+
+Trace read(const std::string& text) {
+  std::istringstream in(text);
+  return read_trace(in, "r.jsonl");
+}
+
+// The reference, except that after the op on `line` (counted as trace lines,
+// from 2) it answers or shows something else.
+class BrokenModel : public spec::Model {
+ public:
+  using SnapshotEdit = std::function<void(spec::Snapshot&)>;
+  BrokenModel(const Trace& trace, std::size_t line) : inner_(reference::make_reference_model(trace.config, trace.names.paths)), line_(line) {}
+
+  BrokenModel& answer(spec::Errno err) { answer_ = err; return *this; }
+  BrokenModel& edit(SnapshotEdit e) { edit_ = std::move(e); return *this; }
+  BrokenModel& throws() { throws_ = true; return *this; }
+
+  spec::Errno apply(const spec::Op& op) override {
+    ++applied_;
+    auto result = inner_->apply(op);
+    if (broken_now() && throws_) throw std::runtime_error("broken on purpose");
+    if (broken_now() && answer_) return *answer_;
+    return result;
+  }
+  spec::Snapshot snapshot() const override {
+    auto s = inner_->snapshot();
+    if (broken_now() && edit_) edit_(s);
+    return s;
+  }
+  std::string_view name() const override { return "broken"; }
+
+ private:
+  // Line 1 is the header (the initial state); the n-th op is on line n + 1 in kTrace.
+  bool broken_now() const { return applied_ + 1 == line_; }
+
+  std::unique_ptr<spec::Model> inner_;
+  std::size_t line_;
+  std::size_t applied_ = 0;
+  std::optional<spec::Errno> answer_;
+  SnapshotEdit edit_;
+  bool throws_ = false;
+};
+
+std::vector<NamedModel> reference_and(const Trace& trace, std::unique_ptr<spec::Model> other) {
+  std::vector<NamedModel> models;
+  models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths)});
+  models.push_back({"broken", std::move(other)});
+  return models;
+}
+
+TEST(Replay, ReferenceReplaysAndHolds) {
+  auto trace = read(kTrace);
+  auto result = replay(trace, ModelChoice::reference);
+  EXPECT_EQ(result.exit_code(), 0) << result.verdict();
+  ASSERT_EQ(result.steps.size(), 5u);
+  EXPECT_EQ(result.steps[0].line, 2u);
+  EXPECT_EQ(result.steps[4].line, 6u);
+  for (const auto& s : result.steps) EXPECT_EQ(s.result, spec::Errno::ok);
+  EXPECT_TRUE(result.violations.empty());
+  ASSERT_TRUE(result.snapshot);
+  EXPECT_EQ(result.snapshot->cgroups.size(), 2u);
+  EXPECT_EQ(result.steps[3].cpu, std::optional<spec::Cpu>(0));  // the free ran on t1's CPU
+}
+
+TEST(Replay, TwoEqualModelsAgree) {
+  auto trace = read(kTrace);
+  auto result = replay_models(
+      trace, reference_and(trace, reference::make_reference_model(trace.config, trace.names.paths)),
+      ModelChoice::both);
+  EXPECT_EQ(result.exit_code(), 0) << result.verdict();
+  EXPECT_FALSE(result.disagreement);
+  EXPECT_EQ(result.steps.size(), 5u);
+}
+
+TEST(Replay, LockStepNamesTheFirstDifferingField) {
+  auto trace = read(kTrace);
+  auto broken = std::make_unique<BrokenModel>(trace, 4);
+  broken->edit([](spec::Snapshot& s) { s.cgroups.at(1).usage_pages += 1; });
+  auto result = replay_models(trace, reference_and(trace, std::move(broken)), ModelChoice::both);
+  EXPECT_EQ(result.exit_code(), 1);
+  ASSERT_TRUE(result.disagreement);
+  EXPECT_EQ(result.disagreement->line, 4u);
+  EXPECT_EQ(result.disagreement->message, "cgroups[1].usage_pages: reference 64, broken 65");
+  // The step is recorded, nothing after it.
+  ASSERT_EQ(result.steps.size(), 3u);
+  EXPECT_EQ(result.steps.back().line, 4u);
+  EXPECT_EQ(result.snapshot->cgroups.at(1).usage_pages, 64);
+}
+
+TEST(Replay, LockStepComparesResults) {
+  auto trace = read(kTrace);
+  auto broken = std::make_unique<BrokenModel>(trace, 4);
+  broken->answer(spec::Errno::enomem);
+  auto result = replay_models(trace, reference_and(trace, std::move(broken)), ModelChoice::both);
+  EXPECT_EQ(result.exit_code(), 1);
+  ASSERT_TRUE(result.disagreement);
+  EXPECT_EQ(result.disagreement->line, 4u);
+  EXPECT_EQ(result.disagreement->message, "result: reference ok, broken ENOMEM");
+  EXPECT_NE(result.verdict().find("DISAGREEMENT at line 4"), std::string::npos);
+}
+
+TEST(Replay, LockStepComparesTheInitialState) {
+  auto trace = read(kTrace);
+  auto broken = std::make_unique<BrokenModel>(trace, 1);
+  broken->edit([](spec::Snapshot& s) { s.stocks.at(1).online = false; });
+  auto result = replay_models(trace, reference_and(trace, std::move(broken)), ModelChoice::both);
+  ASSERT_TRUE(result.disagreement);
+  EXPECT_EQ(result.disagreement->line, 1u);
+  EXPECT_EQ(result.disagreement->message, "stocks[1].online: reference true, broken false");
+  EXPECT_TRUE(result.steps.empty());
+}
+
+TEST(Replay, AModelThatThrowsIsAFailureNotACrash) {
+  auto trace = read(kTrace);
+  std::vector<NamedModel> models;
+  auto broken = std::make_unique<BrokenModel>(trace, 5);
+  broken->throws();
+  models.push_back({"broken", std::move(broken)});
+  auto result = replay_models(trace, std::move(models), ModelChoice::reference);
+  EXPECT_EQ(result.exit_code(), 1);
+  ASSERT_TRUE(result.model_failure);
+  EXPECT_EQ(result.model_failure->line, 5u);
+  EXPECT_EQ(result.model_failure->message, "broken on purpose");
+  EXPECT_EQ(result.steps.size(), 3u);
+}
+
+TEST(Replay, AViolationIsRecordedAndTheReplayGoesOn) {
+  auto trace = read(kTrace);
+  std::vector<NamedModel> models;
+  auto broken = std::make_unique<BrokenModel>(trace, 4);
+  // A page the counter holds that nothing accounts for.
+  broken->edit([](spec::Snapshot& s) {
+    s.cgroups.at(1).usage_pages += 1;
+    s.cgroups.at(0).usage_pages += 1;
+  });
+  models.push_back({"broken", std::move(broken)});
+  auto result = replay_models(trace, std::move(models), ModelChoice::reference);
+  EXPECT_EQ(result.exit_code(), 1);
+  EXPECT_EQ(result.steps.size(), 5u);
+  ASSERT_FALSE(result.violations.empty());
+  EXPECT_EQ(result.violations.front().line, 4u);
+  bool conservation = false;
+  for (const auto& v : result.violations)
+    conservation |= v.violation.invariant == "INV-PAGE-CONSERVATION";
+  EXPECT_TRUE(conservation);
+  EXPECT_NE(result.verdict().find("VIOLATED"), std::string::npos);
+  // The table shows it inline under its line.
+  auto text = report_text(trace, result);
+  std::istringstream lines(text);
+  bool inline_row = false;
+  for (std::string row; std::getline(lines, row);)
+    inline_row |= row.find(" ! ") != std::string::npos &&
+                  row.find("INV-PAGE-CONSERVATION") != std::string::npos;
+  EXPECT_TRUE(inline_row) << text;
+}
+
+TEST(Replay, ATraceErrorStopsAndKeepsEverythingBefore) {
+  auto trace = read(kTrace + R"({"op":"free","obj":"o1"})" + "\n" + R"({"op":"quiesce"})" + "\n");
+  auto result = replay(trace, ModelChoice::reference);
+  EXPECT_EQ(result.exit_code(), 2);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->what(), "r.jsonl:7: double free of object \"o1\" (freed at line 5)");
+  EXPECT_EQ(result.steps.size(), 5u);
+  // A reader error after good lines: the good lines are replayed first.
+  auto bad_json = read(kTrace + "{\n");
+  auto r2 = replay(bad_json, ModelChoice::reference);
+  EXPECT_EQ(r2.exit_code(), 2);
+  EXPECT_EQ(r2.error->line, 7u);
+  EXPECT_EQ(r2.steps.size(), 5u);
+  ASSERT_TRUE(r2.snapshot);
+}
+
+TEST(Replay, ImplChoiceNeedsTheImpl) {
+  auto trace = read(kTrace);
+  if (impl_available()) {
+    auto result = replay(trace, ModelChoice::both);
+    EXPECT_EQ(result.exit_code(), 0) << result.verdict();
+  } else {
+    EXPECT_THROW(replay(trace, ModelChoice::impl), std::invalid_argument);
+  }
+}
+
+TEST(SnapshotDiff, NamesNestedFieldsAndLengths) {
+  Json a = Json::parse(R"({"x":1,"list":[{"p":[1,2]},{"p":[3]}],"z":null})");
+  Json b = Json::parse(R"({"x":1,"list":[{"p":[1,2]},{"p":[3,4]}],"z":null})");
+  EXPECT_EQ(first_json_difference(a, a, "A", "B"), std::nullopt);
+  EXPECT_EQ(first_json_difference(a, b, "A", "B"), "list[1].p: A 1 entries, B 2 entries");
+  Json c = Json::parse(R"({"x":2,"list":[],"z":null})");
+  EXPECT_EQ(first_json_difference(a, c, "A", "B"), "x: A 1, B 2");
+  Json d = Json::parse(R"({"x":1,"list":[{"p":[1,2]},{"p":[3]}],"z":"max"})");
+  EXPECT_EQ(first_json_difference(a, d, "A", "B"), "z: A null, B \"max\"");
+}
+
+TEST(SnapshotDiff, EveryFieldCounts) {
+  auto trace = read(kTrace);
+  auto model = reference::make_reference_model(trace.config, trace.names.paths);
+  auto base = model->snapshot();
+  EXPECT_EQ(snapshot_difference(base, base, trace.names, "a", "b"), std::nullopt);
+  auto edited = base;
+  edited.pending_work = 3;
+  EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"), "pending_work: a 0, b 3");
+  edited = base;
+  edited.cgroups[0].watermark_pages = 9;
+  EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"),
+            "cgroups[0].watermark_pages: a 0, b 9");
+  edited = base;
+  edited.events.push_back(spec::Event{spec::EventKind::css_ref_underflow, 0, -1});
+  EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"),
+            "events: a 0 entries, b 1 entries");
+  edited = base;
+  edited.config.ncpus = 3;
+  EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"), "ncpus: a 2, b 3");
+}
+
+}  // namespace
+}  // namespace mv::trace
