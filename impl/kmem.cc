@@ -28,6 +28,12 @@ void obj_cgroup_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
   css_put(cur, memcg);
 }
 
+spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail) {
+  spec::Errno ret = obj_cgroup_charge_slow(cur, objcg, size_bytes, nofail);
+  if (ret == spec::Errno::ok) mod_objcg_state(cur, objcg);
+  return ret;
+}
+
 // obj_cgroup_charge (v6.6) after a byte-stock miss: charge whole pages, put
 // the unused tail of the last one in the byte stock.
 spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,

@@ -13,20 +13,24 @@
 #include "impl/objcg.h"
 #include "impl/system.h"
 
+// The hit path is forced inline into its caller, the slow paths are cold and
+// out of line: a byte-stock hit then runs with everything in registers.
+#define MV_HOT [[gnu::always_inline]] inline
+
 namespace mv::impl {
 
 using arith::M;
 
 // obj_cgroup_get / obj_cgroup_put / obj_cgroup_tryget (percpu_ref).
-inline void obj_cgroup_get(Cpu& cur, Objcg* objcg) {
+MV_HOT void obj_cgroup_get(Cpu& cur, Objcg* objcg) {
   RefResult r = objcg->refcnt.get(cur.pcpu_base());
   if (r != RefResult::ok) [[unlikely]] obj_cgroup_ref_slow(cur, objcg, r);
 }
-inline void obj_cgroup_put(Cpu& cur, Objcg* objcg) {
+MV_HOT void obj_cgroup_put(Cpu& cur, Objcg* objcg) {
   RefResult r = objcg->refcnt.put(cur.pcpu_base());
   if (r != RefResult::ok) [[unlikely]] obj_cgroup_ref_slow(cur, objcg, r);
 }
-inline bool obj_cgroup_tryget(Cpu& cur, Objcg* objcg) {
+MV_HOT bool obj_cgroup_tryget(Cpu& cur, Objcg* objcg) {
   return objcg->refcnt.tryget(cur.pcpu_base()) == RefResult::ok;
 }
 
@@ -34,7 +38,7 @@ inline bool obj_cgroup_tryget(Cpu& cur, Objcg* objcg) {
 // memcg from the task's towards the root (excluded) whose objcg is set and
 // whose tryget succeeds. Under RCU: the task's memcg and every objcg read here
 // stay valid until this CPU's next quiescent state.
-inline Objcg* get_obj_cgroup_from_current(Cpu& cur, Task& task) {
+MV_HOT Objcg* get_obj_cgroup_from_current(Cpu& cur, Task& task) {
   for (Memcg* memcg = task.memcg.load(); !memcg->is_root(); memcg = memcg->parent) {
     Objcg* objcg = memcg->objcg.load();
     if (objcg && obj_cgroup_tryget(cur, objcg)) return objcg;
@@ -43,7 +47,7 @@ inline Objcg* get_obj_cgroup_from_current(Cpu& cur, Task& task) {
 }
 
 // consume_obj_stock (v6.6).
-inline bool consume_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
+MV_HOT bool consume_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
   MemcgStockPcp& stock = cur.stock();
   stock.stock_lock.lock();
   bool hit = stock.cached_objcg.load_relaxed() == objcg &&
@@ -57,10 +61,12 @@ inline bool consume_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
 void obj_cgroup_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages);
 spec::Errno obj_cgroup_charge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages, bool nofail);
 spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail);
+// slab_alloc after a byte-stock miss: charge, then mod_objcg_state.
+spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail);
 
 // refill_obj_stock (v6.6); the common case (objcg already cached, no whole
 // page to give back) stays inline.
-inline void refill_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
+MV_HOT void refill_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
                              bool allow_uncharge) {
   MemcgStockPcp& stock = cur.stock();
   stock.stock_lock.lock();
@@ -79,13 +85,13 @@ inline void refill_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
 
 // mod_objcg_state (v6.6): only its stock effect is modeled; a no-op when the
 // objcg is already cached (every hit).
-inline void mod_objcg_state(Cpu& cur, Objcg* objcg) {
+MV_HOT void mod_objcg_state(Cpu& cur, Objcg* objcg) {
   if (cur.stock().cached_objcg.load_relaxed() != objcg) [[unlikely]]
     mod_objcg_state_slow(cur, objcg);
 }
 
 // obj_cgroup_charge (v6.6).
-inline spec::Errno obj_cgroup_charge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,
+MV_HOT spec::Errno obj_cgroup_charge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,
                                      bool nofail) {
   auto request = arith::consume_request_bytes<M>(M::lit64(size_bytes));
   if (consume_obj_stock(cur, objcg, request.v)) [[likely]] return spec::Errno::ok;
@@ -94,7 +100,7 @@ inline spec::Errno obj_cgroup_charge(Cpu& cur, Objcg* objcg, std::uint64_t size_
 
 // obj_cgroup_uncharge (v6.6): refill_obj_stock(objcg, size, true), size_t
 // passed as unsigned int.
-inline void obj_cgroup_uncharge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes) {
+MV_HOT void obj_cgroup_uncharge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes) {
   refill_obj_stock(cur, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
 }
 
@@ -102,37 +108,43 @@ inline void obj_cgroup_uncharge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes
 // object. The post hook's obj_cgroup_get (the object's ref) and its
 // obj_cgroup_put (the pre hook's ref) are fused: the pre hook's ref is handed
 // to the object, the count is the same at every point another CPU can see.
-inline spec::Errno slab_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
+MV_HOT spec::Errno slab_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
                               bool nofail) {
   obj.kind = spec::AllocKind::slab;
   obj.nr_kmem_pages = 0;
   Objcg* objcg = get_obj_cgroup_from_current(cur, task);
   obj.objcg = objcg;
-  if (!objcg) {
+  if (!objcg) [[unlikely]] {
     obj.charged_bytes = 0;
     obj.live = true;
     return spec::Errno::ok;
   }
   std::uint64_t full_bytes = arith::slab_obj_full_size<M>(M::lit64(size_bytes)).v;
-  if (obj_cgroup_charge(cur, objcg, full_bytes, nofail) != spec::Errno::ok) [[unlikely]] {
-    obj_cgroup_put(cur, objcg);
-    obj.objcg = nullptr;
-    obj.live = false;
-    return spec::Errno::enomem;
+  // obj_cgroup_charge: a byte-stock hit leaves objcg cached, so the post
+  // hook's mod_objcg_state has nothing to do; the miss path runs both.
+  auto request = arith::consume_request_bytes<M>(M::lit64(full_bytes));
+  if (!consume_obj_stock(cur, objcg, request.v)) [[unlikely]] {
+    if (slab_charge_slow(cur, objcg, full_bytes, nofail) != spec::Errno::ok) {
+      obj_cgroup_put(cur, objcg);
+      obj.objcg = nullptr;
+      obj.live = false;
+      return spec::Errno::enomem;
+    }
   }
-  mod_objcg_state(cur, objcg);
   obj.charged_bytes = full_bytes;
   obj.live = true;
   return spec::Errno::ok;
 }
 
 // memcg_slab_free_hook (v6.6) for one object.
-inline void slab_free(Cpu& cur, Object& obj) {
+MV_HOT void slab_free(Cpu& cur, Object& obj) {
   obj.live = false;
   Objcg* objcg = obj.objcg;
-  if (!objcg) return;
+  if (!objcg) [[unlikely]] return;
   obj_cgroup_uncharge(cur, objcg, obj.charged_bytes);
-  mod_objcg_state(cur, objcg);
+  // mod_objcg_state(objcg, -size) would find objcg cached: refill_obj_stock
+  // always leaves it cached (nothing it calls afterwards touches the byte
+  // stock), so the call has no modeled effect and is left out.
   obj_cgroup_put(cur, objcg);
 }
 

@@ -10,11 +10,6 @@ using arith::M;
 
 namespace {
 
-bool memcg_freed_check(Cpu& cur, Memcg* memcg) {
-  if (memcg->load_state() != spec::CgroupState::freed) [[likely]] return false;
-  cur.sys->events.record(spec::EventKind::memcg_use_after_free, memcg->id);
-  return true;
-}
 
 // css_release -> css_release_work_fn -> queue_rcu_work(css_free_rwork_fn):
 // one deferred item in the model.
@@ -34,24 +29,25 @@ Memcg* memcg_of_counter(PageCounter* counter) { return static_cast<Memcg*>(count
 
 }  // namespace
 
-void css_get(Cpu& cur, Memcg* memcg) {
-  if (memcg_freed_check(cur, memcg)) return;
-  RefResult r = memcg->css.get(cur.pcpu_base());
-  if (r == RefResult::was_zero)
-    cur.sys->events.record(spec::EventKind::memcg_use_after_free, memcg->id);
+void memcg_freed_event(Cpu& cur, Memcg* memcg) {
+  cur.sys->events.record(spec::EventKind::memcg_use_after_free, memcg->id);
 }
 
-void css_put(Cpu& cur, Memcg* memcg) {
-  if (memcg_freed_check(cur, memcg)) return;
-  RefResult r = memcg->css.put(cur.pcpu_base());
-  if (r == RefResult::released) queue_css_free(cur, memcg);
-  if (r == RefResult::underflow)
-    cur.sys->events.record(spec::EventKind::css_ref_underflow, memcg->id, -1);
-}
-
-bool css_tryget(Cpu& cur, Memcg* memcg) {
-  if (memcg_freed_check(cur, memcg)) return false;
-  return memcg->css.tryget(cur.pcpu_base()) == RefResult::ok;
+void css_ref_slow(Cpu& cur, Memcg* memcg, RefResult result) {
+  switch (result) {
+    case RefResult::released:
+      queue_css_free(cur, memcg);
+      break;
+    case RefResult::underflow:
+      cur.sys->events.record(spec::EventKind::css_ref_underflow, memcg->id, -1);
+      break;
+    case RefResult::was_zero:
+      cur.sys->events.record(spec::EventKind::memcg_use_after_free, memcg->id);
+      break;
+    case RefResult::ok:
+    case RefResult::failed:
+      break;
+  }
 }
 
 // try_charge_memcg (v6.6) without reclaim: stock, then the batch, then exactly
@@ -59,7 +55,7 @@ bool css_tryget(Cpu& cur, Memcg* memcg) {
 // try; the kernel's further retries and OOM change no state without reclaim.
 spec::Errno try_charge_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages, bool nofail) {
   System& sys = *cur.sys;
-  memcg_freed_check(cur, memcg);
+  if (memcg_freed(memcg)) [[unlikely]] memcg_freed_event(cur, memcg);
   auto n = M::lit32(nr_pages);
   auto batch = arith::charge_batch<M>(n, sys.batch_pages());
   bool drained = false;

@@ -10,6 +10,7 @@
 
 #include "impl/deferred.h"
 #include "impl/page_counter.h"
+#include "impl/per_cpu.h"
 #include "impl/percpu_ref.h"
 #include "spec/path_table.h"
 #include "spec/snapshot.h"
@@ -61,13 +62,34 @@ inline bool mem_cgroup_is_descendant(const Memcg* memcg, const Memcg* root) {
 
 namespace mv::impl {
 
-class Cpu;
+// Slow halves of the css ref operations: memcg_use_after_free on a freed
+// memcg, css_free queued when a put releases, css_ref_underflow.
+[[gnu::cold]] void memcg_freed_event(Cpu& cur, Memcg* memcg);
+[[gnu::cold]] void css_ref_slow(Cpu& cur, Memcg* memcg, RefResult result);
+
+inline bool memcg_freed(const Memcg* memcg) {
+  return memcg->state.load_relaxed() == static_cast<std::uint8_t>(spec::CgroupState::freed);
+}
 
 // css_get / css_put / css_tryget (percpu_ref on the css; CSS_NO_REF for the
 // root). Touching a freed memcg records memcg_use_after_free instead.
-void css_get(Cpu& cur, Memcg* memcg);
-void css_put(Cpu& cur, Memcg* memcg);
-bool css_tryget(Cpu& cur, Memcg* memcg);
+inline void css_get(Cpu& cur, Memcg* memcg) {
+  if (memcg_freed(memcg)) [[unlikely]] return memcg_freed_event(cur, memcg);
+  RefResult r = memcg->css.get(cur.pcpu_base());
+  if (r != RefResult::ok) [[unlikely]] css_ref_slow(cur, memcg, r);
+}
+inline void css_put(Cpu& cur, Memcg* memcg) {
+  if (memcg_freed(memcg)) [[unlikely]] return memcg_freed_event(cur, memcg);
+  RefResult r = memcg->css.put(cur.pcpu_base());
+  if (r != RefResult::ok) [[unlikely]] css_ref_slow(cur, memcg, r);
+}
+inline bool css_tryget(Cpu& cur, Memcg* memcg) {
+  if (memcg_freed(memcg)) [[unlikely]] {
+    memcg_freed_event(cur, memcg);
+    return false;
+  }
+  return memcg->css.tryget(cur.pcpu_base()) == RefResult::ok;
+}
 
 // try_charge_memcg (v6.6), reclaim-less: docs/MODEL-v6.6.md.
 spec::Errno try_charge_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages, bool nofail);

@@ -14,8 +14,9 @@ struct Objcg;
 // drain_obj_stock (v6.6) of `stock`; returns the old objcg for the caller to put.
 Objcg* drain_obj_stock(Cpu& cur, MemcgStockPcp& stock);
 // refill_obj_stock (v6.6), the cached-objcg-differs or page-uncharge case.
-void refill_obj_stock_slow(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes, bool allow_uncharge);
+void refill_obj_stock_slow(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
+                                         bool allow_uncharge);
 // mod_objcg_state (v6.6): only its stock effect (the objcg is cached afterwards).
-void mod_objcg_state_slow(Cpu& cur, Objcg* objcg);
+[[gnu::cold]] void mod_objcg_state_slow(Cpu& cur, Objcg* objcg);
 
 }  // namespace mv::impl

@@ -7,10 +7,8 @@ namespace mv::impl {
 
 using arith::M;
 
-bool objcg_released_check(Cpu& cur, Objcg* objcg) {
-  if (objcg->load_state() != spec::ObjcgState::released) [[likely]] return false;
+void objcg_released_event(Cpu& cur, Objcg* objcg) {
   cur.sys->events.record(spec::EventKind::objcg_use_after_free, objcg->id);
-  return true;
 }
 
 void obj_cgroup_ref_slow(Cpu& cur, Objcg* objcg, RefResult result) {
@@ -31,24 +29,8 @@ void obj_cgroup_ref_slow(Cpu& cur, Objcg* objcg, RefResult result) {
   }
 }
 
-// get_mem_cgroup_from_objcg (v6.6): `retry: memcg = obj_cgroup_memcg(objcg);
-// if (!css_tryget(&memcg->css)) goto retry;` A failed tryget means a reparent
-// is racing and objcg->memcg is about to point at the parent.
-Memcg* get_mem_cgroup_from_objcg(Cpu& cur, Objcg* objcg) {
-  for (;;) {
-    Memcg* memcg = objcg->memcg.load();
-    if (css_tryget(cur, memcg)) return memcg;
-    // A freed memcg behind a live objcg is the model's use after free (already
-    // recorded by css_tryget); go on without a ref rather than spin.
-    if (memcg->load_state() == spec::CgroupState::freed) return memcg;
-  }
-}
-
-void objcg_ghost_add(Cpu& cur, Objcg* objcg, long nr_pages) {
-  if (objcg->ghost_slot != PercpuArea::kNoSlot && !objcg->ghost_folded.load_relaxed())
-    cur.pcpu_base()[objcg->ghost_slot].owner_add(nr_pages);
-  else
-    objcg->ghost_folded_pages.fetch_add(nr_pages);
+void objcg_ghost_add_folded(Objcg* objcg, long nr_pages) {
+  objcg->ghost_folded_pages.fetch_add(nr_pages);
 }
 
 long objcg_ghost_total(const PercpuArea& area, const Objcg* objcg) {

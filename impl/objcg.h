@@ -44,12 +44,27 @@ class Cpu;
 
 // Slow halves of obj_cgroup_get/put/tryget (atomic mode): release at zero,
 // events on misuse.
-void obj_cgroup_ref_slow(Cpu& cur, Objcg* objcg, RefResult result);
-// get_mem_cgroup_from_objcg (v6.6): objcg->memcg with a css ref, retrying
-// while a racing reparent leaves a memcg whose tryget fails.
-Memcg* get_mem_cgroup_from_objcg(Cpu& cur, Objcg* objcg);
-// The ghost charged_pages counter.
-void objcg_ghost_add(Cpu& cur, Objcg* objcg, long nr_pages);
+[[gnu::cold]] void obj_cgroup_ref_slow(Cpu& cur, Objcg* objcg, RefResult result);
+// get_mem_cgroup_from_objcg (v6.6): `retry: memcg = obj_cgroup_memcg(objcg);
+// if (!css_tryget(&memcg->css)) goto retry;` A failed tryget means a reparent
+// is racing and objcg->memcg is about to point at the parent.
+inline Memcg* get_mem_cgroup_from_objcg(Cpu& cur, Objcg* objcg) {
+  for (;;) {
+    Memcg* memcg = objcg->memcg.load();
+    if (css_tryget(cur, memcg)) [[likely]] return memcg;
+    // A freed memcg behind a live objcg is the model's use after free (already
+    // recorded by css_tryget): go on without a ref rather than spin.
+    if (memcg_freed(memcg)) return memcg;
+  }
+}
+// The ghost charged_pages counter: this CPU's part, or the folded total.
+[[gnu::cold]] void objcg_ghost_add_folded(Objcg* objcg, long nr_pages);
+inline void objcg_ghost_add(Cpu& cur, Objcg* objcg, long nr_pages) {
+  if (objcg->ghost_slot != PercpuArea::kNoSlot && !objcg->ghost_folded.load_relaxed()) [[likely]]
+    cur.pcpu_base()[objcg->ghost_slot].owner_add(nr_pages);
+  else
+    objcg_ghost_add_folded(objcg, nr_pages);
+}
 long objcg_ghost_total(const PercpuArea& area, const Objcg* objcg);
 // memcg_reparent_objcgs (v6.6).
 void memcg_reparent_objcgs(Cpu& cur, Memcg* memcg, Memcg* parent);
@@ -58,6 +73,13 @@ void obj_cgroup_to_atomic(Cpu& cur, Objcg* objcg);
 // obj_cgroup_release (v6.6).
 void obj_cgroup_release(Cpu& cur, Objcg* objcg);
 // Records objcg_use_after_free and returns true when objcg was released.
-bool objcg_released_check(Cpu& cur, Objcg* objcg);
+[[gnu::cold]] void objcg_released_event(Cpu& cur, Objcg* objcg);
+inline bool objcg_released_check(Cpu& cur, Objcg* objcg) {
+  if (objcg->state.load_relaxed() != static_cast<std::uint8_t>(spec::ObjcgState::released))
+      [[likely]]
+    return false;
+  objcg_released_event(cur, objcg);
+  return true;
+}
 
 }  // namespace mv::impl

@@ -8,18 +8,6 @@ namespace mv::impl {
 
 using arith::M;
 
-bool consume_stock(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
-  MemcgStockPcp& stock = cur.stock();
-  stock.stock_lock.lock();
-  auto stock_pages = M::lit32(stock.nr_pages.load_relaxed());
-  bool hit = stock.cached.load_relaxed() == memcg &&
-             static_cast<bool>(arith::page_stock_covers<M>(stock_pages, M::lit32(nr_pages),
-                                                           cur.sys->batch_pages()));
-  if (hit) stock.nr_pages.store_relaxed(arith::page_stock_consume<M>(stock_pages, M::lit32(nr_pages)).v);
-  stock.stock_lock.unlock();
-  return hit;
-}
-
 void drain_stock(Cpu& cur, MemcgStockPcp& stock) {
   Memcg* old = stock.cached.load_relaxed();
   if (!old) return;
@@ -41,7 +29,7 @@ void refill_stock_locked(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
     stock.cached.store(memcg);
   }
   auto refill = arith::page_stock_refill<M>(M::lit32(stock.nr_pages.load_relaxed()),
-                                            M::lit32(nr_pages), cur.sys->batch_pages());
+                                            M::lit32(nr_pages), cur.batch_pages);
   stock.nr_pages.store_relaxed(refill.stock_nr_pages.v);
   if (static_cast<bool>(refill.drain)) drain_stock(cur, stock);
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "arith/page_stock.h"
 #include "impl/per_cpu.h"
 
 namespace mv::impl {
@@ -12,7 +13,19 @@ class Cpu;
 struct Memcg;
 
 // consume_stock (v6.6).
-bool consume_stock(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages);
+inline bool consume_stock(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
+  using arith::M;
+  MemcgStockPcp& stock = cur.stock();
+  stock.stock_lock.lock();
+  auto stock_pages = M::lit32(stock.nr_pages.load_relaxed());
+  bool hit = stock.cached.load_relaxed() == memcg &&
+             static_cast<bool>(
+                 arith::page_stock_covers<M>(stock_pages, M::lit32(nr_pages), cur.batch_pages));
+  if (hit)
+    stock.nr_pages.store_relaxed(arith::page_stock_consume<M>(stock_pages, M::lit32(nr_pages)).v);
+  stock.stock_lock.unlock();
+  return hit;
+}
 // drain_stock (v6.6) of `stock` (the current CPU's, or a dead CPU's).
 void drain_stock(Cpu& cur, MemcgStockPcp& stock);
 // __refill_stock (v6.6): the current CPU's stock, lock held.

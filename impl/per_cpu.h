@@ -11,15 +11,20 @@
 #include <array>
 #include <cstdint>
 
+#include "arith/domain.h"
 #include "impl/deferred.h"
 #include "impl/percpu_ref.h"
 #include "impl/sync.h"
+#include "spec/operation.h"
 #include "spec/profile.h"
 
 namespace mv::impl {
 
 struct Memcg;
 struct Objcg;
+struct Task;
+struct Object;
+class System;
 
 // FLUSHING_CACHED_CHARGE: a drain of this stock is queued or running.
 inline constexpr std::uint32_t kFlushingCachedCharge = 1;
@@ -49,5 +54,33 @@ struct alignas(64) CpuData {
 };
 
 using CpuArray = std::array<CpuData, spec::kMaxCpus>;
+
+// A simulated CPU as its owning thread sees it (this_cpu_ptr and friends).
+class Cpu {
+ public:
+  System* sys = nullptr;
+  CpuData* pcp = nullptr;
+  std::uint32_t id = 0;
+  // Copies, so that the charge paths read no System field.
+  arith::PageGeometry page{4096, 12};
+  std::uint32_t batch_pages = 64;  // MEMCG_CHARGE_BATCH
+
+  MemcgStockPcp& stock() { return pcp->stock; }
+  PcpuCounter* pcpu_base() { return pcp->pcpu_base; }
+
+  // Thread binding for concurrent use (QSBR): attach before the first
+  // operation, poll between operations, detach when done.
+  void attach();
+  void detach();
+  // A quiescent state, then run this CPU's ready deferred work.
+  void poll();
+
+  // The allocation and free hooks (kmem.cc).
+  spec::Errno alloc(Task& task, Object& obj, spec::AllocKind kind, std::uint64_t size_bytes,
+                    std::uint32_t order, bool nofail);
+  void free(Object& obj);
+  // drain_local_stock on this CPU.
+  void drain();
+};
 
 }  // namespace mv::impl

@@ -67,21 +67,21 @@ class PcpuRef {
   void init(PercpuArea& area, long initial, bool no_ref);
 
   // percpu_ref_get / percpu_ref_tryget / percpu_ref_put on CPU `cpu_base`.
-  RefResult get(PcpuCounter* cpu_base) {
+  [[gnu::always_inline]] RefResult get(PcpuCounter* cpu_base) {
     if (flags_.load_relaxed() == 0) [[likely]] {
       cpu_base[slot_].owner_add(1);
       return RefResult::ok;
     }
     return get_slow(1);
   }
-  RefResult tryget(PcpuCounter* cpu_base) {
+  [[gnu::always_inline]] RefResult tryget(PcpuCounter* cpu_base) {
     if (flags_.load_relaxed() == 0) [[likely]] {
       cpu_base[slot_].owner_add(1);
       return RefResult::ok;
     }
     return tryget_slow();
   }
-  RefResult put(PcpuCounter* cpu_base) {
+  [[gnu::always_inline]] RefResult put(PcpuCounter* cpu_base) {
     if (flags_.load_relaxed() == 0) [[likely]] {
       cpu_base[slot_].owner_add(-1);
       return RefResult::ok;
@@ -104,9 +104,9 @@ class PcpuRef {
 
  private:
   static constexpr std::uint32_t kAtomic = 1, kDead = 2, kNoRef = 4;
-  RefResult get_slow(long n);
-  RefResult tryget_slow();
-  RefResult put_slow();
+  [[gnu::cold]] RefResult get_slow(long n);
+  [[gnu::cold]] RefResult tryget_slow();
+  [[gnu::cold]] RefResult put_slow();
 
   sync::Shared<std::uint32_t> flags_{kAtomic};
   std::uint32_t slot_ = PercpuArea::kNoSlot;

@@ -23,6 +23,7 @@ System::System(const spec::Config& config, const spec::PathTable& paths, SystemO
     cpu_handles_[i].pcp = &cpus_[i];
     cpu_handles_[i].id = i;
     cpu_handles_[i].page = page_;
+    cpu_handles_[i].batch_pages = batch_pages_;
   }
   // The root memcg: CSS_NO_REF, unlimited, no objcg (memcg_online_kmem skips it).
   Memcg& root = memcgs_.emplace_back();

@@ -53,32 +53,6 @@ struct SystemOptions {
   std::uint32_t pcpu_slots = 4096;  // percpu counters per CPU (css + objcg refs)
 };
 
-// A simulated CPU as its owning thread sees it (this_cpu_ptr and friends).
-class Cpu {
- public:
-  System* sys = nullptr;
-  CpuData* pcp = nullptr;
-  std::uint32_t id = 0;
-  arith::PageGeometry page{4096, 12};  // a copy: the hit path reads no System field
-
-  MemcgStockPcp& stock() { return pcp->stock; }
-  PcpuCounter* pcpu_base() { return pcp->pcpu_base; }
-
-  // Thread binding for concurrent use (QSBR): attach before the first
-  // operation, poll between operations, detach when done.
-  void attach();
-  void detach();
-  // A quiescent state, then run this CPU's ready deferred work.
-  void poll();
-
-  // The allocation and free hooks (kmem.cc).
-  spec::Errno alloc(Task& task, Object& obj, spec::AllocKind kind, std::uint64_t size_bytes,
-                    std::uint32_t order, bool nofail);
-  void free(Object& obj);
-  // drain_local_stock on this CPU.
-  void drain();
-};
-
 class System {
  public:
   System(const spec::Config& config, const spec::PathTable& paths, SystemOptions options = {});

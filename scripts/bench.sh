@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmarks of the impl against the reference, and the callgrind instruction
+# count of the byte-stock hit path.
+#
+#   scripts/bench.sh [BUILD_DIR]      (default: build-impl, RelWithDebInfo)
+#
+# Environment: MV_BENCH_REPS (repetitions, default 7), MV_BENCH_MIN_TIME
+# (seconds per repetition, default 0.3). Prints one table of medians over the
+# repetitions: ns per charge+uncharge pair, pairs/s, ref/impl speedup, and the
+# impl's 2-thread over 1-thread throughput. The numbers depend on the machine
+# and its load: the load average is printed with them.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build-impl}
+reps=${MV_BENCH_REPS:-7}
+min_time=${MV_BENCH_MIN_TIME:-0.3}
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build "$build" --target kmem_bench hit_path_callgrind -j2 > /dev/null
+
+json=$(mktemp)
+trap 'rm -f "$json" "$json".cg*' EXIT
+echo "machine: $(nproc) CPUs, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$build/kmem_bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_min_time="$min_time" --benchmark_format=json > "$json"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+python3 - "$json" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+med = {}
+for r in runs:
+    if r.get("aggregate_name") != "median":
+        continue
+    name = r["run_name"]  # BM_impl_hit/diff:0/real_time/threads:1
+    parts = name.split("/")
+    _, model, path = parts[0].split("_")
+    diff = parts[1].split(":")[1]
+    threads = int(parts[-1].split(":")[1])
+    med[(model, path, diff, threads)] = (r["real_time"], r["items_per_second"])
+
+labels = {"hit": "byte-stock hit", "miss": "page-stock hit", "pcnt": "page_counter"}
+print()
+print(f"{'path':<15} {'memcgs':<6} {'thr':>3} | {'impl ns/pair':>12} {'impl Mpairs/s':>13} | "
+      f"{'ref ns/pair':>11} {'ref Mpairs/s':>12} | {'ref/impl':>8} | {'impl 2thr/1thr':>14}")
+print("-" * 113)
+for path in ("hit", "miss", "pcnt"):
+    for diff in ("0", "1"):
+        for threads in (1, 2):
+            i = med.get(("impl", path, diff, threads))
+            r = med.get(("ref", path, diff, threads))
+            if not i or not r:
+                continue
+            i_tput, r_tput = i[1], r[1]
+            scale = ""
+            if threads == 2 and ("impl", path, diff, 1) in med:
+                scale = f"{i_tput / med[('impl', path, diff, 1)][1]:.2f}x"
+            # ns per pair of one thread = real time per iteration.
+            print(f"{labels[path]:<15} {'same' if diff == '0' else 'diff':<6} {threads:>3} | "
+                  f"{i[0]:>12.1f} {i_tput / 1e6:>13.1f} | {r[0]:>11.1f} {r_tput / 1e6:>12.2f} | "
+                  f"{r_tput and i_tput / r_tput:>7.1f}x | {scale:>14}")
+PY
+
+n1=100000
+n2=300000
+for n in $n1 $n2; do
+  valgrind --tool=callgrind --callgrind-out-file="$json.cg$n" "$build/hit_path_callgrind" "$n" \
+    > /dev/null 2>&1
+done
+ir() { grep -E '^(summary|totals):' "$1" | head -1 | awk '{print $2}'; }
+ir1=$(ir "$json.cg$n1")
+ir2=$(ir "$json.cg$n2")
+echo
+echo "callgrind: Ir($n1 pairs) = $ir1, Ir($n2 pairs) = $ir2," \
+  "instructions per byte-stock hit pair = $(( (ir2 - ir1) / (n2 - n1) ))" \
+  "(exact: $(python3 -c "print(($ir2 - $ir1) / ($n2 - $n1))"))"
