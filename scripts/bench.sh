@@ -6,8 +6,9 @@
 #
 # Environment: MV_BENCH_REPS (repetitions, default 7), MV_BENCH_MIN_TIME
 # (seconds per repetition, default 0.3). Prints one table of medians over the
-# repetitions: ns per charge+uncharge pair, pairs/s, ref/impl speedup, and the
-# impl's 2-thread over 1-thread throughput. The numbers depend on the machine
+# repetitions: ns per charge+uncharge pair (wall time divided by the pairs of
+# all threads, i.e. 1/throughput), pairs/s over all threads, the impl/ref
+# throughput ratio, and the impl's 2-thread over 1-thread throughput. The numbers depend on the machine
 # and its load: the load average is printed with them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +43,7 @@ for r in runs:
 labels = {"hit": "byte-stock hit", "miss": "page-stock hit", "pcnt": "page_counter"}
 print()
 print(f"{'path':<15} {'memcgs':<6} {'thr':>3} | {'impl ns/pair':>12} {'impl Mpairs/s':>13} | "
-      f"{'ref ns/pair':>11} {'ref Mpairs/s':>12} | {'ref/impl':>8} | {'impl 2thr/1thr':>14}")
+      f"{'ref ns/pair':>11} {'ref Mpairs/s':>12} | {'impl/ref':>8} | {'impl 2thr/1thr':>14}")
 print("-" * 113)
 for path in ("hit", "miss", "pcnt"):
     for diff in ("0", "1"):
@@ -55,7 +56,6 @@ for path in ("hit", "miss", "pcnt"):
             scale = ""
             if threads == 2 and ("impl", path, diff, 1) in med:
                 scale = f"{i_tput / med[('impl', path, diff, 1)][1]:.2f}x"
-            # ns per pair of one thread = real time per iteration.
             print(f"{labels[path]:<15} {'same' if diff == '0' else 'diff':<6} {threads:>3} | "
                   f"{i[0]:>12.1f} {i_tput / 1e6:>13.1f} | {r[0]:>11.1f} {r_tput / 1e6:>12.2f} | "
                   f"{r_tput and i_tput / r_tput:>7.1f}x | {scale:>14}")
