@@ -7,6 +7,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "reference/model.h"
 #include "trace/replay.h"
@@ -235,6 +236,94 @@ TEST(SnapshotDiff, EveryFieldCounts) {
   edited = base;
   edited.config.ncpus = 3;
   EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"), "ncpus: a 2, b 3");
+}
+
+// One random trace line over a small vocabulary, with names that may or may
+// not exist, so that trace errors and kernel refusals both happen.
+rc::Gen<std::string> gen_line() {
+  auto cg = rc::gen::element<std::string>("/", "/a", "/a/b", "/c");
+  auto task = rc::gen::element<std::string>("t1", "t2");
+  auto obj = rc::gen::element<std::string>("o1", "o2", "o3");
+  auto cpu = rc::gen::inRange(0, 3);  // one past the 2 CPUs of the header
+  return rc::gen::oneOf(
+      rc::gen::map(cg, [](std::string c) { return R"({"op":"mkdir","cg":")" + c + "\"}"; }),
+      rc::gen::map(cg, [](std::string c) { return R"({"op":"rmdir","cg":")" + c + "\"}"; }),
+      rc::gen::apply(
+          [](std::string t, std::string c, int p) {
+            return R"({"op":"spawn","task":")" + t + R"(","cg":")" + c + R"(","cpu":)" +
+                   std::to_string(p) + "}";
+          },
+          task, cg, cpu),
+      rc::gen::map(task, [](std::string t) { return R"({"op":"exit","task":")" + t + "\"}"; }),
+      rc::gen::apply(
+          [](std::string t, std::string o, int size) {
+            return R"({"op":"alloc","task":")" + t + R"(","obj":")" + o +
+                   R"(","kind":"slab","size":)" + std::to_string(size) + "}";
+          },
+          task, obj, rc::gen::inRange(1, 9000)),
+      rc::gen::apply(
+          [](std::string t, std::string o) {
+            return R"({"op":"alloc","task":")" + t + R"(","obj":")" + o + R"(","kind":"stack"})";
+          },
+          task, obj),
+      rc::gen::map(obj, [](std::string o) { return R"({"op":"free","obj":")" + o + "\"}"; }),
+      rc::gen::apply(
+          [](std::string c, int pages) {
+            return R"({"op":"set_max","cg":")" + c + R"(","pages":)" + std::to_string(pages) + "}";
+          },
+          cg, rc::gen::inRange(0, 200)),
+      rc::gen::map(cpu, [](int p) { return R"({"op":"drain","cpu":)" + std::to_string(p) + "}"; }),
+      rc::gen::map(cg, [](std::string c) { return R"({"op":"drain_all","cg":")" + c + "\"}"; }),
+      rc::gen::map(cpu,
+                   [](int p) { return R"({"op":"cpu_offline","cpu":)" + std::to_string(p) + "}"; }),
+      rc::gen::just(std::string(R"({"op":"quiesce"})")));
+}
+
+// Whatever the sequence, replay answers: steps up to the first trace error,
+// no model failure, an exit status from the contract.
+RC_GTEST_PROP(ReplayProperty, ArbitraryTracesNeverBreakTheReplay, ()) {
+  auto lines = *rc::gen::container<std::vector<std::string>>(gen_line());
+  std::string text = R"({"profile":"v6.6","cpus":2,"page_size":4096})" "\n";
+  for (const auto& l : lines) text += l + "\n";
+  auto trace = read(text);
+  RC_ASSERT(!trace.error);
+  auto result = replay(trace, impl_available() ? ModelChoice::both : ModelChoice::reference);
+  RC_ASSERT(!result.model_failure);
+  if (result.error) {
+    RC_ASSERT(result.error->line >= 2u);
+    RC_ASSERT(result.steps.size() == result.error->line - 2);
+  } else if (!result.disagreement) {
+    RC_ASSERT(result.steps.size() == lines.size());
+  }
+  auto exit = result.exit_code();
+  RC_TAG(result.error ? "stopped by a trace error" : "replayed to the end");
+  RC_ASSERT(exit == 0 || exit == 1 || exit == 2);
+  RC_ASSERT(report_json(trace, result)["exit"] == exit);
+}
+
+// The same with every line the driver rejects dropped: long valid traces, run
+// to the end with every invariant checked on every step (and the impl in
+// lock-step when built).
+RC_GTEST_PROP(ReplayProperty, ValidTracesReplayToTheEnd, ()) {
+  auto lines = *rc::gen::container<std::vector<std::string>>(gen_line());
+  const std::string header = R"({"profile":"v6.6","cpus":2,"page_size":4096})" "\n";
+  auto choice = impl_available() ? ModelChoice::both : ModelChoice::reference;
+  while (true) {
+    std::string text = header;
+    for (const auto& l : lines) text += l + "\n";
+    auto trace = read(text);
+    auto result = replay(trace, choice);
+    RC_ASSERT(!result.model_failure);
+    if (result.error) {
+      lines.erase(lines.begin() + static_cast<long>(result.error->line - 2));
+      continue;
+    }
+    RC_TAG(lines.size() < 10 ? "under 10 steps" : "10 steps or more");
+    if (result.exit_code() != 0) RC_FAIL(report_text(trace, result));
+    RC_ASSERT(result.steps.size() == lines.size());
+    RC_ASSERT(report_json(trace, result)["exit"] == 0);
+    break;
+  }
 }
 
 }  // namespace
