@@ -249,9 +249,11 @@ TEST(TraceReader, AllocFieldsDependOnKind) {
   expect_error(alloc("\"kind\":\"slab\",\"size\":4194305"), 2, "\"size\"");
   expect_error(alloc("\"kind\":\"slab\",\"size\":8,\"order\":0"), 2,
                "\"order\" does not apply to kind slab");
-  expect_error(alloc("\"kind\":\"percpu\",\"size\":32769"), 2, "\"size\"");
+  expect_error(alloc("\"kind\":\"percpu\",\"size\":4294967297"), 2, "\"size\"");
+  expect_error(alloc("\"kind\":\"percpu\",\"size\":-1"), 2, "\"size\"");
   expect_error(alloc("\"kind\":\"page\""), 2, "missing field \"order\"");
-  expect_error(alloc("\"kind\":\"page\",\"order\":11"), 2, "\"order\"");
+  expect_error(alloc("\"kind\":\"page\",\"order\":4294967296"), 2, "\"order\"");
+  expect_error(alloc("\"kind\":\"page\",\"order\":-1"), 2, "\"order\"");
   expect_error(alloc("\"kind\":\"page\",\"order\":1,\"size\":4096"), 2,
                "\"size\" does not apply to kind page");
   expect_error(alloc("\"kind\":\"stack\",\"size\":8"), 2, "\"size\" does not apply to kind stack");
@@ -270,6 +272,11 @@ TEST(TraceReader, LimitsAreTheKernels) {
   ok("\"kind\":\"slab\",\"size\":4194304");  // KMALLOC_MAX_SIZE with 4K pages
   ok("\"kind\":\"percpu\",\"size\":32768");  // PCPU_MIN_UNIT_SIZE
   ok("\"kind\":\"page\",\"order\":10");      // MAX_ORDER (inclusive since v6.4)
+  // Requests the kernel refuses (ENOMEM) are the model's to answer.
+  ok("\"kind\":\"percpu\",\"size\":0");
+  ok("\"kind\":\"percpu\",\"size\":32769");
+  ok("\"kind\":\"page\",\"order\":11");
+  ok("\"kind\":\"page\",\"order\":4294967295");
   ok("\"kind\":\"page\",\"order\":0,\"nofail\":false");
 }
 

@@ -88,6 +88,34 @@ TEST(Replay, ReferenceReplaysAndHolds) {
   EXPECT_EQ(result.steps[3].cpu, std::optional<spec::Cpu>(0));  // the free ran on t1's CPU
 }
 
+TEST(Replay, KernelRefusalsAreResultsNotTraceErrors) {
+  auto trace = read(R"({"profile":"v6.6","cpus":2,"page_size":4096}
+{"op":"mkdir","cg":"/a"}
+{"op":"spawn","task":"t1","cg":"/a","cpu":0}
+{"op":"alloc","task":"t1","obj":"p0","kind":"percpu","size":0}
+{"op":"alloc","task":"t1","obj":"p1","kind":"percpu","size":32769}
+{"op":"alloc","task":"t1","obj":"k","kind":"page","order":11}
+{"op":"rmdir","cg":"/"}
+{"op":"rmdir","cg":"/a"}
+{"op":"mkdir","cg":"/x/y"}
+{"op":"mkdir","cg":"/a"}
+{"op":"cpu_offline","cpu":1}
+{"op":"cpu_offline","cpu":1}
+{"op":"cpu_offline","cpu":0}
+{"op":"alloc","task":"t1","obj":"k","kind":"page","order":0}
+)");
+  auto result = replay(trace, ModelChoice::reference);
+  ASSERT_FALSE(result.error) << result.error->what();
+  std::vector<spec::Errno> got;
+  for (const auto& s : result.steps) got.push_back(s.result);
+  using E = spec::Errno;
+  EXPECT_EQ(got, (std::vector<E>{E::ok, E::ok, E::enomem, E::enomem, E::enomem, E::ebusy, E::ebusy,
+                                 E::enoent, E::eexist, E::ok, E::einval, E::ebusy, E::ok}));
+  // The refused allocations created nothing: "k" could be allocated.
+  EXPECT_EQ(result.snapshot->objects.size(), 1u);
+  EXPECT_EQ(result.exit_code(), 0) << result.verdict();
+}
+
 TEST(Replay, TwoEqualModelsAgree) {
   auto trace = read(kTrace);
   auto result = replay_models(

@@ -256,12 +256,13 @@ class OpReader {
       case spec::AllocKind::percpu:
         forbid("order");
         f.require({"size"});
-        a.size_bytes = f.integer("size", 1, kMaxPercpuBytes);
+        a.size_bytes = f.integer("size", 0, kMaxPercpuRequestBytes);
         break;
       case spec::AllocKind::page:
         forbid("size");
         f.require({"order"});
-        a.order = static_cast<std::uint32_t>(f.integer("order", 0, kMaxPageOrder));
+        a.order = static_cast<std::uint32_t>(
+            f.integer("order", 0, std::numeric_limits<std::uint32_t>::max()));
         break;
       case spec::AllocKind::stack:
         forbid("size");

@@ -47,10 +47,14 @@ Trace read_trace(std::istream& in, const std::string& file);
 // Reads a file by path; "-" reads standard input.
 Trace read_trace_file(const std::string& path);
 
-// Largest values the reader accepts (beyond them the kernel refuses the call
-// outright, or the value is not representable there).
-inline constexpr std::uint32_t kMaxPageOrder = 10;       // MAX_ORDER (v6.4+: inclusive)
-inline constexpr std::uint64_t kMaxPercpuBytes = 32768;  // PCPU_MIN_UNIT_SIZE (pcpu_alloc)
+// Bounds on what the reader accepts. A page order above MAX_ORDER (10 in
+// v6.6) or a percpu size of 0 or above PCPU_MIN_UNIT_SIZE is a request the
+// kernel refuses (ENOMEM, docs/MODEL-v6.6.md): the model answers it. Only what
+// cannot be asked at all is a trace error: an order that is not an unsigned
+// int, a percpu size no size_t allocation path could carry, a slab object
+// size no kmem_cache can have (0, or above KMALLOC_MAX_SIZE).
+inline constexpr std::uint32_t kMaxPageOrder = 10;  // MAX_ORDER (v6.4+: inclusive)
+inline constexpr std::uint64_t kMaxPercpuRequestBytes = std::uint64_t{1} << 32;
 // KMALLOC_MAX_SIZE = 1 << (MAX_ORDER + PAGE_SHIFT): no slab object is larger.
 std::uint64_t max_slab_bytes(const spec::Config& config);
 // PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE (64-bit): "max".
