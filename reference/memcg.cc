@@ -3,6 +3,7 @@
 #include "arith/page_counter.h"
 #include "arith/page_stock.h"
 #include "reference/kernel_state.h"
+#include "spec/coverage.h"
 
 namespace mv::reference {
 
@@ -236,6 +237,7 @@ Errno try_charge_memcg(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr_
   // nomem:
   if (!nofail) return Errno::enomem;
   // force: exactly nr_pages, past the limit, no stock refill.
+  spec::mark_hit(spec::Mark::forced_charge);
   page_counter_charge(k, memcg, nr_pages);
   return Errno::ok;
 }

@@ -2,6 +2,7 @@
 
 #include "arith/obj_stock.h"
 #include "reference/kernel_state.h"
+#include "spec/coverage.h"
 
 namespace mv::reference {
 
@@ -20,6 +21,7 @@ namespace {
 // which the caller puts after leaving the stock lock.
 std::optional<ObjcgId> replace_stock_objcg(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   auto old = drain_obj_stock(k, this_cpu, this_cpu);
+  if (old) spec::mark_hit(spec::Mark::obj_stock_replace);
   obj_cgroup_get(k, objcg);
   auto& stock = k.stock(this_cpu).obj;
   auto& taken = k.objcg(objcg);
@@ -35,9 +37,12 @@ std::optional<ObjcgId> replace_stock_objcg(Kernel& k, Cpu this_cpu, ObjcgId objc
 bool consume_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_bytes) {
   k.touch_objcg(objcg);
   auto& stock = k.stock(this_cpu).obj;
-  if (stock.cached_objcg != objcg) return false;
-  if (!static_cast<bool>(arith::obj_stock_covers<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes))))
+  if (stock.cached_objcg != objcg ||
+      !static_cast<bool>(arith::obj_stock_covers<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes)))) {
+    spec::mark_hit(spec::Mark::obj_stock_miss);
     return false;
+  }
+  spec::mark_hit(spec::Mark::obj_stock_hit);
   stock.nr_bytes = arith::obj_stock_consume<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes)).v;
   return true;
 }
@@ -86,7 +91,10 @@ void refill_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_b
                                            M::lit_bool(allow_uncharge), k.page);
   stock.nr_bytes = refill.stock_nr_bytes.v;
   if (old) obj_cgroup_put(k, this_cpu, *old);
-  if (refill.nr_pages.v != 0) obj_cgroup_uncharge_pages(k, this_cpu, objcg, refill.nr_pages.v);
+  if (refill.nr_pages.v != 0) {
+    spec::mark_hit(spec::Mark::obj_stock_uncharge_pages);
+    obj_cgroup_uncharge_pages(k, this_cpu, objcg, refill.nr_pages.v);
+  }
 }
 
 // mod_objcg_state (v6.6): the vmstat bookkeeping is not modeled, but it caches

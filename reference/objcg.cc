@@ -4,6 +4,7 @@
 
 #include "arith/obj_stock.h"
 #include "reference/kernel_state.h"
+#include "spec/coverage.h"
 
 namespace mv::reference {
 
@@ -78,7 +79,10 @@ void obj_cgroup_release(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   // WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)) is left to INV-RELEASE-ALIGNED:
   // the snapshot keeps the nr_charged_bytes seen here.
   auto release = arith::obj_release_split<M>(M::lit32(k.objcg(objcg).nr_charged_bytes), k.page);
-  if (release.nr_pages.v != 0) obj_cgroup_uncharge_pages(k, this_cpu, objcg, release.nr_pages.v);
+  if (release.nr_pages.v != 0) {
+    if (static_cast<bool>(release.aligned)) spec::mark_hit(spec::Mark::release_with_pages);
+    obj_cgroup_uncharge_pages(k, this_cpu, objcg, release.nr_pages.v);
+  }
   // list_del(&objcg->list): it is on the list of the memcg it points to.
   auto& list = k.memcg(k.objcg(objcg).memcg).objcg_list;
   list.erase(std::remove(list.begin(), list.end(), objcg), list.end());
@@ -148,6 +152,8 @@ void memcg_reparent_objcgs(Kernel& k, Cpu this_cpu, MemcgId memcg, MemcgId paren
   for (ObjcgId iter : list) {
     k.objcg(iter).memcg = parent;  // WRITE_ONCE(iter->memcg, parent)
     k.objcg(iter).state = spec::ObjcgState::reparented;
+    for (const auto& stock : k.stocks)
+      if (stock.obj.cached_objcg == iter) spec::mark_hit(spec::Mark::reparent_with_cached_objcg);
   }
   auto& parent_list = k.memcg(parent).objcg_list;
   parent_list.insert(parent_list.begin(), list.begin(), list.end());  // list_splice

@@ -2,6 +2,7 @@
 
 #include "arith/page_counter.h"
 #include "reference/kernel_state.h"
+#include "spec/coverage.h"
 
 namespace mv::reference {
 
@@ -33,6 +34,7 @@ std::optional<MemcgId> page_counter_try_charge(Kernel& k, MemcgId counter,
       // is unchanged, only its failcnt moves. Then the lower levels, already
       // charged, are cancelled.
       level.failcnt += 1;
+      if (*c != counter) spec::mark_hit(spec::Mark::charge_rollback);
       for (MemcgId lower = counter; lower != *c; lower = *k.memcg(lower).parent)
         page_counter_cancel(k, lower, nr_pages);
       return c;

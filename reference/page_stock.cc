@@ -2,6 +2,7 @@
 
 #include "arith/page_stock.h"
 #include "reference/kernel_state.h"
+#include "spec/coverage.h"
 
 namespace mv::reference {
 
@@ -43,7 +44,10 @@ void refill_stock_locked(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t n
   auto refill = arith::page_stock_refill<M>(M::lit32(stock.nr_pages), M::lit32(nr_pages),
                                             k.charge_batch_pages());
   stock.nr_pages = refill.stock_nr_pages.v;
-  if (static_cast<bool>(refill.drain)) drain_stock(k, this_cpu);
+  if (static_cast<bool>(refill.drain)) {
+    spec::mark_hit(spec::Mark::page_stock_overflow_drain);
+    drain_stock(k, this_cpu);
+  }
 }
 
 // refill_stock (v6.6): the local lock is the only difference from
