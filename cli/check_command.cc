@@ -1,0 +1,302 @@
+// memcg-verify check [--seed N] [--runs N] [--steps N] [--cpus N] [--profile v6.6]
+//                    [--page-size N] [--json] [--out DIR] [--reproduce TOKEN]
+//                    [--bench-live [--bench-steps N]]
+// A conformance campaign (properties/campaign.h): random operation sequences
+// run on the reference and the impl in lock-step, compared after every step,
+// every invariant checked on both; a failure is shrunk by RapidCheck, printed
+// as a table and written as a trace that `memcg-verify replay --model both`
+// replays. Every coverage mark (spec/coverage.h) must be hit. Exit status
+// (DESIGN.md): 0 all holds, 1 a failure or a mark never hit, 2 usage, 3 RapidCheck
+// gave up.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "properties/campaign.h"
+#include "properties/throughput.h"
+#include "spec/coverage.h"
+#include "spec/profile.h"
+
+namespace mv::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct CheckOptions {
+  std::optional<std::uint64_t> seed;
+  int runs = 100;
+  int steps = 100;
+  std::optional<std::uint32_t> cpus;
+  std::string profile = "v6.6";
+  std::optional<std::uint64_t> page_size;
+  bool json = false;
+  std::string out_dir = ".";
+  std::string reproduce;
+  bool no_shrink = false;
+  bool drain_flushing_cpus = false;
+  bool bench_live = false;
+  std::uint64_t bench_steps = 20000;
+};
+
+// A progress bar on stderr, only when stderr is a terminal (never in CI logs).
+class ProgressBar {
+ public:
+  explicit ProgressBar(int total) : total_(total), enabled_(isatty(STDERR_FILENO) == 1) {}
+  void update(std::uint64_t runs, const properties::CampaignStats& stats) {
+    if (!enabled_) return;
+    const int width = 30;
+    int filled = total_ > 0 ? static_cast<int>(width * std::min<std::uint64_t>(runs, total_) / total_) : width;
+    std::cerr << fmt::format("\r[{:#<{}}{:.<{}}] {}/{} runs, {} steps", "", filled, "",
+                             width - filled, runs, total_, stats.steps)
+              << std::flush;
+  }
+  void finish() {
+    if (enabled_) std::cerr << "\r" << std::string(72, ' ') << "\r" << std::flush;
+  }
+
+ private:
+  int total_;
+  bool enabled_;
+};
+
+std::string config_text(const CheckOptions& o) {
+  return fmt::format("cpus {}, page size {}, profile {}",
+                     o.cpus ? std::to_string(*o.cpus) : std::string("1-4"),
+                     o.page_size ? std::to_string(*o.page_size) : std::string("4K/16K/64K"),
+                     o.profile);
+}
+
+// The options that reproduce this campaign, for the failure message.
+std::string rerun_flags(const CheckOptions& o, std::uint64_t seed) {
+  std::string flags = fmt::format("--seed {} --runs {} --steps {}", seed, o.runs, o.steps);
+  if (o.cpus) flags += fmt::format(" --cpus {}", *o.cpus);
+  if (o.page_size) flags += fmt::format(" --page-size {}", *o.page_size);
+  if (o.profile != "v6.6") flags += fmt::format(" --profile {}", o.profile);
+  if (o.drain_flushing_cpus) flags += " --drain-flushing-cpus";
+  return flags;
+}
+
+Json marks_json(const spec::MarkCounts& marks) {
+  Json j = Json::object();
+  for (std::size_t i = 0; i < spec::kNrMarks; ++i) j[std::string(spec::mark_name(spec::mark_at(i)))] = marks[i];
+  return j;
+}
+
+int run_bench(const CheckOptions& o, const spec::Config& config, std::uint64_t seed) {
+  auto points = properties::measure_throughput(config, seed, {100, 1000, 10000}, o.bench_steps);
+  Json rows = Json::array();
+  bool failed = false;
+  if (!o.json)
+    std::cout << fmt::format("checked steps (reference + impl, snapshot comparison, every invariant "
+                             "on both), {} cpus, page size {}:\n",
+                             config.ncpus, config.page_size_bytes)
+              << fmt::format("  {:>8}  {:>10}  {:>8}  {:>12}  {:>10}\n", "target", "mean live",
+                             "steps", "steps/s", "us/step");
+  for (const auto& p : points) {
+    failed |= p.failed;
+    if (o.json) {
+      rows.push_back(Json{{"target_live_objects", p.target_live_objects},
+                          {"mean_live_objects", p.mean_live_objects},
+                          {"steps", p.steps},
+                          {"seconds", p.seconds},
+                          {"steps_per_second", p.steps_per_second()},
+                          {"micros_per_step", p.micros_per_step()},
+                          {"failure", p.failed ? Json(p.failure) : Json(nullptr)}});
+    } else {
+      std::cout << fmt::format("  {:>8}  {:>10.0f}  {:>8}  {:>12.0f}  {:>10.2f}\n",
+                               p.target_live_objects, p.mean_live_objects, p.steps,
+                               p.steps_per_second(), p.micros_per_step());
+      if (p.failed) std::cout << "    FAILED: " << p.failure << "\n";
+    }
+  }
+  const double ratio = points.size() == 3 && points[0].micros_per_step() > 0
+                           ? points[2].micros_per_step() / points[0].micros_per_step()
+                           : 0;
+  if (o.json)
+    std::cout << Json{{"seed", seed}, {"bench_live", rows}, {"cost_ratio_10000_to_100", ratio}}.dump()
+              << "\n";
+  else
+    std::cout << fmt::format("  cost per step at 10000 live objects / at 100: {:.2f}x\n", ratio);
+  return failed ? 1 : 0;
+}
+
+int run_check(const CheckOptions& o) {
+  auto profile = spec::parse_profile(o.profile);
+  if (!profile) {
+    std::cerr << fmt::format("memcg-verify check: unknown profile \"{}\"\n", o.profile);
+    return 2;
+  }
+  spec::Config probe;
+  probe.profile = *profile;
+  probe.ncpus = o.cpus.value_or(4);
+  probe.page_size_bytes = o.page_size.value_or(4096);
+  if (auto problem = spec::config_problem(probe); !problem.empty()) {
+    std::cerr << fmt::format("memcg-verify check: {}\n", problem);
+    return 2;
+  }
+  if (o.runs < 1 || o.steps < 1) {
+    std::cerr << "memcg-verify check: --runs and --steps must be at least 1\n";
+    return 2;
+  }
+  const std::uint64_t seed = o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 |
+                                                std::random_device{}());
+  // The seed comes first, whatever happens next (on stderr when stdout is JSON).
+  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+
+  if (o.bench_live) {
+    spec::Config config = probe;
+    config.ncpus = o.cpus.value_or(2);
+    return run_bench(o, config, seed);
+  }
+
+  properties::CampaignOptions campaign;
+  campaign.seed = seed;
+  campaign.runs = o.runs;
+  campaign.max_steps = o.steps;
+  campaign.shrink = !o.no_shrink;
+  campaign.reproduce = o.reproduce;
+  campaign.configs = properties::ConfigChoice{*profile, o.cpus, o.page_size};
+  campaign.avoid_drain_of_flushing_cpu = !o.drain_flushing_cpus;
+  ProgressBar bar(o.runs);
+  campaign.progress = [&bar](std::uint64_t runs, const properties::CampaignStats& stats) {
+    bar.update(runs, stats);
+  };
+  if (!o.json)
+    std::cout << fmt::format("campaign: {} runs of up to {} steps; {}\n", o.runs, o.steps + 1,
+                             config_text(o));
+  auto result = properties::run_campaign(campaign);
+  bar.finish();
+
+  std::string trace_path;
+  if (result.failure) {
+    std::filesystem::path dir(o.out_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    trace_path = (dir / fmt::format("check-failure-{}.jsonl", seed)).string();
+    std::ofstream out(trace_path, std::ios::binary | std::ios::trunc);
+    out << result.failure->trace_jsonl;
+    if (!out.flush()) {
+      std::cerr << fmt::format("memcg-verify check: cannot write {}\n", trace_path);
+      trace_path.clear();
+    }
+  }
+  const double steps_per_second = result.seconds > 0 ? result.stats.steps / result.seconds : 0;
+  int exit_code = 0;
+  if (!result.error.empty() && !result.failure) exit_code = 3;
+  else if (result.failure || !result.missing_marks.empty()) exit_code = 1;
+
+  if (o.json) {
+    Json failures = Json::array();
+    if (result.failure) {
+      const auto& f = *result.failure;
+      failures.push_back(Json{{"line", f.failure.line},
+                              {"kind", f.failure.kind},
+                              {"message", f.failure.message},
+                              {"cpus", f.config.ncpus},
+                              {"page_size", f.config.page_size_bytes},
+                              {"steps", f.nr_steps},
+                              {"trace", trace_path},
+                              {"reproduce", result.reproduce_token}});
+    }
+    Json missing = Json::array();
+    for (auto m : result.missing_marks) missing.push_back(std::string(spec::mark_name(m)));
+    Json summary{{"seed", seed},
+                 {"profile", o.profile},
+                 {"runs", result.stats.runs},
+                 {"steps", result.stats.steps},
+                 {"seconds", result.seconds},
+                 {"steps_per_second", steps_per_second},
+                 {"max_live_objects", result.stats.max_live_objects},
+                 {"marks", marks_json(result.marks)},
+                 {"missing_marks", missing},
+                 {"failures", failures},
+                 {"error", result.error.empty() ? Json(nullptr) : Json(result.error)},
+                 {"exit", exit_code}};
+    std::cout << summary.dump() << "\n";
+    return exit_code;
+  }
+
+  if (result.failure) {
+    const auto& f = *result.failure;
+    std::cout << fmt::format("FAILED: {} cpus, page size {}: line {}: {}: {}\n", f.config.ncpus,
+                             f.config.page_size_bytes, f.failure.line, f.failure.kind,
+                             f.failure.message)
+              << fmt::format("shrunk sequence ({} operations):\n", f.nr_steps) << f.table;
+    if (!trace_path.empty())
+      std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model both\n",
+                               trace_path, trace_path);
+    std::cout << fmt::format("rerun: memcg-verify check {}\n", rerun_flags(o, seed))
+              << fmt::format("rapidcheck: memcg-verify check {} --reproduce '{}'\n",
+                             rerun_flags(o, seed), result.reproduce_token);
+    return exit_code;
+  }
+  if (exit_code == 3) {
+    std::cout << "UNDECIDED: " << result.error << "\n";
+    return exit_code;
+  }
+  std::cout << fmt::format("{} runs, {} steps in {:.1f} s ({:.0f} steps/s), up to {} live objects\n",
+                           result.stats.runs, result.stats.steps, result.seconds, steps_per_second,
+                           result.stats.max_live_objects);
+  std::cout << "coverage marks:\n";
+  for (std::size_t i = 0; i < spec::kNrMarks; ++i)
+    std::cout << fmt::format("  {:<28} {:>10}\n", spec::mark_name(spec::mark_at(i)), result.marks[i]);
+  if (!result.missing_marks.empty()) {
+    std::string names;
+    for (auto m : result.missing_marks) names += fmt::format("{}{}", names.empty() ? "" : ", ", spec::mark_name(m));
+    std::cout << fmt::format("FAILED: coverage marks never hit: {} (more runs or steps?)\n", names);
+    return exit_code;
+  }
+  std::cout << "OK: the impl conforms to the reference and every invariant holds on every step\n";
+  return exit_code;
+}
+
+void add_check(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<CheckOptions>();
+  auto* cmd = app.add_subcommand(
+      "check", "Conformance campaign: random operation sequences on the reference and the impl "
+               "in lock-step, every invariant on every step, failures shrunk and written as traces");
+  cmd->add_option("--seed", o->seed, "campaign seed (default: random, always printed)");
+  cmd->add_option("--runs", o->runs, "number of random runs (default 100)");
+  cmd->add_option("--steps", o->steps,
+                  "largest run size: RapidCheck's size grows to N over the runs and a run has 1 "
+                  "to size+1 operations (default 100)");
+  cmd->add_option("--cpus", o->cpus, "CPUs (default: 1-4, drawn per run)");
+  cmd->add_option("--profile", o->profile, "kernel profile (default v6.6, the one modeled)");
+  cmd->add_option("--page-size", o->page_size, "PAGE_SIZE in bytes (default: 4K, 16K or 64K per run)");
+  cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
+  cmd->add_option("--out", o->out_dir, "directory for check-failure-SEED.jsonl (default .)");
+  cmd->add_option("--reproduce", o->reproduce,
+                  "run only the failing case of a RapidCheck token printed by an earlier failure "
+                  "(with the same other options)");
+  cmd->add_flag("--no-shrink", o->no_shrink, "report the first failing sequence unshrunk");
+  cmd->add_flag("--drain-flushing-cpus", o->drain_flushing_cpus,
+                "also `drain` CPUs whose drain work is queued, where the reference and the "
+                "kernel/impl are known to differ (see properties/conformance.h)");
+  cmd->add_flag("--bench-live", o->bench_live,
+                "measure checked steps/s at 100, 1000 and 10000 live objects instead");
+  cmd->add_option("--bench-steps", o->bench_steps, "timed steps per point of --bench-live (default 20000)");
+  cmd->callback([o, &exit_code] {
+    try {
+      exit_code = run_check(*o);
+    } catch (const std::exception& e) {
+      std::cerr << "memcg-verify check: " << e.what() << "\n";
+      exit_code = 2;
+    }
+  });
+}
+
+const CommandRegistration registration(add_check);
+
+}  // namespace
+}  // namespace mv::cli

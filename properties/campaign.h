@@ -1,0 +1,102 @@
+// The conformance property as a RapidCheck stateful test (rc::state): the
+// model is GenState, the system under test a Conformance step runner, one
+// command per operation recipe. conformance_property() is the property body
+// (tests use it through rapidcheck/gtest.h); run_campaign() drives it
+// programmatically with a seed, a number of runs and RapidCheck's shrinking,
+// and keeps the shrunk failing sequence as a trace (`memcg-verify check`).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <rapidcheck.h>
+#include <rapidcheck/state.h>
+
+#include "properties/conformance.h"
+#include "properties/op_gen.h"
+#include "spec/coverage.h"
+
+namespace mv::properties {
+
+// One RapidCheck command: an operation recipe drawn for the model's state.
+class OpCommand final : public rc::state::Command<GenState, Conformance> {
+ public:
+  explicit OpCommand(const GenState& state) : recipe_(*gen_recipe(state)) {}
+  void checkPreconditions(const GenState& state) const override;
+  void apply(GenState& state) const override;
+  void run(const GenState& state, Conformance& sut) const override;
+  void show(std::ostream& os) const override;
+  const OpRecipe& recipe() const { return recipe_; }
+
+ private:
+  OpRecipe recipe_;
+};
+
+// The shrunk failure of a property: everything needed to show and replay it.
+struct RunFailure {
+  spec::Config config;
+  StepFailure failure;
+  std::size_t nr_steps = 0;  // steps up to and including the failing one
+  std::string table;         // properties/failure_trace.h steps_table
+  std::string trace_jsonl;   // the trace file's contents
+};
+
+// What one campaign counts, across its runs (shrinking runs included).
+struct CampaignStats {
+  std::uint64_t runs = 0;
+  std::uint64_t steps = 0;
+  std::uint64_t max_live_objects = 0;
+  std::array<std::uint64_t, kNrOpKinds> ops{};  // applied steps by op (OpKind order)
+  std::array<std::array<std::uint64_t, 2>, 4> allocs{};  // by AllocKind, then nofail
+  std::uint64_t cross_cpu_frees = 0;  // frees on another CPU than their allocation ran on
+};
+
+struct PropertyOptions {
+  ConfigChoice configs;
+  ModelFactory subject = impl_factory();
+  std::string subject_name = "impl";
+  bool avoid_drain_of_flushing_cpu = true;  // Conformance's option of that name
+  // Filled by every failing run: RapidCheck accepts every failing shrink, so
+  // after the property returns it holds the shrunk sequence.
+  std::shared_ptr<std::optional<RunFailure>> last_failure;
+  std::shared_ptr<CampaignStats> stats;
+};
+
+// The property: a configuration, then a command sequence run in lock-step;
+// RC_FAIL on the first step that fails (results, snapshots, invariants).
+void conformance_property(const PropertyOptions& options);
+
+struct CampaignOptions {
+  std::uint64_t seed = 0;
+  int runs = 100;       // RapidCheck's max_success
+  int max_steps = 100;  // RapidCheck's max_size: a run has 1 to size + 1 commands
+  bool shrink = true;
+  std::string reproduce;  // a token from an earlier failure: run just that case
+  ConfigChoice configs;
+  ModelFactory subject = impl_factory();
+  std::string subject_name = "impl";
+  bool avoid_drain_of_flushing_cpu = true;
+  // Called after every run (not during shrinking) with the runs done so far.
+  std::function<void(std::uint64_t runs, const CampaignStats& stats)> progress;
+};
+
+struct CampaignResult {
+  bool passed = false;
+  std::string error;  // RapidCheck gave up or could not run (exit 3 / 2)
+  CampaignStats stats;
+  double seconds = 0;
+  spec::MarkCounts marks{};
+  std::vector<spec::Mark> missing_marks;  // never hit (only meaningful when passed)
+  std::optional<RunFailure> failure;
+  std::string rapidcheck_message;  // RapidCheck's own failure text (counterexample)
+  std::string reproduce_token;     // RC_PARAMS style: "reproduce=..."
+};
+
+CampaignResult run_campaign(const CampaignOptions& options);
+
+}  // namespace mv::properties

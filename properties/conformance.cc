@@ -1,0 +1,270 @@
+#include "properties/conformance.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "impl/model.h"
+#include "reference/model.h"
+#include "trace/snapshot_diff.h"
+
+namespace mv::properties {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+std::string violations_text(const std::vector<spec::Violation>& found) {
+  std::string text;
+  for (const auto& v : found) text += fmt::format("{}{}: {}", text.empty() ? "" : "; ", v.invariant, v.message);
+  return text;
+}
+
+}  // namespace
+
+ModelFactory impl_factory() {
+  return [](const spec::Config& config, const spec::PathTable& paths) {
+    return impl::make_impl_model(config, paths);
+  };
+}
+
+ModelFactory reference_factory() {
+  return [](const spec::Config& config, const spec::PathTable& paths) {
+    return reference::make_reference_model(config, paths);
+  };
+}
+
+Conformance::Conformance(const spec::Config& config, const ModelFactory& subject,
+                         std::string subject_name)
+    : config_(config),
+      names_(std::make_unique<trace::TraceNames>()),
+      subject_name_(std::move(subject_name)),
+      reference_(reference::make_reference_model(config, names_->paths)),
+      subject_(subject(config, names_->paths)),
+      reference_monitor_(config, &names_->paths),
+      subject_monitor_(config, &names_->paths),
+      driver_(config) {
+  for (const auto& path : path_pool()) pool_keys_.push_back(*names_->paths.intern(path));
+  if (!snapshot_both(1, reference_before_, subject_before_)) return;
+  monitor_both(nullptr, spec::Errno::ok, reference_before_, subject_before_, 1);
+}
+
+void Conformance::fail(std::size_t line, std::string kind, std::string message) {
+  if (!failure_) failure_ = StepFailure{line, std::move(kind), std::move(message)};
+}
+
+std::vector<spec::Cpu> Conformance::online_cpus() const {
+  std::vector<spec::Cpu> cpus;
+  for (spec::Cpu cpu = 0; cpu < config_.ncpus; ++cpu)
+    if (driver_.cpu_online(cpu)) cpus.push_back(cpu);
+  return cpus;
+}
+
+spec::TaskKey Conformance::new_task() {
+  return names_->tasks.intern(fmt::format("t{}", names_->tasks.size()));
+}
+
+spec::ObjKey Conformance::new_object() {
+  return names_->objects.intern(fmt::format("o{}", names_->objects.size()));
+}
+
+std::optional<trace::TraceOp> Conformance::resolve(const OpRecipe& r) {
+  const auto online = online_cpus();
+  const spec::Cpu cpu = online[r.cpu % online.size()];
+  const spec::PathKey cg = pool_keys_.at(r.path % pool_keys_.size());
+  trace::TraceOp line;
+  line.cpu_given = true;
+  // mkdir, rmdir, drain_all, set_max: without "cpu" the driver picks the default CPU.
+  auto own_cpu = [&] {
+    line.cpu_given = r.cpu_given;
+    return r.cpu_given ? cpu : spec::kDefaultCpu;
+  };
+  auto task = [&] { return live_tasks_[r.task % live_tasks_.size()]; };
+  switch (r.kind) {
+    case OpKind::mkdir: line.op = spec::Mkdir{cg, own_cpu()}; break;
+    case OpKind::rmdir: line.op = spec::Rmdir{cg, own_cpu()}; break;
+    case OpKind::drain_all: line.op = spec::DrainAll{cg, own_cpu()}; break;
+    case OpKind::spawn: line.op = spec::Spawn{new_task(), cg, cpu}; break;
+    case OpKind::exit:
+      if (live_tasks_.empty()) return std::nullopt;
+      line.op = spec::Exit{task()};
+      break;
+    case OpKind::migrate:
+      if (live_tasks_.empty()) return std::nullopt;
+      line.op = spec::Migrate{task(), cg};
+      break;
+    case OpKind::run_on:
+      if (live_tasks_.empty()) return std::nullopt;
+      line.op = spec::RunOn{task(), cpu};
+      break;
+    case OpKind::alloc: {
+      if (live_tasks_.empty()) return std::nullopt;
+      spec::Alloc a{task(), new_object(), r.alloc_kind};
+      if (a.kind == spec::AllocKind::slab || a.kind == spec::AllocKind::percpu)
+        a.size_bytes = r.size_bytes;
+      if (a.kind == spec::AllocKind::page) a.order = r.order;
+      a.nofail = r.nofail;
+      line.op = a;
+      break;
+    }
+    case OpKind::free: {
+      if (live_objects_.empty()) return std::nullopt;
+      spec::ObjKey obj = live_objects_[r.object % live_objects_.size()];
+      // Without "cpu" a free runs on its allocating task's CPU: only while it lives.
+      line.cpu_given = r.cpu_given || !task_live_[object_owner_[obj]];
+      line.op = spec::Free{obj, line.cpu_given ? cpu : spec::kDefaultCpu};
+      break;
+    }
+    case OpKind::drain: {
+      spec::Cpu target = cpu;
+      if (avoid_drain_of_flushing_cpu) {
+        auto not_flushing = [&](spec::Cpu c) { return !reference_before_.stocks.at(c).flushing; };
+        if (!not_flushing(target)) {
+          auto it = std::find_if(online.begin(), online.end(), not_flushing);
+          if (it == online.end()) return std::nullopt;
+          target = *it;
+        }
+      }
+      line.op = spec::Drain{target};
+      break;
+    }
+    case OpKind::set_max: {
+      spec::SetMax s{cg, std::nullopt, own_cpu()};
+      if (!r.max_unlimited) {
+        std::int64_t usage = 0;
+        for (const auto& c : reference_before_.cgroups)
+          if (c.path == cg && c.state == spec::CgroupState::online) usage = c.usage_pages;
+        s.max_pages = static_cast<std::uint64_t>(std::max<std::int64_t>(0, usage + r.max_delta_pages));
+      }
+      line.op = s;
+      break;
+    }
+    case OpKind::cpu_offline: line.op = spec::CpuOffline{r.cpu % config_.ncpus}; break;
+    case OpKind::quiesce: line.op = spec::Quiesce{}; break;
+  }
+  return line;
+}
+
+const std::optional<StepFailure>& Conformance::run(const OpRecipe& recipe) {
+  if (failure_) return failure_;
+  if (auto line = resolve(recipe)) run_line(std::move(*line));
+  return failure_;
+}
+
+bool Conformance::apply_both(const spec::Op& op, std::size_t line, AppliedStep& step) {
+  try {
+    step.reference_result = reference_->apply(op);
+  } catch (const std::exception& e) {
+    fail(line, "model failure", fmt::format("the reference threw: {}", e.what()));
+    return false;
+  }
+  try {
+    step.subject_result = subject_->apply(op);
+  } catch (const std::exception& e) {
+    fail(line, "model failure", fmt::format("the {} threw: {}", subject_name_, e.what()));
+    return false;
+  }
+  if (step.reference_result != step.subject_result) {
+    fail(line, "disagreement",
+         fmt::format("result: reference {}, {} {}", spec::errno_name(step.reference_result),
+                     subject_name_, spec::errno_name(step.subject_result)));
+    return false;
+  }
+  return true;
+}
+
+bool Conformance::snapshot_both(std::size_t line, spec::Snapshot& reference,
+                                spec::Snapshot& subject) {
+  try {
+    reference = reference_->snapshot();
+    subject = subject_->snapshot();
+  } catch (const std::exception& e) {
+    fail(line, "model failure", fmt::format("snapshot threw: {}", e.what()));
+    return false;
+  }
+  if (reference == subject) return true;
+  auto diff = trace::snapshot_difference(reference, subject, *names_, "reference", subject_name_);
+  fail(line, "disagreement", diff ? *diff : std::string("snapshots differ"));
+  return false;
+}
+
+bool Conformance::monitor_both(const spec::Op* op, spec::Errno result,
+                               const spec::Snapshot& reference, const spec::Snapshot& subject,
+                               std::size_t line) {
+  const bool initial = op == nullptr;
+  auto on_reference = reference_monitor_.check(
+      spec::Step{initial ? nullptr : &reference_before_, op, result, &reference});
+  auto on_subject = subject_monitor_.check(
+      spec::Step{initial ? nullptr : &subject_before_, op, result, &subject});
+  if (!on_reference.empty()) {
+    fail(line, "violation", fmt::format("on the reference: {}", violations_text(on_reference)));
+    return false;
+  }
+  if (!on_subject.empty()) {
+    fail(line, "violation", fmt::format("on the {}: {}", subject_name_, violations_text(on_subject)));
+    return false;
+  }
+  return true;
+}
+
+const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op) {
+  if (failure_) return failure_;
+  const std::size_t line = steps_.size() + 2;  // line 1 is the header
+  trace_op.line = line;
+  auto resolved = driver_.resolve(trace_op, *names_);
+  if (!resolved.op) {
+    fail(line, "bad operation", fmt::format("the trace driver refuses it: {}", resolved.problem));
+    return failure_;
+  }
+  AppliedStep step{trace_op, *resolved.op, driver_.runs_on(*resolved.op)};
+  const bool applied = apply_both(step.op, line, step);
+  steps_.push_back(step);
+  if (!applied) return failure_;
+  spec::Snapshot reference, subject;
+  if (!snapshot_both(line, reference, subject)) return failure_;
+  if (!monitor_both(&step.op, step.reference_result, reference, subject, line)) return failure_;
+  driver_.observe(step.op, step.reference_result, line);
+  track(step.op, step.reference_result);
+  reference_before_ = std::move(reference);
+  subject_before_ = std::move(subject);
+  return failure_;
+}
+
+void Conformance::track(const spec::Op& op, spec::Errno result) {
+  if (result != spec::Errno::ok) return;
+  std::visit(Overloaded{
+                 [&](const spec::Spawn& o) {
+                   live_tasks_.push_back(o.task);
+                   if (task_live_.size() <= o.task) task_live_.resize(o.task + 1);
+                   task_live_[o.task] = true;
+                 },
+                 [&](const spec::Exit& o) {
+                   live_tasks_.erase(std::find(live_tasks_.begin(), live_tasks_.end(), o.task));
+                   task_live_[o.task] = false;
+                 },
+                 [&](const spec::Alloc& o) {
+                   if (object_slot_.size() <= o.obj) {
+                     object_slot_.resize(o.obj + 1);
+                     object_owner_.resize(o.obj + 1);
+                   }
+                   object_slot_[o.obj] = static_cast<std::uint32_t>(live_objects_.size());
+                   object_owner_[o.obj] = o.task;
+                   live_objects_.push_back(o.obj);
+                 },
+                 [&](const spec::Free& o) {
+                   std::uint32_t slot = object_slot_[o.obj];
+                   spec::ObjKey last = live_objects_.back();
+                   live_objects_[slot] = last;
+                   object_slot_[last] = slot;
+                   live_objects_.pop_back();
+                 },
+                 [](const auto&) {},
+             },
+             op);
+}
+
+}  // namespace mv::properties

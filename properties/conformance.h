@@ -1,0 +1,112 @@
+// The conformance step runner: the reference model and a subject (the impl by
+// default) in lock-step. Every operation goes through the trace driver
+// (trace/driver.h), exactly as a replayed trace line would, then both models
+// apply it; after every step their results are equal, their snapshots are
+// equal (trace/snapshot_diff.h names the first differing field), and the
+// invariant monitor (spec::Monitor) finds no violation on either model's run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "properties/op_gen.h"
+#include "spec/invariants.h"
+#include "spec/model.h"
+#include "spec/snapshot.h"
+#include "trace/driver.h"
+#include "trace/names.h"
+#include "trace/trace_reader.h"
+
+namespace mv::properties {
+
+using ModelFactory =
+    std::function<std::unique_ptr<spec::Model>(const spec::Config&, const spec::PathTable&)>;
+ModelFactory impl_factory();       // impl::make_impl_model
+ModelFactory reference_factory();  // reference::make_reference_model
+
+struct StepFailure {
+  std::size_t line = 0;  // the trace line of the failing operation; 1 is the initial state
+  std::string kind;      // "disagreement", "violation", "model failure", "bad operation"
+  std::string message;
+};
+
+// One operation as run: the trace line (as a trace file would hold it) and
+// what each model answered.
+struct AppliedStep {
+  trace::TraceOp line;
+  spec::Op op;  // as the driver resolved it
+  std::optional<spec::Cpu> cpu;  // where it ran
+  spec::Errno reference_result = spec::Errno::ok;
+  spec::Errno subject_result = spec::Errno::ok;
+};
+
+class Conformance {
+ public:
+  explicit Conformance(const spec::Config& config, const ModelFactory& subject = impl_factory(),
+                       std::string subject_name = "impl");
+  Conformance(const Conformance&) = delete;
+  Conformance& operator=(const Conformance&) = delete;
+
+  // The trace line a recipe stands for in the current state; nullopt when it
+  // has nothing to act on (no live task, no live object).
+  std::optional<trace::TraceOp> resolve(const OpRecipe& recipe);
+  // Resolves and runs; a recipe with nothing to act on is skipped. Returns
+  // failure(). Once failed, nothing more runs.
+  const std::optional<StepFailure>& run(const OpRecipe& recipe);
+  // Runs one concrete trace line (its `line` field is replaced by the next line number).
+  const std::optional<StepFailure>& run_line(trace::TraceOp line);
+
+  const std::optional<StepFailure>& failure() const { return failure_; }
+  const spec::Config& config() const { return config_; }
+  const trace::TraceNames& names() const { return *names_; }
+  const std::vector<AppliedStep>& steps() const { return steps_; }
+  const std::string& subject_name() const { return subject_name_; }
+  std::size_t live_objects() const { return live_objects_.size(); }
+  std::size_t live_tasks() const { return live_tasks_.size(); }
+  // The reference's state after the last step.
+  const spec::Snapshot& snapshot() const { return reference_before_; }
+
+  // The driver would accept `drain` of a CPU whose drain work is queued
+  // (FLUSHING set), a state only this model-only op reaches; there the
+  // reference queues the work a second time where the kernel's queue_work_on
+  // (and the impl) do not (tests/impl_conformance_test.cc). When set (the
+  // default), resolve() drains another CPU instead.
+  bool avoid_drain_of_flushing_cpu = true;
+
+ private:
+  void fail(std::size_t line, std::string kind, std::string message);
+  bool apply_both(const spec::Op& op, std::size_t line, AppliedStep& step);
+  bool snapshot_both(std::size_t line, spec::Snapshot& reference, spec::Snapshot& subject);
+  bool monitor_both(const spec::Op* op, spec::Errno result, const spec::Snapshot& reference,
+                    const spec::Snapshot& subject, std::size_t line);
+  void track(const spec::Op& op, spec::Errno result);
+  std::vector<spec::Cpu> online_cpus() const;
+  spec::TaskKey new_task();
+  spec::ObjKey new_object();
+
+  spec::Config config_;
+  std::unique_ptr<trace::TraceNames> names_;  // the models keep a reference to its paths
+  std::vector<spec::PathKey> pool_keys_;      // by path_pool() index
+  std::string subject_name_;
+  std::unique_ptr<spec::Model> reference_;
+  std::unique_ptr<spec::Model> subject_;
+  spec::Monitor reference_monitor_;
+  spec::Monitor subject_monitor_;
+  trace::Driver driver_;
+  spec::Snapshot reference_before_;
+  spec::Snapshot subject_before_;
+
+  std::vector<spec::TaskKey> live_tasks_;      // in spawn order
+  std::vector<bool> task_live_;                // by TaskKey
+  std::vector<spec::ObjKey> live_objects_;     // unordered (swap-removed)
+  std::vector<std::uint32_t> object_slot_;     // by ObjKey: index in live_objects_
+  std::vector<spec::TaskKey> object_owner_;    // by ObjKey: the allocating task
+  std::vector<AppliedStep> steps_;
+  std::optional<StepFailure> failure_;
+};
+
+}  // namespace mv::properties

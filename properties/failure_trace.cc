@@ -1,0 +1,118 @@
+#include "properties/failure_trace.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "trace/report.h"
+
+namespace mv::properties {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+trace::Json trace_line_json(const trace::TraceOp& line, const trace::TraceNames& names) {
+  trace::Json j = trace::Json::object();
+  j["op"] = std::string(spec::op_name(line.op));
+  auto cg = [&](spec::PathKey key) { j["cg"] = names.paths.path(key); };
+  auto task = [&](spec::TaskKey key) { j["task"] = names.tasks.name(key); };
+  auto cpu = [&](spec::Cpu c) {
+    if (line.cpu_given) j["cpu"] = c;
+  };
+  std::visit(Overloaded{
+                 [&](const spec::Mkdir& o) { cg(o.cg); cpu(o.cpu); },
+                 [&](const spec::Rmdir& o) { cg(o.cg); cpu(o.cpu); },
+                 [&](const spec::Spawn& o) { task(o.task); cg(o.cg); j["cpu"] = o.cpu; },
+                 [&](const spec::Exit& o) { task(o.task); },
+                 [&](const spec::Migrate& o) { task(o.task); cg(o.cg); },
+                 [&](const spec::RunOn& o) { task(o.task); j["cpu"] = o.cpu; },
+                 [&](const spec::Alloc& o) {
+                   task(o.task);
+                   j["obj"] = names.objects.name(o.obj);
+                   j["kind"] = std::string(spec::alloc_kind_name(o.kind));
+                   if (o.kind == spec::AllocKind::slab || o.kind == spec::AllocKind::percpu)
+                     j["size"] = o.size_bytes;
+                   if (o.kind == spec::AllocKind::page) j["order"] = o.order;
+                   if (o.nofail) j["nofail"] = true;
+                 },
+                 [&](const spec::Free& o) { j["obj"] = names.objects.name(o.obj); cpu(o.cpu); },
+                 [&](const spec::Drain& o) { j["cpu"] = o.cpu; },
+                 [&](const spec::DrainAll& o) { cg(o.cg); cpu(o.cpu); },
+                 [&](const spec::SetMax& o) {
+                   cg(o.cg);
+                   if (o.max_pages)
+                     j["pages"] = *o.max_pages;
+                   else
+                     j["pages"] = "max";
+                   cpu(o.cpu);
+                 },
+                 [&](const spec::CpuOffline& o) { j["cpu"] = o.cpu; },
+                 [](const spec::Quiesce&) {},
+             },
+             line.op);
+  return j;
+}
+
+std::string trace_jsonl(const spec::Config& config, const trace::TraceNames& names,
+                        const std::vector<AppliedStep>& steps, const std::string& note) {
+  trace::Json header = trace::Json::object();
+  header["profile"] = std::string(spec::profile_name(config.profile));
+  header["cpus"] = config.ncpus;
+  header["page_size"] = config.page_size_bytes;
+  if (!note.empty()) header["note"] = note;
+  std::string out = header.dump() + "\n";
+  for (const auto& step : steps) out += trace_line_json(step.line, names).dump() + "\n";
+  return out;
+}
+
+void write_trace_file(const std::string& path, const spec::Config& config,
+                      const trace::TraceNames& names, const std::vector<AppliedStep>& steps,
+                      const std::string& note) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+  out << trace_jsonl(config, names, steps, note);
+  out.flush();
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+}
+
+std::string steps_table(const Conformance& run) {
+  struct Row {
+    std::string line, op, cpu, what, reference, subject;
+  };
+  std::vector<Row> rows;
+  rows.push_back({"line", "op", "cpu", "what", "reference", run.subject_name()});
+  for (const auto& step : run.steps())
+    rows.push_back({std::to_string(step.line.line), std::string(spec::op_name(step.op)),
+                    step.cpu ? std::to_string(*step.cpu) : std::string("-"),
+                    trace::describe_op(step.op, run.names()),
+                    std::string(spec::errno_name(step.reference_result)),
+                    std::string(spec::errno_name(step.subject_result))});
+  std::array<std::size_t, 6> width{};
+  for (const auto& r : rows) {
+    width[0] = std::max(width[0], r.line.size());
+    width[1] = std::max(width[1], r.op.size());
+    width[2] = std::max(width[2], r.cpu.size());
+    width[3] = std::max(width[3], r.what.size());
+    width[4] = std::max(width[4], r.reference.size());
+    width[5] = std::max(width[5], r.subject.size());
+  }
+  std::string out;
+  for (const auto& r : rows)
+    out += fmt::format("  {:>{}}  {:<{}}  {:>{}}  {:<{}}  {:<{}}  {}\n", r.line, width[0], r.op,
+                       width[1], r.cpu, width[2], r.what, width[3], r.reference, width[4],
+                       r.subject);
+  if (const auto& f = run.failure())
+    out += fmt::format("  line {}: {}: {}\n", f->line, f->kind, f->message);
+  return out;
+}
+
+}  // namespace mv::properties

@@ -1,0 +1,29 @@
+// A conformance run written down: as a JSON Lines trace (docs/TRACE_FORMAT.md)
+// that `memcg-verify replay --model both` replays line for line, and as a
+// readable table of the (shrunk) sequence for the failure report.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "properties/conformance.h"
+#include "trace/snapshot_json.h"
+
+namespace mv::properties {
+
+// One operation line, with the names of `names`; "cpu" only when the line
+// gives it (else the driver resolves it, as for the original run).
+trace::Json trace_line_json(const trace::TraceOp& line, const trace::TraceNames& names);
+// The header line and every applied step, one JSON object per line.
+std::string trace_jsonl(const spec::Config& config, const trace::TraceNames& names,
+                        const std::vector<AppliedStep>& steps, const std::string& note = {});
+// Writes trace_jsonl to `path`; throws std::runtime_error if it cannot.
+void write_trace_file(const std::string& path, const spec::Config& config,
+                      const trace::TraceNames& names, const std::vector<AppliedStep>& steps,
+                      const std::string& note = {});
+
+// line | op | cpu | what | reference | subject, then the failure under it.
+std::string steps_table(const Conformance& run);
+
+}  // namespace mv::properties

@@ -1,0 +1,311 @@
+#include "properties/op_gen.h"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+#include "trace/trace_reader.h"
+
+namespace mv::properties {
+
+namespace {
+
+constexpr std::array<std::string_view, kNrOpKinds> kOpKindNames = {
+    "mkdir", "rmdir", "spawn", "exit", "migrate", "run_on", "alloc",
+    "free",  "drain", "drain_all", "set_max", "cpu_offline", "quiesce"};
+
+// Few live tasks keep rmdir possible (a cgroup with tasks is EBUSY).
+constexpr std::size_t kMaxLiveTasks = 6;
+
+std::size_t kind_index(OpKind kind) { return static_cast<std::size_t>(kind); }
+
+}  // namespace
+
+std::string_view op_kind_name(OpKind kind) { return kOpKindNames[kind_index(kind)]; }
+
+const std::vector<std::string>& path_pool() {
+  static const std::vector<std::string> pool = {"/",    "/a",   "/b",     "/c",    "/a/x",
+                                                "/a/y", "/b/x", "/a/x/p", "/a/x/q"};
+  return pool;
+}
+
+std::size_t path_pool_parent(std::size_t index) {
+  const auto& pool = path_pool();
+  const auto& path = pool.at(index);
+  auto slash = path.rfind('/');
+  std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  return static_cast<std::size_t>(std::find(pool.begin(), pool.end(), parent) - pool.begin());
+}
+
+std::string describe_recipe(const OpRecipe& r) {
+  std::string out(op_kind_name(r.kind));
+  switch (r.kind) {
+    case OpKind::mkdir:
+    case OpKind::rmdir:
+    case OpKind::drain_all: out += " " + path_pool().at(r.path); break;
+    case OpKind::spawn: out += fmt::format(" in {} cpu#{}", path_pool().at(r.path), r.cpu); break;
+    case OpKind::exit: out += fmt::format(" task#{}", r.task); break;
+    case OpKind::migrate: out += fmt::format(" task#{} to {}", r.task, path_pool().at(r.path)); break;
+    case OpKind::run_on: out += fmt::format(" task#{} cpu#{}", r.task, r.cpu); break;
+    case OpKind::alloc:
+      out += fmt::format(" task#{} {}", r.task, spec::alloc_kind_name(r.alloc_kind));
+      if (r.alloc_kind == spec::AllocKind::slab || r.alloc_kind == spec::AllocKind::percpu)
+        out += fmt::format(" size {}", r.size_bytes);
+      if (r.alloc_kind == spec::AllocKind::page) out += fmt::format(" order {}", r.order);
+      if (r.nofail) out += " nofail";
+      return out;
+    case OpKind::free: out += fmt::format(" object#{}", r.object); break;
+    case OpKind::drain: out += fmt::format(" cpu#{}", r.cpu); return out;
+    case OpKind::set_max:
+      out += " " + path_pool().at(r.path) +
+             (r.max_unlimited ? std::string(" max") : fmt::format(" usage{:+}", r.max_delta_pages));
+      break;
+    case OpKind::cpu_offline: out += fmt::format(" cpu {}", r.cpu); return out;
+    case OpKind::quiesce: return out;
+  }
+  if (r.kind != OpKind::spawn && r.kind != OpKind::run_on && r.kind != OpKind::exit &&
+      r.kind != OpKind::migrate)
+    out += r.cpu_given ? fmt::format(" cpu#{}", r.cpu) : std::string(" (default cpu)");
+  return out;
+}
+
+GenState::GenState(const spec::Config& cfg)
+    : config(cfg), path_online(path_pool().size(), false), cpu_online(cfg.ncpus, true) {
+  path_online[0] = true;
+}
+
+std::vector<spec::Cpu> GenState::online_cpus() const {
+  std::vector<spec::Cpu> cpus;
+  for (spec::Cpu cpu = 0; cpu < cpu_online.size(); ++cpu)
+    if (cpu_online[cpu]) cpus.push_back(cpu);
+  return cpus;
+}
+
+bool GenState::path_has_tasks(std::uint32_t path) const {
+  return std::any_of(tasks.begin(), tasks.end(), [&](const Task& t) { return t.path == path; });
+}
+
+bool GenState::path_has_online_child(std::uint32_t path) const {
+  for (std::size_t i = 1; i < path_online.size(); ++i)
+    if (path_online[i] && path_pool_parent(i) == path) return true;
+  return false;
+}
+
+bool recipe_applicable(const GenState& s, const OpRecipe& r) {
+  switch (r.kind) {
+    case OpKind::exit:
+    case OpKind::migrate:
+    case OpKind::run_on:
+    case OpKind::alloc: return !s.tasks.empty();
+    case OpKind::free: return s.nr_objects > 0;
+    default: return true;
+  }
+}
+
+void apply_recipe(GenState& s, const OpRecipe& r) {
+  auto online = s.online_cpus();
+  spec::Cpu cpu = online[r.cpu % online.size()];
+  auto task = [&]() -> GenState::Task& { return s.tasks[r.task % s.tasks.size()]; };
+  switch (r.kind) {
+    case OpKind::mkdir:
+      if (r.path != 0 && !s.path_online[r.path] && s.path_online[path_pool_parent(r.path)])
+        s.path_online[r.path] = true;
+      break;
+    case OpKind::rmdir:
+      if (r.path != 0 && s.path_online[r.path] && !s.path_has_tasks(r.path) &&
+          !s.path_has_online_child(r.path))
+        s.path_online[r.path] = false;
+      break;
+    case OpKind::spawn:
+      if (s.path_online[r.path]) s.tasks.push_back({r.path, cpu});
+      break;
+    case OpKind::exit: s.tasks.erase(s.tasks.begin() + (r.task % s.tasks.size())); break;
+    case OpKind::migrate:
+      if (s.path_online[r.path]) task().path = r.path;
+      break;
+    case OpKind::run_on: task().cpu = cpu; break;
+    case OpKind::alloc: ++s.nr_objects; break;
+    case OpKind::free: --s.nr_objects; break;
+    case OpKind::cpu_offline: {
+      spec::Cpu dead = r.cpu % s.config.ncpus;
+      if (!s.cpu_online[dead] || online.size() == 1) break;
+      s.cpu_online[dead] = false;
+      spec::Cpu lowest = s.online_cpus().front();
+      for (auto& t : s.tasks)
+        if (t.cpu == dead) t.cpu = lowest;
+      break;
+    }
+    default: break;
+  }
+}
+
+std::vector<std::uint64_t> slab_boundary_sizes(const spec::Config& config) {
+  const std::uint64_t page = config.page_size_bytes;
+  const std::uint64_t ptr = 8;  // obj_full_size: the objcg pointer per object
+  const std::uint64_t batch = config.profile_traits().charge_batch_pages;
+  std::vector<std::uint64_t> sizes = {
+      page - ptr - 1, page - ptr, page - ptr + 1,              // full size PAGE_SIZE -1, 0, +1
+      2 * page - ptr - 1, 2 * page - ptr, 2 * page - ptr + 1,  // two pages
+      3 * page - ptr,     page / 2 - ptr, page / 2 - ptr + 1,  // halves fill a stock
+      page / 4 - ptr,     page / 8 - ptr, page - 1,            // quarters; full PAGE_SIZE+7
+      page,               page + 1,                             // full a page and a bit
+      batch * page - ptr, (batch + 1) * page - ptr,            // a batch: the page stock bound
+      1, 8, 56, 120, 184, 1016};                                // kmalloc-16 .. kmalloc-1k
+  return sizes;
+}
+
+std::vector<std::uint64_t> percpu_boundary_sizes(const spec::Config& config) {
+  const std::uint64_t page = config.page_size_bytes;
+  // pcpu_obj_full_size = aligned * ncpus + aligned / 4 * 8 = aligned * (ncpus + 2).
+  std::uint64_t per_page = page / (config.ncpus + 2) / 4 * 4;
+  std::vector<std::uint64_t> sizes = {1, 4, 5, 64, trace::kMaxPercpuBytes};
+  for (std::uint64_t mult : {1u, 2u})
+    for (std::int64_t delta : {-4, -1, 0, 1, 4}) {
+      std::int64_t size = static_cast<std::int64_t>(per_page * mult) + delta;
+      if (size >= 1 && static_cast<std::uint64_t>(size) <= trace::kMaxPercpuBytes)
+        sizes.push_back(static_cast<std::uint64_t>(size));
+    }
+  return sizes;
+}
+
+namespace {
+
+rc::Gen<std::uint64_t> gen_slab_size(const spec::Config& config) {
+  const std::uint64_t page = config.page_size_bytes;
+  return rc::gen::weightedOneOf<std::uint64_t>({
+      {6, rc::gen::elementOf(slab_boundary_sizes(config))},
+      {3, rc::gen::inRange<std::uint64_t>(1, 257)},           // tiny objects
+      {3, rc::gen::inRange<std::uint64_t>(1, page + 1)},      // up to a page
+      {1, rc::gen::inRange<std::uint64_t>(1, 4 * page + 1)},  // a few pages
+      {1, rc::gen::map(rc::gen::inRange<std::uint64_t>(1, 5),  // page multiple +- 1
+                       [page](std::uint64_t k) { return k * page - 8; })},
+  });
+}
+
+rc::Gen<std::uint64_t> gen_percpu_size(const spec::Config& config) {
+  return rc::gen::weightedOneOf<std::uint64_t>({
+      {3, rc::gen::elementOf(percpu_boundary_sizes(config))},
+      {2, rc::gen::inRange<std::uint64_t>(1, 513)},
+      {1, rc::gen::inRange<std::uint64_t>(1, trace::kMaxPercpuBytes + 1)},
+  });
+}
+
+rc::Gen<std::uint32_t> gen_order() {
+  return rc::gen::weightedOneOf<std::uint32_t>({
+      {6, rc::gen::just<std::uint32_t>(0)},
+      {4, rc::gen::inRange<std::uint32_t>(1, 4)},
+      {1, rc::gen::inRange<std::uint32_t>(4, static_cast<std::uint32_t>(trace::kMaxPageOrder) + 1)},
+  });
+}
+
+// A path for mkdir: mostly one that can be created now.
+std::uint32_t pick_mkdir_path(const GenState& s) {
+  std::vector<std::uint32_t> creatable;
+  for (std::uint32_t i = 1; i < s.path_online.size(); ++i)
+    if (!s.path_online[i] && s.path_online[path_pool_parent(i)]) creatable.push_back(i);
+  if (!creatable.empty() && *rc::gen::inRange(0, 10) < 9) return *rc::gen::elementOf(creatable);
+  return *rc::gen::inRange<std::uint32_t>(0, static_cast<std::uint32_t>(path_pool().size()));
+}
+
+// An online non-root path (rmdir, drain_all, set_max, spawn, migrate), else any.
+std::uint32_t pick_online_path(const GenState& s, bool allow_root) {
+  std::vector<std::uint32_t> online;
+  for (std::uint32_t i = allow_root ? 0 : 1; i < s.path_online.size(); ++i)
+    if (s.path_online[i]) online.push_back(i);
+  if (!online.empty() && *rc::gen::inRange(0, 10) < 9) return *rc::gen::elementOf(online);
+  return *rc::gen::inRange<std::uint32_t>(0, static_cast<std::uint32_t>(path_pool().size()));
+}
+
+OpRecipe make_recipe(const GenState& s, OpKind kind) {
+  OpRecipe r;
+  r.kind = kind;
+  const auto online = s.online_cpus();
+  const auto nr_online = static_cast<std::uint32_t>(online.size());
+  auto any_cpu = [&] { return *rc::gen::inRange<std::uint32_t>(0, nr_online); };
+  auto task_index = [&] {
+    return *rc::gen::inRange<std::uint32_t>(0, static_cast<std::uint32_t>(s.tasks.size()));
+  };
+  auto maybe_cpu = [&](int given_in_10) {
+    r.cpu_given = *rc::gen::inRange(0, 10) < given_in_10;
+    r.cpu = any_cpu();
+  };
+  switch (kind) {
+    case OpKind::mkdir: r.path = pick_mkdir_path(s); maybe_cpu(6); break;
+    case OpKind::rmdir: r.path = pick_online_path(s, false); maybe_cpu(6); break;
+    case OpKind::spawn: r.path = pick_online_path(s, true); r.cpu = any_cpu(); break;
+    case OpKind::exit: r.task = task_index(); break;
+    case OpKind::migrate: r.task = task_index(); r.path = pick_online_path(s, true); break;
+    case OpKind::run_on: r.task = task_index(); r.cpu = any_cpu(); break;
+    case OpKind::alloc: {
+      r.task = task_index();
+      r.alloc_kind = *rc::gen::weightedElement<spec::AllocKind>({{12, spec::AllocKind::slab},
+                                                                 {3, spec::AllocKind::percpu},
+                                                                 {3, spec::AllocKind::page},
+                                                                 {1, spec::AllocKind::stack}});
+      if (r.alloc_kind == spec::AllocKind::slab) r.size_bytes = *gen_slab_size(s.config);
+      if (r.alloc_kind == spec::AllocKind::percpu) r.size_bytes = *gen_percpu_size(s.config);
+      if (r.alloc_kind == spec::AllocKind::page) r.order = *gen_order();
+      r.nofail = *rc::gen::inRange(0, 10) == 0;
+      break;
+    }
+    case OpKind::free:
+      r.object = *rc::gen::inRange<std::uint32_t>(0, s.nr_objects);
+      // Mostly on an explicit CPU: another CPU than the allocation's is the
+      // interesting case (the byte stock of the freeing CPU takes the bytes).
+      maybe_cpu(7);
+      break;
+    case OpKind::drain: r.cpu = any_cpu(); break;
+    case OpKind::drain_all: r.path = pick_online_path(s, true); maybe_cpu(6); break;
+    case OpKind::set_max:
+      r.path = pick_online_path(s, false);
+      r.max_unlimited = *rc::gen::inRange(0, 8) == 0;
+      r.max_delta_pages = *rc::gen::weightedOneOf<std::int32_t>(
+          {{6, rc::gen::inRange<std::int32_t>(-3, 4)}, {1, rc::gen::inRange<std::int32_t>(-70, 71)}});
+      maybe_cpu(6);
+      break;
+    case OpKind::cpu_offline: r.cpu = *rc::gen::inRange<std::uint32_t>(0, s.config.ncpus); break;
+    case OpKind::quiesce: break;
+  }
+  return r;
+}
+
+}  // namespace
+
+rc::Gen<OpRecipe> gen_recipe(const GenState& s) {
+  const bool have_tasks = !s.tasks.empty();
+  const bool have_objects = s.nr_objects > 0;
+  const std::size_t spawn = s.tasks.size() < kMaxLiveTasks ? 5 : 0;
+  // Offlining CPUs leaves fewer to share: rare, and only while two are online.
+  const std::size_t offline = s.online_cpus().size() > 1 ? 1 : 0;
+  auto kind = rc::gen::weightedElement<OpKind>({
+      {6, OpKind::mkdir},
+      {4, OpKind::rmdir},
+      {spawn, OpKind::spawn},
+      {have_tasks ? 2u : 0u, OpKind::exit},
+      {have_tasks ? 4u : 0u, OpKind::migrate},
+      {have_tasks ? 4u : 0u, OpKind::run_on},
+      {have_tasks ? 34u : 0u, OpKind::alloc},
+      {have_objects ? 24u : 0u, OpKind::free},
+      {2, OpKind::drain},
+      {3, OpKind::drain_all},
+      {5, OpKind::set_max},
+      {offline, OpKind::cpu_offline},
+      {2, OpKind::quiesce},
+  });
+  return rc::gen::exec([s, kind] { return make_recipe(s, *kind); });
+}
+
+rc::Gen<spec::Config> gen_config(const ConfigChoice& choice) {
+  return rc::gen::exec([choice] {
+    spec::Config config;
+    config.profile = choice.profile;
+    config.ncpus = choice.ncpus ? *choice.ncpus : *rc::gen::inRange<std::uint32_t>(1, 5);
+    config.page_size_bytes = choice.page_size_bytes
+                                 ? *choice.page_size_bytes
+                                 : *rc::gen::element<std::uint64_t>(4096, 16384, 65536);
+    return config;
+  });
+}
+
+}  // namespace mv::properties

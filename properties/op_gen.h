@@ -1,0 +1,101 @@
+// Operation generation for the conformance properties. An operation is
+// generated as a recipe (OpRecipe) that names tasks, objects, CPUs and cgroups
+// BY INDEX into the lists that exist when it runs; the step runner
+// (properties/conformance.h) resolves it against the live state. So a shrunk
+// sequence, with commands removed, is still a valid trace: an index always
+// lands on something that exists, and a recipe with nothing to act on is
+// skipped. GenState is RapidCheck's model of that state (exact for cgroups,
+// tasks and CPUs, an upper bound for objects: an alloc may fail with ENOMEM),
+// used only to choose likely-useful recipes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidcheck.h>
+
+#include "spec/operation.h"
+#include "spec/profile.h"
+
+namespace mv::properties {
+
+enum class OpKind : std::uint8_t {
+  mkdir, rmdir, spawn, exit, migrate, run_on, alloc, free, drain, drain_all, set_max,
+  cpu_offline, quiesce,
+};
+inline constexpr std::size_t kNrOpKinds = 13;
+std::string_view op_kind_name(OpKind kind);  // the trace op name
+
+// The cgroup paths a run may create: few CPUs, many cgroups, three levels.
+// Index 0 is the root "/".
+const std::vector<std::string>& path_pool();
+// The pool index of a path's parent (the root for a top-level path).
+std::size_t path_pool_parent(std::size_t index);
+
+struct OpRecipe {
+  OpKind kind = OpKind::quiesce;
+  std::uint32_t path = 0;    // path_pool() index: mkdir rmdir spawn migrate drain_all set_max
+  std::uint32_t task = 0;    // index into the live tasks: exit migrate run_on alloc
+  std::uint32_t object = 0;  // index into the live objects: free
+  // Index into the online CPUs (all CPUs for cpu_offline). For free, mkdir,
+  // rmdir, drain_all and set_max only when cpu_given; otherwise the trace
+  // line has no "cpu" (the allocating task's CPU, or the default CPU).
+  std::uint32_t cpu = 0;
+  bool cpu_given = true;
+  // alloc
+  spec::AllocKind alloc_kind = spec::AllocKind::slab;
+  std::uint64_t size_bytes = 0;
+  std::uint32_t order = 0;
+  bool nofail = false;
+  // set_max: "max", else the memcg's usage + max_delta_pages (at least 0)
+  bool max_unlimited = false;
+  std::int32_t max_delta_pages = 0;
+};
+
+std::string describe_recipe(const OpRecipe& recipe);
+
+// RapidCheck's model of the run, for generation only.
+struct GenState {
+  spec::Config config;
+  std::vector<bool> path_online;  // by path_pool() index
+  struct Task {
+    std::uint32_t path = 0;
+    spec::Cpu cpu = 0;
+  };
+  std::vector<Task> tasks;      // live tasks, in spawn order
+  std::uint32_t nr_objects = 0;  // allocations that may be live (failed ones counted)
+  std::vector<bool> cpu_online;
+
+  explicit GenState(const spec::Config& config);
+  std::vector<spec::Cpu> online_cpus() const;
+  bool path_has_tasks(std::uint32_t path) const;
+  bool path_has_online_child(std::uint32_t path) const;
+};
+
+// Whether the recipe has something to act on in `state` (RapidCheck's precondition).
+bool recipe_applicable(const GenState& state, const OpRecipe& recipe);
+// The model update: the predicted result (objects: assumed allocated).
+void apply_recipe(GenState& state, const OpRecipe& recipe);
+
+// Biased toward the bugs this code has had: slab sizes at and around page and
+// stock boundaries (full size PAGE_SIZE-1, PAGE_SIZE, PAGE_SIZE+1, page
+// multiples), percpu sizes whose full size straddles a page, frees on another
+// CPU than the allocation, rmdir of cgroups whose objcgs are still cached, limits
+// at usage +- a few pages, occasional quiesce.
+rc::Gen<OpRecipe> gen_recipe(const GenState& state);
+
+// Which configurations a campaign draws from (unset: random per run).
+struct ConfigChoice {
+  spec::Profile profile = spec::Profile::v6_6;
+  std::optional<std::uint32_t> ncpus;            // else 1-4
+  std::optional<std::uint64_t> page_size_bytes;  // else 4K, 16K or 64K
+};
+rc::Gen<spec::Config> gen_config(const ConfigChoice& choice);
+
+// Interesting slab and percpu sizes for a configuration (tests check them).
+std::vector<std::uint64_t> slab_boundary_sizes(const spec::Config& config);
+std::vector<std::uint64_t> percpu_boundary_sizes(const spec::Config& config);
+
+}  // namespace mv::properties
