@@ -55,6 +55,9 @@ Trace read_trace_file(const std::string& path);
 // size no kmem_cache can have (0, or above KMALLOC_MAX_SIZE).
 inline constexpr std::uint32_t kMaxPageOrder = 10;  // MAX_ORDER (v6.4+: inclusive)
 inline constexpr std::uint64_t kMaxPercpuRequestBytes = std::uint64_t{1} << 32;
+// PCPU_MIN_UNIT_SIZE with 4K pages (PFN_ALIGN(32 << 10)): the largest percpu
+// request the allocator grants there.
+inline constexpr std::uint64_t kMaxPercpuBytes = 32768;
 // KMALLOC_MAX_SIZE = 1 << (MAX_ORDER + PAGE_SHIFT): no slab object is larger.
 std::uint64_t max_slab_bytes(const spec::Config& config);
 // PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE (64-bit): "max".
