@@ -8,7 +8,11 @@
 # (seconds per repetition, default 0.3). Prints one table of medians over the
 # repetitions: ns per charge+uncharge pair (wall time divided by the pairs of
 # all threads, i.e. 1/throughput), pairs/s over all threads, the impl/ref
-# throughput ratio, and the impl's 2-thread over 1-thread throughput. The numbers depend on the machine
+# throughput ratio, and the impl's 2-thread over 1-thread throughput. The
+# "impl cpu ns" column is CPU time per pair (Google Benchmark's cpu_time): on a
+# loaded machine, where the process does not get two whole CPUs and wall-clock
+# scaling cannot show, an unchanged CPU cost per pair from 1 to 2 threads
+# ("cpu ns 1thr/2thr" near 1.00) still shows that the threads do not contend. The numbers depend on the machine
 # and its load: the load average is printed with them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,21 +34,23 @@ python3 - "$json" <<'PY'
 import json, sys
 runs = json.load(open(sys.argv[1]))["benchmarks"]
 med = {}
+want = "median" if any(r.get("aggregate_name") == "median" for r in runs) else None
 for r in runs:
-    if r.get("aggregate_name") != "median":
+    if r.get("aggregate_name") != want:  # one repetition: the runs themselves
         continue
     name = r["run_name"]  # BM_impl_hit/diff:0/real_time/threads:1
     parts = name.split("/")
     _, model, path = parts[0].split("_")
     diff = parts[1].split(":")[1]
     threads = int(parts[-1].split(":")[1])
-    med[(model, path, diff, threads)] = (r["real_time"], r["items_per_second"])
+    med[(model, path, diff, threads)] = (r["real_time"], r["items_per_second"], r["cpu_time"])
 
 labels = {"hit": "byte-stock hit", "miss": "page-stock hit", "pcnt": "page_counter"}
 print()
-print(f"{'path':<15} {'memcgs':<6} {'thr':>3} | {'impl ns/pair':>12} {'impl Mpairs/s':>13} | "
-      f"{'ref ns/pair':>11} {'ref Mpairs/s':>12} | {'impl/ref':>8} | {'impl 2thr/1thr':>14}")
-print("-" * 113)
+print(f"{'path':<15} {'memcgs':<6} {'thr':>3} | {'impl ns/pair':>12} {'impl Mpairs/s':>13} "
+      f"{'impl cpu ns':>11} | {'ref ns/pair':>11} {'ref Mpairs/s':>12} | {'impl/ref':>8} | "
+      f"{'impl 2thr/1thr':>14} {'cpu ns 1thr/2thr':>16}")
+print("-" * 144)
 for path in ("hit", "miss", "pcnt"):
     for diff in ("0", "1"):
         for threads in (1, 2):
@@ -53,12 +59,15 @@ for path in ("hit", "miss", "pcnt"):
             if not i or not r:
                 continue
             i_tput, r_tput = i[1], r[1]
-            scale = ""
+            scale = cpu_eff = ""
             if threads == 2 and ("impl", path, diff, 1) in med:
-                scale = f"{i_tput / med[('impl', path, diff, 1)][1]:.2f}x"
+                one = med[("impl", path, diff, 1)]
+                scale = f"{i_tput / one[1]:.2f}x"
+                cpu_eff = f"{one[2] / i[2]:.2f}"
             print(f"{labels[path]:<15} {'same' if diff == '0' else 'diff':<6} {threads:>3} | "
-                  f"{i[0]:>12.1f} {i_tput / 1e6:>13.1f} | {r[0]:>11.1f} {r_tput / 1e6:>12.2f} | "
-                  f"{r_tput and i_tput / r_tput:>7.1f}x | {scale:>14}")
+                  f"{i[0]:>12.1f} {i_tput / 1e6:>13.1f} {i[2]:>11.1f} | {r[0]:>11.1f} "
+                  f"{r_tput / 1e6:>12.2f} | {r_tput and i_tput / r_tput:>7.1f}x | {scale:>14} "
+                  f"{cpu_eff:>16}")
 PY
 
 n1=100000
