@@ -167,7 +167,17 @@ TEST_F(Stress, ConcurrentChargingAndCgroupRemovalEndBalanced) {
     threads.emplace_back([&, i] { worker(i, seed * 31 + i, stop, start); });
   threads.emplace_back([&] { controller(seed * 31 + kWorkers, stop, start); });
   start.arrive_and_wait();
-  std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
+  // Run for run_ms, and on a loaded machine on until the run has removed some
+  // cgroups under load (at most ten times longer).
+  auto began = std::chrono::steady_clock::now();
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - began).count();
+    bool enough = counters_.rmdirs.load() >= 50 && counters_.allocs.load() >= 20000;
+    if (elapsed_ms >= static_cast<long>(run_ms) && (enough || elapsed_ms >= 10 * static_cast<long>(run_ms)))
+      break;
+  }
   stop.store(true);
   for (auto& t : threads) t.join();
 
