@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
+#include <variant>
 
 #include <fmt/format.h>
 
-#include "trace/trace_reader.h"
 
 namespace mv::properties {
 
 namespace {
+
+constexpr std::size_t kind_index_v(OpKind kind) { return static_cast<std::size_t>(kind); }
 
 constexpr std::array<std::string_view, kNrOpKinds> kOpKindNames = {
     "mkdir", "rmdir", "spawn", "exit", "migrate", "run_on", "alloc",
@@ -19,6 +22,11 @@ constexpr std::array<std::string_view, kNrOpKinds> kOpKindNames = {
 constexpr std::size_t kMaxLiveTasks = 6;
 
 std::size_t kind_index(OpKind kind) { return static_cast<std::size_t>(kind); }
+
+// OpKind follows spec::Op's alternatives (campaign statistics index by both).
+static_assert(std::variant_size_v<spec::Op> == kNrOpKinds);
+static_assert(std::is_same_v<std::variant_alternative_t<kind_index_v(OpKind::set_max), spec::Op>,
+                             spec::SetMax>);
 
 }  // namespace
 
@@ -159,11 +167,11 @@ std::vector<std::uint64_t> percpu_boundary_sizes(const spec::Config& config) {
   const std::uint64_t page = config.page_size_bytes;
   // pcpu_obj_full_size = aligned * ncpus + aligned / 4 * 8 = aligned * (ncpus + 2).
   std::uint64_t per_page = page / (config.ncpus + 2) / 4 * 4;
-  std::vector<std::uint64_t> sizes = {1, 4, 5, 64, trace::kMaxPercpuBytes};
+  std::vector<std::uint64_t> sizes = {1, 4, 5, 64, kPcpuMinUnitBytes};
   for (std::uint64_t mult : {1u, 2u})
     for (std::int64_t delta : {-4, -1, 0, 1, 4}) {
       std::int64_t size = static_cast<std::int64_t>(per_page * mult) + delta;
-      if (size >= 1 && static_cast<std::uint64_t>(size) <= trace::kMaxPercpuBytes)
+      if (size >= 1 && static_cast<std::uint64_t>(size) <= kPcpuMinUnitBytes)
         sizes.push_back(static_cast<std::uint64_t>(size));
     }
   return sizes;
@@ -187,7 +195,9 @@ rc::Gen<std::uint64_t> gen_percpu_size(const spec::Config& config) {
   return rc::gen::weightedOneOf<std::uint64_t>({
       {3, rc::gen::elementOf(percpu_boundary_sizes(config))},
       {2, rc::gen::inRange<std::uint64_t>(1, 513)},
-      {1, rc::gen::inRange<std::uint64_t>(1, trace::kMaxPercpuBytes + 1)},
+      {1, rc::gen::inRange<std::uint64_t>(1, kPcpuMinUnitBytes + 1)},
+      // Refused by pcpu_alloc before any charge: ENOMEM results.
+      {1, rc::gen::element<std::uint64_t>(0, kPcpuMinUnitBytes + 1, 2 * kPcpuMinUnitBytes)},
   });
 }
 
@@ -195,7 +205,8 @@ rc::Gen<std::uint32_t> gen_order() {
   return rc::gen::weightedOneOf<std::uint32_t>({
       {6, rc::gen::just<std::uint32_t>(0)},
       {4, rc::gen::inRange<std::uint32_t>(1, 4)},
-      {1, rc::gen::inRange<std::uint32_t>(4, static_cast<std::uint32_t>(trace::kMaxPageOrder) + 1)},
+      {1, rc::gen::inRange<std::uint32_t>(4, kMaxOrder + 1)},
+      {1, rc::gen::just<std::uint32_t>(kMaxOrder + 1)},  // refused: ENOMEM
   });
 }
 

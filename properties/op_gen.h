@@ -94,6 +94,13 @@ struct ConfigChoice {
 };
 rc::Gen<spec::Config> gen_config(const ConfigChoice& choice);
 
+// PCPU_MIN_UNIT_SIZE (PFN_ALIGN(32 << 10)) with 4K pages: pcpu_alloc refuses a
+// size of 0 or above it (ENOMEM, docs/MODEL-v6.6.md), so the percpu sizes
+// straddle it; with bigger pages it is larger, and the model keeps 32 KiB.
+inline constexpr std::uint64_t kPcpuMinUnitBytes = 32768;
+// MAX_ORDER (v6.6, inclusive): a larger kmem page order is refused (ENOMEM).
+inline constexpr std::uint32_t kMaxOrder = 10;
+
 // Interesting slab and percpu sizes for a configuration (tests check them).
 std::vector<std::uint64_t> slab_boundary_sizes(const spec::Config& config);
 std::vector<std::uint64_t> percpu_boundary_sizes(const spec::Config& config);

@@ -57,7 +57,7 @@ RC_GTEST_PROP(PropertiesConformance, ImplConformsToTheReference, ()) {
 TEST(PropertiesConformance, BoundedCampaignPassesAndHitsEveryMark) {
   CampaignOptions options;
   options.seed = 20240607;
-  options.runs = 400;
+  options.runs = 1000;
   options.max_steps = 200;
   std::printf("campaign seed %llu\n", static_cast<unsigned long long>(options.seed));
   auto result = run_campaign(options);
@@ -217,7 +217,7 @@ TEST(PropertiesOpGen, PercpuSizesReachAPageOfFullSize) {
       bool near_page = false;
       for (auto size : percpu_boundary_sizes(config)) {
         EXPECT_GE(size, 1u);
-        EXPECT_LE(size, trace::kMaxPercpuBytes);
+        EXPECT_LE(size, kPcpuMinUnitBytes);
         std::uint64_t aligned = (size + 3) / 4 * 4;
         std::uint64_t full = aligned * ncpus + aligned / 4 * 8;
         near_page |= full + 8 * (ncpus + 2) >= page && full <= page + 8 * (ncpus + 2);
