@@ -10,6 +10,11 @@
 #include "tests/cli_run.h"
 #include "trace/scenario_check.h"
 
+namespace mv::trace {
+// ctest lists each scenario by name, not by its bytes.
+void PrintTo(const ScenarioFiles& files, std::ostream* os) { *os << files.name; }
+}  // namespace mv::trace
+
 namespace mv {
 namespace {
 
