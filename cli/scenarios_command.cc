@@ -56,7 +56,7 @@ int run_scenarios(const ScenariosOptions& options) {
     for (const auto& m : outcome.mismatches)
       std::cout << fmt::format("{:<{}}    {}: {}\n", "", width, files.trace.string(), m);
   }
-  std::cout << fmt::format("scenarios ({} model): {} passed, {} failed\n",
+  std::cout << fmt::format("scenarios (--model {}): {} passed, {} failed\n",
                            trace::model_choice_name(choice), scenarios.size() - failed, failed);
   return failed == 0 ? 0 : 1;
 }
