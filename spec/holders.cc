@@ -58,11 +58,17 @@ std::map<MemcgId, CssHolders> css_holders(const SnapshotIndex& index, const Prof
       if (CssHolders* h = holder_of(slot.memcg))
         h->page_stocks.push_back({stock.cpu, slot.nr_pages, per_page ? slot.nr_pages : 1});
   // __memcg_kmem_charge_page (v5.10): page->mem_cgroup keeps the css reference.
-  if (objects_hold_memcg_directly(traits))
-    for (const auto& object : snap.objects)
-      if (object.memcg)
-        if (CssHolders* h = holder_of(*object.memcg))
-          h->objects.push_back({object.key, object_refs(object)});
+  if (objects_hold_memcg_directly(traits)) {
+    if (index.lists_objects()) {
+      for (const auto& object : snap.objects)
+        if (object.memcg)
+          if (CssHolders* h = holder_of(*object.memcg))
+            h->objects.push_back({object.key, object_refs(object)});
+    } else {
+      for (const auto& [memcg, t] : index.object_totals().by_memcg())
+        if (CssHolders* h = holder_of(memcg)) h->objects.push_back({0, t.refs, t.count});
+    }
+  }
   // memcg_reparent_objcgs (v5.9-v5.13): css_get(&parent->css) per reparented
   // objcg, dropped by obj_cgroup_release's mem_cgroup_put.
   if (traits.reparented_objcg_holds_css)
@@ -84,10 +90,15 @@ std::map<ObjcgId, ObjcgHolders> objcg_holders(const SnapshotIndex& index) {
   };
   // memcg_slab_post_alloc_hook obj_cgroup_get; percpu keeps the pre-hook ref;
   // __memcg_kmem_charge_page keeps one per page (v5.13+).
-  for (const auto& object : snap.objects)
-    if (object.objcg)
-      if (ObjcgHolders* h = holder_of(*object.objcg))
-        h->objects.push_back({object.key, object_refs(object)});
+  if (index.lists_objects()) {
+    for (const auto& object : snap.objects)
+      if (object.objcg)
+        if (ObjcgHolders* h = holder_of(*object.objcg))
+          h->objects.push_back({object.key, object_refs(object)});
+  } else {
+    for (const auto& [objcg, t] : index.object_totals().by_objcg())
+      if (ObjcgHolders* h = holder_of(objcg)) h->objects.push_back({0, t.refs, t.count});
+  }
   // refill_obj_stock / mod_objcg_state obj_cgroup_get when cached.
   for (const auto& stock : snap.stocks)
     if (stock.cached_objcg)

@@ -32,8 +32,11 @@ struct StockHolder {
 };
 
 struct ObjectHolder {
-  ObjKey key = 0;
+  ObjKey key = 0;  // meaningless when nr_objects != 1
   std::int64_t refs = 0;
+  // 1: the object `key`. From a summary (SnapshotIndex::lists_objects() false)
+  // one holder stands for all the live objects holding the same target.
+  std::int64_t nr_objects = 1;
 };
 
 // The css references a memcg's holders account for.

@@ -44,13 +44,9 @@ void check(const CheckContext& ctx, Report& report) {
     std::int64_t objects = 0, kmem = 0, stocked = 0;
   };
   std::map<ObjcgId, Bytes> bytes;
-  for (const auto& object : snap.objects) {
-    if (!object.objcg) continue;
-    auto amount = static_cast<std::int64_t>(object.charged_bytes);
-    if (object.kind == AllocKind::slab || object.kind == AllocKind::percpu)
-      bytes[*object.objcg].objects += amount;
-    else
-      bytes[*object.objcg].kmem += amount;
+  for (const auto& [objcg, t] : ctx.after.object_totals().by_objcg()) {
+    bytes[objcg].objects = t.byte_charged_bytes;
+    bytes[objcg].kmem = t.kmem_bytes;
   }
   for (const auto& stock : snap.stocks)
     if (stock.cached_objcg) bytes[*stock.cached_objcg].stocked += stock.nr_bytes;

@@ -119,9 +119,14 @@ class PinAnalysis {
       for (const auto& o : ctx_.after.snap().objcgs)
         if (o.state != ObjcgState::released && o.memcg == id)
           names.push_back(fmt::format("objcg {}", o.id));
-    if (!objects_hold_memcg_directly(ctx_.traits))
-      for (const auto& obj : ctx_.after.snap().objects)
-        if (obj.memcg == id) names.push_back(fmt::format("object {}", obj.key));
+    if (!objects_hold_memcg_directly(ctx_.traits)) {
+      if (ctx_.after.lists_objects()) {
+        for (const auto& obj : ctx_.after.snap().objects)
+          if (obj.memcg == id) names.push_back(fmt::format("object {}", obj.key));
+      } else if (const auto* t = ctx_.after.object_totals().memcg(id)) {
+        names.push_back(fmt::format("{} objects", t->count));
+      }
+    }
     if (names.empty()) return {};
     return fmt::format(" ({} point here, but hold no css reference in {})",
                        fmt::join(names, ", "), ctx_.traits.name);

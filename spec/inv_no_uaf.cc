@@ -67,13 +67,30 @@ void check_events(const CheckContext& ctx, Report& report) {
 
 void check_pointers(const CheckContext& ctx, Report& report) {
   const Snapshot& snap = ctx.after.snap();
-  for (const auto& object : snap.objects) {
-    if (object.objcg && released_or_unknown(ctx, *object.objcg))
-      report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind), object.key,
-                             objcg_text(ctx, *object.objcg)));
-    if (object.memcg && freed_or_unknown(ctx, *object.memcg))
-      report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind), object.key,
-                             memcg_text(ctx, *object.memcg)));
+  // Found from the per-objcg/per-memcg totals; named one by one when the
+  // snapshot lists its objects, else counted (a summary: Monitor::check_summary).
+  const auto& totals = ctx.after.object_totals();
+  for (const auto& [objcg, t] : totals.by_objcg()) {
+    if (!released_or_unknown(ctx, objcg)) continue;
+    if (!ctx.after.lists_objects()) {
+      report.add(fmt::format("{} live objects hold {}", t.count, objcg_text(ctx, objcg)));
+      continue;
+    }
+    for (const auto& object : snap.objects)
+      if (object.objcg == objcg)
+        report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind),
+                               object.key, objcg_text(ctx, objcg)));
+  }
+  for (const auto& [memcg, t] : totals.by_memcg()) {
+    if (!freed_or_unknown(ctx, memcg)) continue;
+    if (!ctx.after.lists_objects()) {
+      report.add(fmt::format("{} live objects hold {}", t.count, memcg_text(ctx, memcg)));
+      continue;
+    }
+    for (const auto& object : snap.objects)
+      if (object.memcg == memcg)
+        report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind),
+                               object.key, memcg_text(ctx, memcg)));
   }
   for (const auto& stock : snap.stocks) {
     for (const auto& slot : stock.page_stock)

@@ -53,10 +53,6 @@ constexpr std::string_view kProfiles =
     "still charges it (kernel-notes.md open question): if that reading is right the root drifts "
     "upward after reparenting to the root, a documented result at the root only.";
 
-std::int64_t pages_of(std::uint64_t charged_bytes, arith::PageGeometry page) {
-  return static_cast<std::int64_t>(charged_bytes >> page.shift);
-}
-
 void check(const CheckContext& ctx, Report& report) {
   const Snapshot& snap = ctx.after.snap();
   // Each non-freed memcg's own holdings, then summed over subtrees.
@@ -66,9 +62,8 @@ void check(const CheckContext& ctx, Report& report) {
   for (const auto& objcg : snap.objcgs)
     if (objcg.state != ObjcgState::released) through_objcgs[objcg.memcg] += objcg.charged_pages;
   if (objects_hold_memcg_directly(ctx.traits))
-    for (const auto& object : snap.objects)
-      if (object.memcg && !object.objcg)
-        direct[*object.memcg] += pages_of(object.charged_bytes, ctx.page);
+    for (const auto& [memcg, t] : ctx.after.object_totals().by_memcg())
+      if (t.direct_pages != 0) direct[memcg] += t.direct_pages;
   // Holdings of freed memcgs do not count (INV-NO-UAF reports them).
   auto drop_freed = [&](std::map<MemcgId, std::int64_t>& own) {
     std::erase_if(own, [&](const auto& kv) {

@@ -72,9 +72,12 @@ std::string describe(const CssHolders& h) {
 std::string describe(const ObjcgHolders& h) {
   std::vector<std::string> parts;
   if (h.initial_refs) parts.push_back("1 initial (active)");
-  std::int64_t object_refs = 0;
-  for (const auto& o : h.objects) object_refs += o.refs;
-  if (object_refs) parts.push_back(fmt::format("{} from {} live objects", object_refs, h.objects.size()));
+  std::int64_t object_refs = 0, nr_objects = 0;
+  for (const auto& o : h.objects) {
+    object_refs += o.refs;
+    nr_objects += o.nr_objects;
+  }
+  if (object_refs) parts.push_back(fmt::format("{} from {} live objects", object_refs, nr_objects));
   if (!h.obj_stocks.empty()) parts.push_back(fmt::format("{} obj stocks", h.obj_stocks.size()));
   return parts.empty() ? "no holder" : fmt::format("{}", fmt::join(parts, " + "));
 }

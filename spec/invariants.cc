@@ -32,8 +32,8 @@ const std::vector<InvariantDef>& definitions() {
 
 bool is_byte_charged(AllocKind kind) { return kind == AllocKind::slab || kind == AllocKind::percpu; }
 
-void note_objects(const Snapshot& snap, Monitor::History& history) {
-  for (const auto& object : snap.objects)
+void note_objects(const std::vector<ObjectSnap>& objects, Monitor::History& history) {
+  for (const auto& object : objects)
     if (is_byte_charged(object.kind))
       history.largest_charged_bytes = std::max(history.largest_charged_bytes, object.charged_bytes);
 }
@@ -112,15 +112,33 @@ std::vector<Violation> Monitor::check_only(std::string_view id, const Step& step
   return run(step, id);
 }
 
-std::vector<Violation> Monitor::run(const Step& step, std::string_view only) {
+std::vector<Violation> Monitor::check_summary(const Step& step, const ObjectTotals& after_objects,
+                                              const std::vector<ObjectSnap>& created) {
+  return run(step, {}, &after_objects, &created);
+}
+
+std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
+                                    const ObjectTotals* after_objects,
+                                    const std::vector<ObjectSnap>* created) {
   if (!step.after) throw std::logic_error("Monitor: a step needs an after snapshot");
-  if (step.before) note_objects(*step.before, history_);
-  note_objects(*step.after, history_);
+  if (after_objects) {
+    // Every live object was created by some step: the largest seen so far
+    // covers it (the initial state has none).
+    if (created) note_objects(*created, history_);
+  } else {
+    if (step.before) note_objects(step.before->objects, history_);
+    note_objects(step.after->objects, history_);
+  }
   if (step.op)
     if (const auto* alloc = std::get_if<Alloc>(step.op); alloc && alloc->nofail)
       history_.forced_charge_seen = true;
 
-  SnapshotIndex after(*step.after);
+  std::optional<SnapshotIndex> after_index;
+  if (after_objects)
+    after_index.emplace(*step.after, *after_objects);
+  else
+    after_index.emplace(*step.after);
+  const SnapshotIndex& after = *after_index;
   std::optional<SnapshotIndex> before;
   if (step.before) before.emplace(*step.before);
   CheckContext ctx{step,          after,           before ? &*before : nullptr,

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "spec/object_totals.h"
 #include "spec/operation.h"
 #include "spec/profile.h"
 #include "spec/snapshot.h"
@@ -52,6 +53,16 @@ class Monitor {
   // Only the invariant `id` (tests use it to show one invariant firing); nothing
   // if `id` is not checked in this profile; std::invalid_argument if unknown.
   std::vector<Violation> check_only(std::string_view id, const Step& step);
+  // The same checks from a summary of the step, at a cost independent of the
+  // number of live objects: `step.before` and `step.after` without their
+  // objects (Snapshot::objects empty), `after_objects` the totals of the live
+  // objects after the step (ObjectTotals::of(after.objects) for the full
+  // snapshot, kept up to date by the caller with add/remove), `created` the
+  // objects the step allocated (History::largest_charged_bytes). Violated
+  // invariants are the same as check() finds on the full snapshots; a message
+  // that would name live objects one by one counts them instead.
+  std::vector<Violation> check_summary(const Step& step, const ObjectTotals& after_objects,
+                                       const std::vector<ObjectSnap>& created);
 
   // What the step invariants remember of the run so far. Updated by every
   // check: largest_charged_bytes and forced_charge_seen before the checkers
@@ -64,7 +75,9 @@ class Monitor {
   const History& history() const { return history_; }
 
  private:
-  std::vector<Violation> run(const Step& step, std::string_view only);
+  std::vector<Violation> run(const Step& step, std::string_view only,
+                             const ObjectTotals* after_objects = nullptr,
+                             const std::vector<ObjectSnap>* created = nullptr);
   Config config_;
   const PathTable* paths_ = nullptr;
   History history_;

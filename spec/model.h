@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "spec/operation.h"
@@ -21,6 +22,15 @@ class Model {
   // its snapshot is comparable (deferred work still pending is counted).
   virtual Snapshot snapshot() const = 0;
   virtual std::string_view name() const = 0;
+
+  // For long runs (properties/, Monitor::check_summary): the snapshot without
+  // its live objects, and one live object as snapshot() lists it (nullopt if
+  // not live). A live object's entry changes only when an operation allocates
+  // or frees it, so these two give snapshot() at a cost independent of the
+  // number of live objects. The defaults derive both from snapshot(); a model
+  // overrides them to make them cheap.
+  virtual Snapshot snapshot_without_objects() const;
+  virtual std::optional<ObjectSnap> live_object(ObjKey key) const;
 };
 
 }  // namespace mv::spec

@@ -1,7 +1,6 @@
 #include "spec/snapshot_index.h"
 
 #include <algorithm>
-#include <set>
 
 namespace mv::spec {
 
@@ -15,6 +14,17 @@ SnapshotIndex::SnapshotIndex(const Snapshot& snap) : snap_(&snap) {
   subtree_stocked_ = subtree_sums(stocked_);
 }
 
+SnapshotIndex::SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals)
+    : SnapshotIndex(snap) {
+  external_totals_ = &object_totals;
+}
+
+const ObjectTotals& SnapshotIndex::object_totals() const {
+  if (external_totals_) return *external_totals_;
+  if (!own_totals_) own_totals_ = ObjectTotals::of(snap_->objects, snap_->config.page());
+  return *own_totals_;
+}
+
 const CgroupSnap* SnapshotIndex::memcg(MemcgId id) const {
   auto it = memcgs_.find(id);
   return it == memcgs_.end() ? nullptr : it->second;
@@ -26,9 +36,11 @@ const ObjcgSnap* SnapshotIndex::objcg(ObjcgId id) const {
 }
 
 std::vector<MemcgId> SnapshotIndex::ancestors_or_self(MemcgId id) const {
+  // A chain is a few levels deep: looking back along it finds a cycle with
+  // no std::set (this runs for every memcg on every step).
   std::vector<MemcgId> chain;
-  std::set<MemcgId> seen;
-  for (const CgroupSnap* cg = memcg(id); cg && seen.insert(cg->id).second;
+  for (const CgroupSnap* cg = memcg(id);
+       cg && std::find(chain.begin(), chain.end(), cg->id) == chain.end();
        cg = cg->parent ? memcg(*cg->parent) : nullptr)
     chain.push_back(cg->id);
   return chain;

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
+#include "spec/object_totals.h"
 #include "spec/snapshot.h"
 
 namespace mv::spec {
@@ -14,6 +16,9 @@ namespace mv::spec {
 class SnapshotIndex {
  public:
   explicit SnapshotIndex(const Snapshot& snap);
+  // A summary: `snap` without its objects (Monitor::check_summary), and the
+  // live objects' totals, which must outlive the index.
+  SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals);
 
   const Snapshot& snap() const { return *snap_; }
   const CgroupSnap* memcg(MemcgId id) const;  // nullptr: no such memcg
@@ -37,6 +42,12 @@ class SnapshotIndex {
   // The online memcg at `path` (at most one: mkdir refuses a second).
   const CgroupSnap* online_memcg_at(PathKey path) const;
 
+  // Σ over the live objects per objcg and per memcg: what the checkers use.
+  const ObjectTotals& object_totals() const;
+  // Whether snap().objects lists the live objects (false for a summary): only
+  // then can a message name them one by one.
+  bool lists_objects() const { return external_totals_ == nullptr; }
+
  private:
   const Snapshot* snap_;
   std::map<MemcgId, const CgroupSnap*> memcgs_;
@@ -44,6 +55,8 @@ class SnapshotIndex {
   std::map<MemcgId, std::vector<MemcgId>> children_;
   std::map<MemcgId, std::int64_t> stocked_;
   std::map<MemcgId, std::int64_t> subtree_stocked_;
+  const ObjectTotals* external_totals_ = nullptr;
+  mutable std::optional<ObjectTotals> own_totals_;  // from snap().objects, on first use
 };
 
 }  // namespace mv::spec

@@ -1,0 +1,21 @@
+#include "spec/model.h"
+
+#include <algorithm>
+
+namespace mv::spec {
+
+Snapshot Model::snapshot_without_objects() const {
+  Snapshot snap = snapshot();
+  snap.objects.clear();
+  return snap;
+}
+
+std::optional<ObjectSnap> Model::live_object(ObjKey key) const {
+  Snapshot snap = snapshot();
+  auto it = std::find_if(snap.objects.begin(), snap.objects.end(),
+                         [&](const ObjectSnap& o) { return o.key == key; });
+  if (it == snap.objects.end()) return std::nullopt;
+  return *it;
+}
+
+}  // namespace mv::spec
