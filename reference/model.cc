@@ -70,6 +70,24 @@ spec::StockSnap stock_snap(Cpu cpu, const MemcgStockPcp& s) {
   return snap;
 }
 
+spec::ObjectSnap object_snap(spec::ObjKey key, const KmemObject& obj) {
+  return spec::ObjectSnap{key, obj.kind, obj.charged_bytes, obj.objcg, std::nullopt, obj.nr_kmem_pages};
+}
+
+// take_snapshot without the live objects (spec::Model::snapshot_without_objects).
+spec::Snapshot snapshot_without_objects(const Kernel& k) {
+  spec::Snapshot snap;
+  snap.config = k.config;
+  for (const auto& m : k.memcgs) snap.cgroups.push_back(cgroup_snap(k, m));
+  for (const auto& o : k.objcgs) snap.objcgs.push_back(objcg_snap(o));
+  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) snap.stocks.push_back(stock_snap(cpu, k.stock(cpu)));
+  for (const auto& [key, task] : k.tasks)
+    snap.tasks.push_back(spec::TaskSnap{key, task.memcg, task.cpu});
+  snap.events = k.events;
+  snap.pending_work = static_cast<std::uint32_t>(k.deferred.size());
+  return snap;
+}
+
 class ReferenceModel final : public spec::Model {
  public:
   ReferenceModel(const spec::Config& config, const spec::PathTable& paths)
@@ -77,6 +95,14 @@ class ReferenceModel final : public spec::Model {
   Errno apply(const spec::Op& op) override { return apply_op(kernel_, op); }
   spec::Snapshot snapshot() const override { return take_snapshot(kernel_); }
   std::string_view name() const override { return "reference"; }
+  spec::Snapshot snapshot_without_objects() const override {
+    return reference::snapshot_without_objects(kernel_);
+  }
+  std::optional<spec::ObjectSnap> live_object(spec::ObjKey key) const override {
+    auto it = kernel_.objects.find(key);
+    if (it == kernel_.objects.end()) return std::nullopt;
+    return object_snap(key, it->second);
+  }
 
  private:
   Kernel kernel_;
@@ -100,18 +126,9 @@ Kernel boot_kernel(const spec::Config& config, const spec::PathTable& paths) {
 }
 
 spec::Snapshot take_snapshot(const Kernel& k) {
-  spec::Snapshot snap;
-  snap.config = k.config;
-  for (const auto& m : k.memcgs) snap.cgroups.push_back(cgroup_snap(k, m));
-  for (const auto& o : k.objcgs) snap.objcgs.push_back(objcg_snap(o));
-  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) snap.stocks.push_back(stock_snap(cpu, k.stock(cpu)));
-  for (const auto& [key, obj] : k.objects)
-    snap.objects.push_back(spec::ObjectSnap{key, obj.kind, obj.charged_bytes, obj.objcg,
-                                            std::nullopt, obj.nr_kmem_pages});
-  for (const auto& [key, task] : k.tasks)
-    snap.tasks.push_back(spec::TaskSnap{key, task.memcg, task.cpu});
-  snap.events = k.events;
-  snap.pending_work = static_cast<std::uint32_t>(k.deferred.size());
+  spec::Snapshot snap = snapshot_without_objects(k);
+  snap.objects.reserve(k.objects.size());
+  for (const auto& [key, obj] : k.objects) snap.objects.push_back(object_snap(key, obj));
   return snap;
 }
 
