@@ -62,11 +62,13 @@ void OpCommand::show(std::ostream& os) const { os << describe_recipe(recipe_); }
 
 void conformance_property(const PropertyOptions& options) {
   const spec::Config config = *gen_config(options.configs);
-  Conformance sut(config, options.subject, options.subject_name);
+  Conformance sut(config, options.subject, options.subject_name, options.mode);
   sut.avoid_drain_of_flushing_cpu = options.avoid_drain_of_flushing_cpu;
+  sut.monitor_subject = options.monitor_subject;
   rc::state::check(GenState(config), sut, [](const GenState& state) {
     return rc::state::gen::execOneOfWithArgs<OpCommand>()(state);
   });
+  sut.verify_full();
   if (options.stats) count_steps(sut, *options.stats);
   const auto& failure = sut.failure();
   if (!failure) return;
@@ -82,7 +84,8 @@ CampaignResult run_campaign(const CampaignOptions& options) {
   auto stats = std::make_shared<CampaignStats>();
   auto last_failure = std::make_shared<std::optional<RunFailure>>();
   PropertyOptions property{options.configs, options.subject, options.subject_name,
-                           options.avoid_drain_of_flushing_cpu, last_failure, stats};
+                           options.avoid_drain_of_flushing_cpu, options.mode,
+                           options.monitor_subject, last_failure, stats};
 
   rc::detail::TestParams params;
   params.seed = options.seed;

@@ -61,6 +61,8 @@ struct PropertyOptions {
   ModelFactory subject = impl_factory();
   std::string subject_name = "impl";
   bool avoid_drain_of_flushing_cpu = true;  // Conformance's option of that name
+  CheckMode mode = CheckMode::summary;
+  bool monitor_subject = false;  // Conformance's option of that name
   // Filled by every failing run: RapidCheck accepts every failing shrink, so
   // after the property returns it holds the shrunk sequence.
   std::shared_ptr<std::optional<RunFailure>> last_failure;
@@ -81,6 +83,8 @@ struct CampaignOptions {
   ModelFactory subject = impl_factory();
   std::string subject_name = "impl";
   bool avoid_drain_of_flushing_cpu = true;
+  CheckMode mode = CheckMode::summary;
+  bool monitor_subject = false;
   // Called after every run (not during shrinking) with the runs done so far.
   std::function<void(std::uint64_t runs, const CampaignStats& stats)> progress;
 };

@@ -39,18 +39,20 @@ ModelFactory reference_factory() {
 }
 
 Conformance::Conformance(const spec::Config& config, const ModelFactory& subject,
-                         std::string subject_name)
+                         std::string subject_name, CheckMode mode)
     : config_(config),
+      mode_(mode),
       names_(std::make_unique<trace::TraceNames>()),
       subject_name_(std::move(subject_name)),
       reference_(reference::make_reference_model(config, names_->paths)),
       subject_(subject(config, names_->paths)),
       reference_monitor_(config, &names_->paths),
       subject_monitor_(config, &names_->paths),
-      driver_(config) {
+      driver_(config),
+      totals_(config.page()) {
   for (const auto& path : path_pool()) pool_keys_.push_back(*names_->paths.intern(path));
   if (!snapshot_both(1, reference_before_, subject_before_)) return;
-  monitor_both(nullptr, spec::Errno::ok, reference_before_, subject_before_, 1);
+  monitor_both(nullptr, spec::Errno::ok, reference_before_, subject_before_, 1, {});
 }
 
 void Conformance::fail(std::size_t line, std::string kind, std::string message) {
@@ -180,8 +182,8 @@ bool Conformance::apply_both(const spec::Op& op, std::size_t line, AppliedStep& 
 bool Conformance::snapshot_both(std::size_t line, spec::Snapshot& reference,
                                 spec::Snapshot& subject) {
   try {
-    reference = reference_->snapshot();
-    subject = subject_->snapshot();
+    reference = mode_ == CheckMode::full ? reference_->snapshot() : reference_->snapshot_without_objects();
+    subject = mode_ == CheckMode::full ? subject_->snapshot() : subject_->snapshot_without_objects();
   } catch (const std::exception& e) {
     fail(line, "model failure", fmt::format("snapshot threw: {}", e.what()));
     return false;
@@ -192,14 +194,92 @@ bool Conformance::snapshot_both(std::size_t line, spec::Snapshot& reference,
   return false;
 }
 
+// Summary mode: the object an alloc created or a free removed, the same in
+// both models; the totals follow.
+bool Conformance::compare_objects(std::size_t line, const spec::Op& op, spec::Errno result,
+                                  const std::optional<spec::ObjectSnap>& freed,
+                                  std::vector<spec::ObjectSnap>& created) {
+  std::optional<spec::ObjKey> key;
+  if (const auto* alloc = std::get_if<spec::Alloc>(&op)) key = alloc->obj;
+  if (const auto* free = std::get_if<spec::Free>(&op)) key = free->obj;
+  if (!key) return true;
+  std::optional<spec::ObjectSnap> on_reference, on_subject;
+  try {
+    on_reference = reference_->live_object(*key);
+    on_subject = subject_->live_object(*key);
+  } catch (const std::exception& e) {
+    fail(line, "model failure", fmt::format("live_object threw: {}", e.what()));
+    return false;
+  }
+  if (on_reference != on_subject) {
+    spec::Snapshot a, b;
+    if (on_reference) a.objects.push_back(*on_reference);
+    if (on_subject) b.objects.push_back(*on_subject);
+    auto diff = trace::snapshot_difference(a, b, *names_, "reference", subject_name_);
+    fail(line, "disagreement",
+         fmt::format("object \"{}\": {}", names_->objects.name(*key),
+                     diff ? *diff : std::string("entries differ")));
+    return false;
+  }
+  const bool alloc_ok = std::holds_alternative<spec::Alloc>(op) && result == spec::Errno::ok;
+  if (alloc_ok != on_reference.has_value()) {
+    fail(line, "disagreement",
+         fmt::format("object \"{}\" is {} after {} returned {}", names_->objects.name(*key),
+                     on_reference ? "live" : "not live", spec::op_name(op),
+                     spec::errno_name(result)));
+    return false;
+  }
+  if (on_reference) {
+    totals_.add(*on_reference);
+    created.push_back(*on_reference);
+  }
+  if (freed && result == spec::Errno::ok) totals_.remove(*freed);
+  return true;
+}
+
+const std::optional<StepFailure>& Conformance::verify_full() {
+  if (failure_) return failure_;
+  const std::size_t line = steps_.size() + 1;
+  spec::Snapshot reference, subject;
+  try {
+    reference = reference_->snapshot();
+    subject = subject_->snapshot();
+  } catch (const std::exception& e) {
+    fail(line, "model failure", fmt::format("snapshot threw: {}", e.what()));
+    return failure_;
+  }
+  if (!(reference == subject)) {
+    auto diff = trace::snapshot_difference(reference, subject, *names_, "reference", subject_name_);
+    fail(line, "disagreement", fmt::format("full snapshots: {}", diff ? *diff : "differ"));
+    return failure_;
+  }
+  if (mode_ == CheckMode::full) return failure_;
+  if (!(spec::ObjectTotals::of(reference.objects, config_.page()) == totals_)) {
+    fail(line, "disagreement",
+         "the live objects' totals differ from those kept step by step: an object's entry "
+         "changed outside its alloc and free");
+    return failure_;
+  }
+  reference.objects.clear();
+  if (!(reference == reference_before_))
+    fail(line, "disagreement", "snapshot_without_objects() differs from snapshot() less its objects");
+  return failure_;
+}
+
 bool Conformance::monitor_both(const spec::Op* op, spec::Errno result,
                                const spec::Snapshot& reference, const spec::Snapshot& subject,
-                               std::size_t line) {
+                               std::size_t line, const std::vector<spec::ObjectSnap>& created) {
   const bool initial = op == nullptr;
-  auto on_reference = reference_monitor_.check(
-      spec::Step{initial ? nullptr : &reference_before_, op, result, &reference});
-  auto on_subject = subject_monitor_.check(
-      spec::Step{initial ? nullptr : &subject_before_, op, result, &subject});
+  const spec::Step on_reference_step{initial ? nullptr : &reference_before_, op, result, &reference};
+  const spec::Step on_subject_step{initial ? nullptr : &subject_before_, op, result, &subject};
+  auto on_reference = mode_ == CheckMode::full
+                          ? reference_monitor_.check(on_reference_step)
+                          : reference_monitor_.check_summary(on_reference_step, totals_, created);
+  std::vector<spec::Violation> on_subject;
+  if (monitor_subject || initial)
+    on_subject = mode_ == CheckMode::full
+                     ? subject_monitor_.check(on_subject_step)
+                     : subject_monitor_.check_summary(on_subject_step, totals_, created);
   if (!on_reference.empty()) {
     fail(line, "violation", fmt::format("on the reference: {}", violations_text(on_reference)));
     return false;
@@ -221,16 +301,26 @@ const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op)
     return failure_;
   }
   AppliedStep step{trace_op, *resolved.op, driver_.runs_on(*resolved.op)};
+  // Summary mode: the entry a free removes, while it is still there.
+  std::optional<spec::ObjectSnap> freed;
+  if (const auto* free = std::get_if<spec::Free>(&step.op); free && mode_ == CheckMode::summary)
+    freed = reference_->live_object(free->obj);
   const bool applied = apply_both(step.op, line, step);
   steps_.push_back(step);
   if (!applied) return failure_;
   spec::Snapshot reference, subject;
   if (!snapshot_both(line, reference, subject)) return failure_;
-  if (!monitor_both(&step.op, step.reference_result, reference, subject, line)) return failure_;
+  std::vector<spec::ObjectSnap> created;
+  if (mode_ == CheckMode::summary &&
+      !compare_objects(line, step.op, step.reference_result, freed, created))
+    return failure_;
+  if (!monitor_both(&step.op, step.reference_result, reference, subject, line, created))
+    return failure_;
   driver_.observe(step.op, step.reference_result, line);
   track(step.op, step.reference_result);
   reference_before_ = std::move(reference);
   subject_before_ = std::move(subject);
+  if (full_check_interval != 0 && steps_.size() % full_check_interval == 0) verify_full();
   return failure_;
 }
 

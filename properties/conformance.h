@@ -4,6 +4,18 @@
 // apply it; after every step their results are equal, their snapshots are
 // equal (trace/snapshot_diff.h names the first differing field), and the
 // invariant monitor (spec::Monitor) finds no violation on either model's run.
+//
+// Two ways to check a step, both checking everything above:
+// - full: both models' full snapshots, compared, and Monitor::check on each;
+//   O(live objects) per step.
+// - summary (the default): each model's snapshot without its objects
+//   (spec::Model::snapshot_without_objects), compared, plus the object the step
+//   allocated or freed (spec::Model::live_object), compared; the live objects'
+//   totals (spec::ObjectTotals) kept up to date from those, and
+//   Monitor::check_summary on each. A live object's entry may only change at its
+//   alloc and free; verify_full() checks that claim (full snapshots equal, and
+//   their objects' totals equal to the kept ones) and runs at the end of every
+//   property run and every `full_check_interval` steps.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +27,7 @@
 
 #include "properties/op_gen.h"
 #include "spec/invariants.h"
+#include "spec/object_totals.h"
 #include "spec/model.h"
 #include "spec/snapshot.h"
 #include "trace/driver.h"
@@ -27,6 +40,8 @@ using ModelFactory =
     std::function<std::unique_ptr<spec::Model>(const spec::Config&, const spec::PathTable&)>;
 ModelFactory impl_factory();       // impl::make_impl_model
 ModelFactory reference_factory();  // reference::make_reference_model
+
+enum class CheckMode { full, summary };
 
 struct StepFailure {
   std::size_t line = 0;  // the trace line of the failing operation; 1 is the initial state
@@ -47,7 +62,7 @@ struct AppliedStep {
 class Conformance {
  public:
   explicit Conformance(const spec::Config& config, const ModelFactory& subject = impl_factory(),
-                       std::string subject_name = "impl");
+                       std::string subject_name = "impl", CheckMode mode = CheckMode::summary);
   Conformance(const Conformance&) = delete;
   Conformance& operator=(const Conformance&) = delete;
 
@@ -59,6 +74,17 @@ class Conformance {
   const std::optional<StepFailure>& run(const OpRecipe& recipe);
   // Runs one concrete trace line (its `line` field is replaced by the next line number).
   const std::optional<StepFailure>& run_line(trace::TraceOp line);
+  // Full snapshots of both models: equal, and (summary mode) listing exactly
+  // the live objects whose totals the steps kept. Returns failure().
+  const std::optional<StepFailure>& verify_full();
+  // Summary mode: also verify_full() after every this many steps (0: never).
+  std::size_t full_check_interval = 0;
+  // Whether the subject's run gets its own Monitor too. The invariants are
+  // checked on the reference's snapshots after the subject's were found equal
+  // to them (results, snapshots, and in summary mode the step's object), so a
+  // second Monitor sees the same inputs, keeps the same history and returns
+  // the same violations: on by choice (tests do), off by default for speed.
+  bool monitor_subject = false;
 
   const std::optional<StepFailure>& failure() const { return failure_; }
   const spec::Config& config() const { return config_; }
@@ -67,8 +93,10 @@ class Conformance {
   const std::string& subject_name() const { return subject_name_; }
   std::size_t live_objects() const { return live_objects_.size(); }
   std::size_t live_tasks() const { return live_tasks_.size(); }
-  // The reference's state after the last step.
+  // The reference's state after the last step (without objects in summary mode).
   const spec::Snapshot& snapshot() const { return reference_before_; }
+  CheckMode mode() const { return mode_; }
+  const spec::ObjectTotals& object_totals() const { return totals_; }
 
   // The driver would accept `drain` of a CPU whose drain work is queued
   // (FLUSHING set), a state only this model-only op reaches; there the
@@ -81,14 +109,19 @@ class Conformance {
   void fail(std::size_t line, std::string kind, std::string message);
   bool apply_both(const spec::Op& op, std::size_t line, AppliedStep& step);
   bool snapshot_both(std::size_t line, spec::Snapshot& reference, spec::Snapshot& subject);
+  bool compare_objects(std::size_t line, const spec::Op& op, spec::Errno result,
+                       const std::optional<spec::ObjectSnap>& freed,
+                       std::vector<spec::ObjectSnap>& created);
   bool monitor_both(const spec::Op* op, spec::Errno result, const spec::Snapshot& reference,
-                    const spec::Snapshot& subject, std::size_t line);
+                    const spec::Snapshot& subject, std::size_t line,
+                    const std::vector<spec::ObjectSnap>& created);
   void track(const spec::Op& op, spec::Errno result);
   std::vector<spec::Cpu> online_cpus() const;
   spec::TaskKey new_task();
   spec::ObjKey new_object();
 
   spec::Config config_;
+  CheckMode mode_;
   std::unique_ptr<trace::TraceNames> names_;  // the models keep a reference to its paths
   std::vector<spec::PathKey> pool_keys_;      // by path_pool() index
   std::string subject_name_;
@@ -99,6 +132,7 @@ class Conformance {
   trace::Driver driver_;
   spec::Snapshot reference_before_;
   spec::Snapshot subject_before_;
+  spec::ObjectTotals totals_;  // summary mode: of the live objects after the last step
 
   std::vector<spec::TaskKey> live_tasks_;      // in spawn order
   std::vector<bool> task_live_;                // by TaskKey
