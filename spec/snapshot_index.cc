@@ -5,8 +5,14 @@
 namespace mv::spec {
 
 SnapshotIndex::SnapshotIndex(const Snapshot& snap) : snap_(&snap) {
-  for (const auto& cg : snap.cgroups) memcgs_.emplace(cg.id, &cg);
-  for (const auto& o : snap.objcgs) objcgs_.emplace(o.id, &o);
+  for (std::size_t i = 0; i < snap.cgroups.size(); ++i)
+    dense_memcgs_ = dense_memcgs_ && snap.cgroups[i].id == i;
+  for (std::size_t i = 0; i < snap.objcgs.size(); ++i)
+    dense_objcgs_ = dense_objcgs_ && snap.objcgs[i].id == i + 1;
+  if (!dense_memcgs_)
+    for (const auto& cg : snap.cgroups) memcgs_.emplace(cg.id, &cg);
+  if (!dense_objcgs_)
+    for (const auto& o : snap.objcgs) objcgs_.emplace(o.id, &o);
   for (const auto& cg : snap.cgroups)
     if (cg.parent) children_[*cg.parent].push_back(cg.id);
   for (const auto& stock : snap.stocks)
@@ -26,11 +32,14 @@ const ObjectTotals& SnapshotIndex::object_totals() const {
 }
 
 const CgroupSnap* SnapshotIndex::memcg(MemcgId id) const {
+  if (dense_memcgs_) return id < snap_->cgroups.size() ? &snap_->cgroups[id] : nullptr;
   auto it = memcgs_.find(id);
   return it == memcgs_.end() ? nullptr : it->second;
 }
 
 const ObjcgSnap* SnapshotIndex::objcg(ObjcgId id) const {
+  if (dense_objcgs_)
+    return id >= 1 && id <= snap_->objcgs.size() ? &snap_->objcgs[id - 1] : nullptr;
   auto it = objcgs_.find(id);
   return it == objcgs_.end() ? nullptr : it->second;
 }

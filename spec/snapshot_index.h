@@ -50,6 +50,10 @@ class SnapshotIndex {
 
  private:
   const Snapshot* snap_;
+  // Models list memcg i at cgroups[i] and objcg i at objcgs[i - 1]; the maps
+  // are only built for a snapshot that does not (a corrupt one).
+  bool dense_memcgs_ = true;
+  bool dense_objcgs_ = true;
   std::map<MemcgId, const CgroupSnap*> memcgs_;
   std::map<ObjcgId, const ObjcgSnap*> objcgs_;
   std::map<MemcgId, std::vector<MemcgId>> children_;
