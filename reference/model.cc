@@ -78,6 +78,10 @@ spec::ObjectSnap object_snap(spec::ObjKey key, const KmemObject& obj) {
 spec::Snapshot snapshot_without_objects(const Kernel& k) {
   spec::Snapshot snap;
   snap.config = k.config;
+  snap.cgroups.reserve(k.memcgs.size());
+  snap.objcgs.reserve(k.objcgs.size());
+  snap.stocks.reserve(k.stocks.size());
+  snap.tasks.reserve(k.tasks.size());
   for (const auto& m : k.memcgs) snap.cgroups.push_back(cgroup_snap(k, m));
   for (const auto& o : k.objcgs) snap.objcgs.push_back(objcg_snap(o));
   for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) snap.stocks.push_back(stock_snap(cpu, k.stock(cpu)));
