@@ -57,7 +57,7 @@ RC_GTEST_PROP(PropertiesConformance, ImplConformsToTheReference, ()) {
 TEST(PropertiesConformance, BoundedCampaignPassesAndHitsEveryMark) {
   CampaignOptions options;
   options.seed = 20240607;
-  options.runs = 1000;
+  options.runs = 3000;
   options.max_steps = 200;
   std::printf("campaign seed %llu\n", static_cast<unsigned long long>(options.seed));
   auto result = run_campaign(options);
