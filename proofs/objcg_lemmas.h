@@ -104,7 +104,11 @@ struct ByteFrame {
 // pcpu_obj_full_size(ALIGN(size, 4)) of a 1-byte to 32 KiB request on
 // kMaxCpus possible CPUs, and a free frees one earlier object, still live, of
 // its kind and size. Refutations over histories are findings, so they must
-// be real.
+// be real. The histories run the byte side of the stocks
+// (Kernel::with_page_stock false): the byte stocks, nr_charged_bytes and the
+// objcg's pages never depend on the page stock (a page charge only succeeds
+// or fails, and both are open), so for claims about them this is the exact
+// projection of the full model, at a fraction of its size.
 template <class D, class Arith>
 struct History {
   std::vector<State<D>> states;  // states[0] initial, states[k + 1] after op k
@@ -118,7 +122,7 @@ struct History {
       : max_size_bytes(z3_context().bv_const((prefix + "max_size_bytes").c_str(), kGhostBits)),
         well_formed(z3::uge(max_size_bytes, wide_lit(1)) && z3::ule(max_size_bytes, wide_lit(kObjSizeMaxBytes))) {
     auto& ctx = z3_context();
-    Kernel<D, Arith> kernel{c.page};
+    Kernel<D, Arith> kernel{c.page, false};
     states.push_back(initial_state<D>(kMaxCpus));
     for (unsigned k = 0; k < kHistoryLength; ++k) {
       auto step_prefix = fmt::format("{}op{}_", prefix, k);
@@ -167,14 +171,32 @@ struct History {
   }
 
   std::string describe_step(const z3::model& m, unsigned k) const {
-    auto kind = static_cast<unsigned>(m.eval(ops[k].kind, true).get_numeral_uint64());
-    std::string text = describe_op(m, ops[k]);
-    if (kind == kAllocSlab) text += fmt::format(" [one {}-byte object + its objcg pointer]", model_value(m, requests[k]));
-    if (kind == kAllocPercpu)
-      text += fmt::format(" [pcpu_alloc of {} bytes on {} possible CPUs]", model_value(m, requests[k]), kMaxCpus);
-    if (kind == kFreeObj || kind == kFreePage)
-      text += fmt::format(" [what step {} allocated]", m.eval(targets[k], true).get_numeral_uint64() + 1);
-    return text;
+    auto value = [&](const z3::expr& e) { return m.eval(e, true).get_numeral_uint64(); };
+    auto kind = static_cast<unsigned>(value(ops[k].kind));
+    auto cpu = value(ops[k].cpu);
+    // The byte side only sees whether obj_cgroup_charge_pages succeeded.
+    const char* charge = value(ops[k].charge) == kChargeFails ? "page charge fails: ENOMEM" : "pages charged";
+    switch (kind) {
+      case kAllocSlab:
+        return fmt::format("cpu{}: slab alloc of one {}-byte object, obj_cgroup_charge({} bytes) ({})", cpu,
+                           model_value(m, requests[k]), model_value(m, ops[k].size_bytes), charge);
+      case kAllocPercpu:
+        return fmt::format("cpu{}: pcpu_alloc of {} bytes on {} possible CPUs, obj_cgroup_charge({} bytes) ({})", cpu,
+                           model_value(m, requests[k]), kMaxCpus, model_value(m, ops[k].size_bytes), charge);
+      case kAllocPage:
+        return fmt::format("cpu{}: kmem page alloc ({})", cpu, charge);
+      case kFreeObj:
+        return fmt::format("cpu{}: free of step {}'s object, obj_cgroup_uncharge({} bytes)", cpu,
+                           value(targets[k]) + 1, model_value(m, ops[k].size_bytes));
+      case kFreePage:
+        return fmt::format("cpu{}: free of step {}'s kmem page", cpu, value(targets[k]) + 1);
+      case kDrainObj:
+        return fmt::format("cpu{}: another objcg takes the byte stock (drain_obj_stock)", cpu);
+      case kDrainPage:
+        return fmt::format("cpu{}: another memcg takes the page stock (drain_stock)", cpu);
+      default:
+        return "drain_all_stock (every CPU's drain_local_stock)";
+    }
   }
 
   // The history up to the first step after which `bad` holds.
@@ -183,7 +205,14 @@ struct History {
     for (unsigned k = 0; k < ops.size(); ++k) {
       out += fmt::format(" step {}: {};", k + 1, describe_step(m, k));
       if (model_true(m, bad_after_step[k])) {
-        out += " then: " + describe_state(m, states[k + 1]);
+        const auto& s = states[k + 1];
+        out += fmt::format(" then: objcg charged {} pages, live {} bytes, nr_charged_bytes={}",
+                           model_value(m, s.shared.charged_pages), model_value(m, s.shared.live_bytes),
+                           model_value(m, s.shared.nr_charged_bytes));
+        for (unsigned cpu = 0; cpu < s.cpus.size(); ++cpu)
+          out += fmt::format("; cpu{}: byte stock {}", cpu,
+                             model_true(m, s.cpus[cpu].obj_cached) ? model_value(m, s.cpus[cpu].obj_nr_bytes) + " bytes"
+                                                                   : "-");
         break;
       }
     }
