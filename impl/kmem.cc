@@ -23,7 +23,10 @@ spec::Errno obj_cgroup_charge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pag
 void obj_cgroup_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
   objcg_released_check(cur, objcg);
   Memcg* memcg = get_mem_cgroup_from_objcg(cur, objcg);
-  refill_stock(cur, memcg, nr_pages);
+  // Mutant::root_skipped_on_uncharge: pages of an objcg reparented to the
+  // root are dropped instead of given back to the root's counter.
+  if (!(cur.mutant == spec::Mutant::root_skipped_on_uncharge && memcg->is_root())) [[likely]]
+    refill_stock(cur, memcg, nr_pages);
   objcg_ghost_add(cur, objcg, -static_cast<long>(nr_pages));
   css_put(cur, memcg);
 }
@@ -34,11 +37,23 @@ spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, b
   return ret;
 }
 
+namespace {
+
+// Mutant::charge_split_no_round_up (out of line: the kernel's path stays as short).
+[[gnu::cold, gnu::noinline]] arith::ObjChargeSplit<M> charge_split_no_round_up(
+    std::uint64_t size_bytes, const arith::PageGeometry& page) {
+  return arith::slips::obj_charge_split_no_round_up<M>(M::lit64(size_bytes), page);
+}
+
+}  // namespace
+
 // obj_cgroup_charge (v6.6) after a byte-stock miss: charge whole pages, put
 // the unused tail of the last one in the byte stock.
 spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,
                                    bool nofail) {
   auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), cur.page);
+  if (cur.mutant == spec::Mutant::charge_split_no_round_up) [[unlikely]]
+    split = charge_split_no_round_up(size_bytes, cur.page);
   spec::Errno ret = obj_cgroup_charge_pages(cur, objcg, split.nr_pages.v, nofail);
   if (ret == spec::Errno::ok && split.nr_bytes.v != 0)
     refill_obj_stock(cur, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, cur.page).v,
@@ -80,7 +95,10 @@ spec::Errno percpu_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_b
     mark_uncharged(obj);
     return spec::Errno::ok;
   }
-  std::uint64_t full_bytes = arith::pcpu_obj_full_size<M>(aligned, cur.sys->ncpus()).v;
+  std::uint64_t full_bytes =
+      cur.mutant == spec::Mutant::percpu_without_metadata
+          ? arith::slips::pcpu_obj_full_size_without_pointers<M>(aligned, cur.sys->ncpus()).v
+          : arith::pcpu_obj_full_size<M>(aligned, cur.sys->ncpus()).v;
   if (obj_cgroup_charge(cur, objcg, full_bytes, nofail) != spec::Errno::ok) {
     obj_cgroup_put(cur, objcg);
     return spec::Errno::enomem;
@@ -176,25 +194,42 @@ spec::Errno Cpu::alloc(Task& task, Object& obj, spec::AllocKind kind, std::uint6
   return spec::Errno::einval;
 }
 
-void Cpu::free(Object& obj) {
+namespace {
+
+// The free hooks; kMutable: the instantiation that injects Cpu::mutant.
+template <bool kMutable>
+void free_object(Cpu& cur, Object& obj) {
   obj.live = false;
   if (!obj.objcg) return;
   switch (obj.kind) {
     case spec::AllocKind::slab:
-      slab_free(*this, obj);
+      slab_free<kMutable>(cur, obj);
       return;
     case spec::AllocKind::percpu:  // pcpu_memcg_free_hook (v6.6)
-      obj_cgroup_uncharge(*this, obj.objcg, obj.charged_bytes);
-      obj_cgroup_put(*this, obj.objcg);
+      obj_cgroup_uncharge<kMutable>(cur, obj.objcg, obj.charged_bytes);
+      obj_cgroup_put(cur, obj.objcg);
       return;
     case spec::AllocKind::page:
-      kmem_uncharge_page(*this, obj.objcg, arith::kmem_page_nr_pages<M>(obj.order).v);
+      // Mutant::double_uncharge(_unclamped): the page's charge is given back twice.
+      if (kMutable && (cur.mutant == spec::Mutant::double_uncharge ||
+                       cur.mutant == spec::Mutant::double_uncharge_unclamped))
+        obj_cgroup_uncharge_pages(cur, obj.objcg, arith::kmem_page_nr_pages<M>(obj.order).v);
+      kmem_uncharge_page(cur, obj.objcg, arith::kmem_page_nr_pages<M>(obj.order).v);
       return;
     case spec::AllocKind::stack:
       for (Objcg* objcg : obj.page_objcgs)
-        if (objcg) kmem_uncharge_page(*this, objcg, 1);
+        if (objcg) kmem_uncharge_page(cur, objcg, 1);
       return;
   }
+}
+
+}  // namespace
+
+void Cpu::free(Object& obj) {
+  if (mutant != spec::Mutant::none) [[unlikely]]
+    free_object<true>(*this, obj);
+  else
+    free_object<false>(*this, obj);
 }
 
 void Cpu::drain() { drain_local_stock(*this); }

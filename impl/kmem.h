@@ -9,6 +9,7 @@
 
 #include "arith/kmem_size.h"
 #include "arith/obj_stock.h"
+#include "arith/slips.h"
 #include "impl/obj_stock.h"
 #include "impl/objcg.h"
 #include "impl/system.h"
@@ -64,8 +65,27 @@ spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_by
 // slab_alloc after a byte-stock miss: charge, then mod_objcg_state.
 spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail);
 
+// Mutants (spec/mutant.h): the functions of the hit path below take
+// `kMutable`. The kernel's code is the default instantiation (false), which
+// never reads Cpu::mutant; Cpu::free runs the `true` one only when a mutant is
+// selected, so the hit path costs the same with or without the catalog.
+
+// arith::obj_stock_refill, or its `>=` slip (Mutant::refill_obj_stock_at_page_size).
+template <bool kMutable>
+MV_HOT arith::ObjRefill<M> obj_stock_refill_of(const Cpu& cur, std::uint32_t stock_nr_bytes,
+                                               std::uint32_t nr_bytes, bool allow_uncharge) {
+  if constexpr (kMutable) {
+    if (cur.mutant == spec::Mutant::refill_obj_stock_at_page_size)
+      return arith::slips::obj_stock_refill_at_page_size<M>(
+          M::lit32(stock_nr_bytes), M::lit32(nr_bytes), M::lit_bool(allow_uncharge), cur.page);
+  }
+  return arith::obj_stock_refill<M>(M::lit32(stock_nr_bytes), M::lit32(nr_bytes),
+                                    M::lit_bool(allow_uncharge), cur.page);
+}
+
 // refill_obj_stock (v6.6); the common case (objcg already cached, no whole
 // page to give back) stays inline.
+template <bool kMutable = false>
 MV_HOT void refill_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
                              bool allow_uncharge) {
   MemcgStockPcp& stock = cur.stock();
@@ -75,8 +95,7 @@ MV_HOT void refill_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
     refill_obj_stock_slow(cur, objcg, nr_bytes, allow_uncharge);
     return;
   }
-  auto refill = arith::obj_stock_refill<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes),
-                                           M::lit_bool(allow_uncharge), cur.page);
+  auto refill = obj_stock_refill_of<kMutable>(cur, stock.nr_bytes, nr_bytes, allow_uncharge);
   stock.nr_bytes = refill.stock_nr_bytes.v;
   stock.stock_lock.unlock();
   if (refill.nr_pages.v != 0) [[unlikely]]
@@ -100,8 +119,16 @@ MV_HOT spec::Errno obj_cgroup_charge(Cpu& cur, Objcg* objcg, std::uint64_t size_
 
 // obj_cgroup_uncharge (v6.6): refill_obj_stock(objcg, size, true), size_t
 // passed as unsigned int.
+template <bool kMutable = false>
 MV_HOT void obj_cgroup_uncharge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes) {
-  refill_obj_stock(cur, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
+  if constexpr (kMutable) {
+    // Mutant::dual_obj_stock: uncharges refill the hidden second stock.
+    if (cur.mutant == spec::Mutant::dual_obj_stock) {
+      refill_hidden_obj_stock(cur, objcg, M::trunc32(M::lit64(size_bytes)).v);
+      return;
+    }
+  }
+  refill_obj_stock<kMutable>(cur, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
 }
 
 // memcg_slab_pre_alloc_hook + memcg_slab_post_alloc_hook (v6.6) for one
@@ -137,14 +164,21 @@ MV_HOT spec::Errno slab_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t s
 }
 
 // memcg_slab_free_hook (v6.6) for one object.
+template <bool kMutable = false>
 MV_HOT void slab_free(Cpu& cur, Object& obj) {
   obj.live = false;
   Objcg* objcg = obj.objcg;
   if (!objcg) [[unlikely]] return;
-  obj_cgroup_uncharge(cur, objcg, obj.charged_bytes);
+  if constexpr (kMutable) {
+    // Mutant::free_without_uncharge: a free path that skips this hook.
+    if (cur.mutant == spec::Mutant::free_without_uncharge) return;
+  }
+  obj_cgroup_uncharge<kMutable>(cur, objcg, obj.charged_bytes);
   // mod_objcg_state(objcg, -size) would find objcg cached: refill_obj_stock
   // always leaves it cached (nothing it calls afterwards touches the byte
-  // stock), so the call has no modeled effect and is left out.
+  // stock), so the call has no modeled effect and is left out. Not so when a
+  // mutant sends the uncharge to another stock (Mutant::dual_obj_stock).
+  if constexpr (kMutable) mod_objcg_state(cur, objcg);
   obj_cgroup_put(cur, objcg);
 }
 

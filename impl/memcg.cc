@@ -63,7 +63,7 @@ spec::Errno try_charge_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages, boo
   for (;;) {
     if (consume_stock(cur, memcg, nr_pages)) return spec::Errno::ok;
     PageCounter* fail = nullptr;
-    if (page_counter_try_charge(&memcg->memory, batch.v, &fail, sys.events)) {
+    if (page_counter_try_charge(&memcg->memory, batch.v, &fail, sys.events, cur.mutant)) {
       auto restock = arith::restock_pages<M>(batch, n);  // done_restock
       if (restock.v != 0) refill_stock(cur, memcg, restock.v);
       return spec::Errno::ok;

@@ -15,7 +15,8 @@ namespace {
 
 class ImplModel final : public spec::Model {
  public:
-  ImplModel(const spec::Config& config, const spec::PathTable& paths) : sys_(config, paths) {}
+  ImplModel(const spec::Config& config, const spec::PathTable& paths, spec::Mutant mutant)
+      : sys_(config, paths, SystemOptions{.mutant = mutant}) {}
 
   spec::Errno apply(const spec::Op& op) override {
     return std::visit([this](const auto& o) { return run(o); }, op);
@@ -151,11 +152,18 @@ class ImplModel final : public spec::Model {
 
 std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
                                              const spec::PathTable& paths) {
+  return make_impl_model(config, paths, spec::Mutant::none);
+}
+
+std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
+                                             const spec::PathTable& paths, spec::Mutant mutant) {
   if (auto problem = spec::config_problem(config); !problem.empty())
     throw std::invalid_argument(problem);
   if (config.profile != spec::Profile::v6_6)
     throw std::invalid_argument("impl models the v6.6 profile only");
-  return std::make_unique<ImplModel>(config, paths);
+  if (!spec::mutant_in_layer(mutant, spec::kLayerImpl))
+    throw std::invalid_argument("this mutant has no impl version");
+  return std::make_unique<ImplModel>(config, paths, mutant);
 }
 
 }  // namespace mv::impl

@@ -5,10 +5,15 @@
 #include <memory>
 
 #include "spec/model.h"
+#include "spec/mutant.h"
 
 namespace mv::impl {
 
 std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
                                              const spec::PathTable& paths);
+// The same with one injected bug (spec/mutant.h; Mutant::none is the model
+// above). std::invalid_argument if the mutant has no impl version.
+std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
+                                             const spec::PathTable& paths, spec::Mutant mutant);
 
 }  // namespace mv::impl

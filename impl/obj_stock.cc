@@ -1,6 +1,7 @@
 #include "impl/obj_stock.h"
 
 #include "arith/obj_stock.h"
+#include "arith/slips.h"
 #include "impl/kmem.h"
 #include "impl/page_stock.h"
 
@@ -26,10 +27,18 @@ void charged_bytes_add(Objcg* objcg, std::uint32_t nr_bytes) {
 Objcg* replace_stock_objcg(Cpu& cur, MemcgStockPcp& stock, Objcg* objcg) {
   Objcg* old = drain_obj_stock(cur, stock);
   obj_cgroup_get(cur, objcg);
-  stock.nr_bytes =
-      objcg->nr_charged_bytes.load() ? objcg->nr_charged_bytes.xchg(0) : 0;
+  if (cur.mutant == spec::Mutant::charged_bytes_not_cleared) [[unlikely]]
+    stock.nr_bytes = objcg->nr_charged_bytes.load();  // atomic_read for atomic_xchg
+  else
+    stock.nr_bytes =
+        objcg->nr_charged_bytes.load() ? objcg->nr_charged_bytes.xchg(0) : 0;
   stock.cached_objcg.store(objcg);
   return old;
+}
+
+// Mutant::old_objcg_not_put: the replaced objcg's stock reference is leaked.
+void put_replaced_objcg(Cpu& cur, Objcg* old) {
+  if (old && cur.mutant != spec::Mutant::old_objcg_not_put) obj_cgroup_put(cur, old);
 }
 
 }  // namespace
@@ -38,10 +47,15 @@ Objcg* drain_obj_stock(Cpu& cur, MemcgStockPcp& stock) {
   Objcg* old = stock.cached_objcg.load_relaxed();
   if (!old) return nullptr;
   if (stock.nr_bytes) {
-    auto drain = arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), cur.page);
+    auto drain = cur.mutant == spec::Mutant::drain_split_wrong_mask
+                     ? arith::slips::obj_stock_drain_split_wrong_mask<M>(M::lit32(stock.nr_bytes),
+                                                                          cur.page)
+                     : arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), cur.page);
     if (drain.nr_pages.v) {
       Memcg* memcg = get_mem_cgroup_from_objcg(cur, old);
-      refill_stock_locked(cur, memcg, drain.nr_pages.v);  // __refill_stock: this CPU's stock
+      // Mutant::root_skipped_on_uncharge: the root's pages are dropped.
+      if (!(cur.mutant == spec::Mutant::root_skipped_on_uncharge && memcg->is_root()))
+        refill_stock_locked(cur, memcg, drain.nr_pages.v);  // __refill_stock: this CPU's stock
       objcg_ghost_add(cur, old, -static_cast<long>(drain.nr_pages.v));
       css_put(cur, memcg);
     }
@@ -60,11 +74,22 @@ void refill_obj_stock_slow(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes, bool 
     old = replace_stock_objcg(cur, stock, objcg);
     allow_uncharge = true;  // allow uncharge when objcg changes
   }
-  auto refill = arith::obj_stock_refill<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes),
-                                           M::lit_bool(allow_uncharge), cur.page);
+  auto refill = obj_stock_refill_of<true>(cur, stock.nr_bytes, nr_bytes, allow_uncharge);
   stock.nr_bytes = refill.stock_nr_bytes.v;
   stock.stock_lock.unlock();
-  if (old) obj_cgroup_put(cur, old);
+  put_replaced_objcg(cur, old);
+  if (refill.nr_pages.v) obj_cgroup_uncharge_pages(cur, objcg, refill.nr_pages.v);
+}
+
+void refill_hidden_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
+  MemcgStockPcp& stock = *cur.sys->hidden_obj_stock(cur.id);
+  stock.stock_lock.lock();
+  Objcg* old = nullptr;
+  if (stock.cached_objcg.load_relaxed() != objcg) old = replace_stock_objcg(cur, stock, objcg);
+  auto refill = obj_stock_refill_of<true>(cur, stock.nr_bytes, nr_bytes, true);
+  stock.nr_bytes = refill.stock_nr_bytes.v;
+  stock.stock_lock.unlock();
+  put_replaced_objcg(cur, old);
   if (refill.nr_pages.v) obj_cgroup_uncharge_pages(cur, objcg, refill.nr_pages.v);
 }
 
@@ -74,7 +99,7 @@ void mod_objcg_state_slow(Cpu& cur, Objcg* objcg) {
   Objcg* old = nullptr;
   if (stock.cached_objcg.load_relaxed() != objcg) old = replace_stock_objcg(cur, stock, objcg);
   stock.stock_lock.unlock();
-  if (old) obj_cgroup_put(cur, old);
+  put_replaced_objcg(cur, old);
 }
 
 }  // namespace mv::impl

@@ -16,6 +16,9 @@ Objcg* drain_obj_stock(Cpu& cur, MemcgStockPcp& stock);
 // refill_obj_stock (v6.6), the cached-objcg-differs or page-uncharge case.
 void refill_obj_stock_slow(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
                                          bool allow_uncharge);
+// Mutant::dual_obj_stock only: refill_obj_stock(objcg, nr_bytes, true) on this
+// CPU's hidden second byte stock (System::hidden_obj_stock).
+void refill_hidden_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes);
 // mod_objcg_state (v6.6): only its stock effect (the objcg is cached afterwards).
 [[gnu::cold]] void mod_objcg_state_slow(Cpu& cur, Objcg* objcg);
 

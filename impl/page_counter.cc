@@ -1,6 +1,7 @@
 #include "impl/page_counter.h"
 
 #include "arith/page_counter.h"
+#include "arith/slips.h"
 
 namespace mv::impl {
 
@@ -27,10 +28,14 @@ static void update_watermark(PageCounter* c, std::uint64_t new_usage) {
 
 // page_counter_cancel (v6.6, 9317d0fffeb4): subtract, clamp a negative result
 // to zero with a WARN.
-void page_counter_cancel(PageCounter* c, unsigned long nr_pages, EventLog& events) {
+void page_counter_cancel(PageCounter* c, unsigned long nr_pages, EventLog& events,
+                         spec::Mutant mutant) {
   long old = c->usage.fetch_sub(static_cast<long>(nr_pages));
-  auto cancel = arith::level_cancel<M>(M::lit64(static_cast<std::uint64_t>(old)),
-                                       M::lit64(nr_pages));
+  auto cancel = mutant == spec::Mutant::double_uncharge_unclamped
+                    ? arith::slips::level_cancel_unclamped<M>(
+                          M::lit64(static_cast<std::uint64_t>(old)), M::lit64(nr_pages))
+                    : arith::level_cancel<M>(M::lit64(static_cast<std::uint64_t>(old)),
+                                             M::lit64(nr_pages));
   if (cancel.underflow) {
     auto before_clamp = (M::lit64(static_cast<std::uint64_t>(old)) - M::lit64(nr_pages)).v;
     events.record(spec::EventKind::page_counter_underflow, c->memcg_id,
@@ -43,7 +48,7 @@ void page_counter_cancel(PageCounter* c, unsigned long nr_pages, EventLog& event
 // goes over max subtracts itself back, bumps failcnt, and every lower level
 // already charged is cancelled.
 bool page_counter_try_charge(PageCounter* counter, unsigned long nr_pages, PageCounter** fail,
-                             EventLog& events) {
+                             EventLog& events, spec::Mutant mutant) {
   for (PageCounter* c = counter; c; c = c->parent) {
     long old = c->usage.fetch_add(static_cast<long>(nr_pages));
     auto level = arith::level_try_charge<M>(M::lit64(static_cast<std::uint64_t>(old)),
@@ -52,8 +57,12 @@ bool page_counter_try_charge(PageCounter* counter, unsigned long nr_pages, PageC
       c->usage.fetch_sub(static_cast<long>(nr_pages));
       c->failcnt.store_relaxed(c->failcnt.load_relaxed() + 1);  // data_race(c->failcnt++)
       *fail = c;
-      for (PageCounter* low = counter; low != c; low = low->parent)
-        page_counter_cancel(low, nr_pages, events);
+      for (PageCounter* low = counter; low != c; low = low->parent) {
+        // Mutant::rollback_misses_level: the level just below c keeps its charge.
+        if (mutant == spec::Mutant::rollback_misses_level && low->parent == c) [[unlikely]]
+          break;
+        page_counter_cancel(low, nr_pages, events, mutant);
+      }
       return false;
     }
     update_watermark(c, level.usage.v);
@@ -71,8 +80,9 @@ void page_counter_charge(PageCounter* counter, unsigned long nr_pages) {
 }
 
 // page_counter_uncharge (v6.6): cancel at every level.
-void page_counter_uncharge(PageCounter* counter, unsigned long nr_pages, EventLog& events) {
-  for (PageCounter* c = counter; c; c = c->parent) page_counter_cancel(c, nr_pages, events);
+void page_counter_uncharge(PageCounter* counter, unsigned long nr_pages, EventLog& events,
+                           spec::Mutant mutant) {
+  for (PageCounter* c = counter; c; c = c->parent) page_counter_cancel(c, nr_pages, events, mutant);
 }
 
 // page_counter_set_max (v6.6): refuse while usage is above the new max; the

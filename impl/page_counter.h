@@ -7,6 +7,7 @@
 
 #include "impl/events.h"
 #include "impl/sync.h"
+#include "spec/mutant.h"
 
 namespace mv::impl {
 
@@ -27,11 +28,15 @@ void page_counter_init(PageCounter& counter, PageCounter* parent, void* owner,
                        std::uint32_t memcg_id, unsigned long max_pages);
 // Returns false and sets *fail to the level that refused; lower levels are
 // rolled back, the failing one was never left charged.
+// `mutant` (spec/mutant.h): rollback_misses_level and double_uncharge_unclamped
+// change these functions; none is the kernel's code.
 bool page_counter_try_charge(PageCounter* counter, unsigned long nr_pages, PageCounter** fail,
-                             EventLog& events);
+                             EventLog& events, spec::Mutant mutant = spec::Mutant::none);
 void page_counter_charge(PageCounter* counter, unsigned long nr_pages);
-void page_counter_uncharge(PageCounter* counter, unsigned long nr_pages, EventLog& events);
-void page_counter_cancel(PageCounter* counter, unsigned long nr_pages, EventLog& events);
+void page_counter_uncharge(PageCounter* counter, unsigned long nr_pages, EventLog& events,
+                           spec::Mutant mutant = spec::Mutant::none);
+void page_counter_cancel(PageCounter* counter, unsigned long nr_pages, EventLog& events,
+                         spec::Mutant mutant = spec::Mutant::none);
 // 0 or -EBUSY (returned as false).
 bool page_counter_set_max(PageCounter* counter, unsigned long nr_pages);
 // page_counter_read: atomic_long_read(&usage) as unsigned long.

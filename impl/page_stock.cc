@@ -1,6 +1,7 @@
 #include "impl/page_stock.h"
 
 #include "arith/page_stock.h"
+#include "arith/slips.h"
 #include "impl/kmem.h"
 #include "impl/memcg.h"
 
@@ -8,16 +9,28 @@ namespace mv::impl {
 
 using arith::M;
 
+namespace {
+
+// Mutant::refill_stock_at_batch (out of line: the kernel's path stays as short).
+[[gnu::cold, gnu::noinline]] arith::PageRefill<M> refill_stock_at_batch(
+    std::uint32_t stock_nr_pages, std::uint32_t nr_pages, std::uint32_t batch_pages) {
+  return arith::slips::page_stock_refill_at_batch<M>(M::lit32(stock_nr_pages), M::lit32(nr_pages),
+                                                     batch_pages);
+}
+
+}  // namespace
+
 void drain_stock(Cpu& cur, MemcgStockPcp& stock) {
   Memcg* old = stock.cached.load_relaxed();
   if (!old) return;
   if (std::uint32_t nr_pages = stock.nr_pages.load_relaxed()) {
     if (old->load_state() == spec::CgroupState::freed)
       cur.sys->events.record(spec::EventKind::memcg_use_after_free, old->id);
-    page_counter_uncharge(&old->memory, nr_pages, cur.sys->events);
+    page_counter_uncharge(&old->memory, nr_pages, cur.sys->events, cur.mutant);
     stock.nr_pages.store_relaxed(0);
   }
-  css_put(cur, old);
+  // Mutant::stock_without_css_ref: the cached memcg holds no reference to drop.
+  if (cur.mutant != spec::Mutant::stock_without_css_ref) [[likely]] css_put(cur, old);
   stock.cached.store(nullptr);
 }
 
@@ -25,11 +38,13 @@ void refill_stock_locked(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
   MemcgStockPcp& stock = cur.stock();
   if (stock.cached.load_relaxed() != memcg) {
     drain_stock(cur, stock);
-    css_get(cur, memcg);
+    if (cur.mutant != spec::Mutant::stock_without_css_ref) [[likely]] css_get(cur, memcg);
     stock.cached.store(memcg);
   }
   auto refill = arith::page_stock_refill<M>(M::lit32(stock.nr_pages.load_relaxed()),
                                             M::lit32(nr_pages), cur.batch_pages);
+  if (cur.mutant == spec::Mutant::refill_stock_at_batch) [[unlikely]]
+    refill = refill_stock_at_batch(stock.nr_pages.load_relaxed(), nr_pages, cur.batch_pages);
   stock.nr_pages.store_relaxed(refill.stock_nr_pages.v);
   if (static_cast<bool>(refill.drain)) drain_stock(cur, stock);
 }
@@ -45,10 +60,14 @@ void drain_local_stock(Cpu& cur) {
   MemcgStockPcp& stock = cur.stock();
   stock.stock_lock.lock();
   Objcg* old = drain_obj_stock(cur, stock);
+  Objcg* hidden_old = nullptr;  // Mutant::dual_obj_stock: the hidden stock too
+  if (cur.mutant == spec::Mutant::dual_obj_stock) [[unlikely]]
+    hidden_old = drain_obj_stock(cur, *cur.sys->hidden_obj_stock(cur.id));
   drain_stock(cur, stock);
   stock.flags.fetch_and(~kFlushingCachedCharge);
   stock.stock_lock.unlock();
   if (old) obj_cgroup_put(cur, old);
+  if (hidden_old) obj_cgroup_put(cur, hidden_old);
 }
 
 namespace {

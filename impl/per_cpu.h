@@ -15,6 +15,7 @@
 #include "impl/deferred.h"
 #include "impl/percpu_ref.h"
 #include "impl/sync.h"
+#include "spec/mutant.h"
 #include "spec/operation.h"
 #include "spec/profile.h"
 
@@ -64,6 +65,9 @@ class Cpu {
   // Copies, so that the charge paths read no System field.
   arith::PageGeometry page{4096, 12};
   std::uint32_t batch_pages = 64;  // MEMCG_CHARGE_BATCH
+  // The injected bug (spec/mutant.h), read only on slow paths and by the
+  // mutable instantiation of the hit path (kmem.h); none in the kernel's code.
+  spec::Mutant mutant = spec::Mutant::none;
 
   MemcgStockPcp& stock() { return pcp->stock; }
   PcpuCounter* pcpu_base() { return pcp->pcpu_base; }

@@ -15,7 +15,10 @@ System::System(const spec::Config& config, const spec::PathTable& paths, SystemO
       paths_(paths),
       page_(config.page()),
       batch_pages_(config.profile_traits().charge_batch_pages),
-      page_counter_max_(arith::page_counter_max<arith::M>(config.page()).v) {
+      page_counter_max_(arith::page_counter_max<arith::M>(config.page()).v),
+      mutant_(options.mutant) {
+  if (mutant_ == spec::Mutant::dual_obj_stock)
+    hidden_obj_stocks_ = std::make_unique<std::array<MemcgStockPcp, spec::kMaxCpus>>();
   for (std::uint32_t i = 0; i < config_.ncpus; ++i) {
     cpus_[i].online.store(true);
     cpus_[i].pcpu_base = pcpu.cpu_base(i);
@@ -24,6 +27,7 @@ System::System(const spec::Config& config, const spec::PathTable& paths, SystemO
     cpu_handles_[i].id = i;
     cpu_handles_[i].page = page_;
     cpu_handles_[i].batch_pages = batch_pages_;
+    cpu_handles_[i].mutant = mutant_;
   }
   // The root memcg: CSS_NO_REF, unlimited, no objcg (memcg_online_kmem skips it).
   Memcg& root = memcgs_.emplace_back();
@@ -55,7 +59,8 @@ Objcg* System::new_objcg(Cpu& cur, Memcg* memcg) {
   objcg.origin = memcg;
   objcg.list.owner = &objcg;
   objcg.ghost_slot = pcpu.alloc_slot();
-  objcg.refcnt.init(pcpu, 1, /*no_ref=*/false);  // the memcg's initial ref
+  // The memcg's initial ref (Mutant::canary: two).
+  objcg.refcnt.init(pcpu, mutant_ == spec::Mutant::canary ? 2 : 1, /*no_ref=*/false);
   objcg.memcg.store(memcg);
   return &objcg;
 }
@@ -180,11 +185,18 @@ spec::Errno System::cpu_offline(Cpu& cur, std::uint32_t dead) {
   if (nr_online == 1) return spec::Errno::ebusy;
   data.online.store(false);
   MemcgStockPcp& stock = data.stock;
-  cur.stock().stock_lock.lock();
-  Objcg* old = drain_obj_stock(cur, stock);
-  cur.stock().stock_lock.unlock();
+  Objcg* old = nullptr;
+  Objcg* hidden_old = nullptr;
+  // Mutant::hotplug_drains_page_stock_only: 9f01b4954490 reverted.
+  if (mutant_ != spec::Mutant::hotplug_drains_page_stock_only) [[likely]] {
+    cur.stock().stock_lock.lock();
+    old = drain_obj_stock(cur, stock);
+    if (MemcgStockPcp* hidden = hidden_obj_stock(dead)) hidden_old = drain_obj_stock(cur, *hidden);
+    cur.stock().stock_lock.unlock();
+  }
   drain_stock(cur, stock);
   if (old) obj_cgroup_put(cur, old);
+  if (hidden_old) obj_cgroup_put(cur, hidden_old);
   return spec::Errno::ok;
 }
 

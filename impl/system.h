@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -51,6 +52,7 @@ struct Object {
 
 struct SystemOptions {
   std::uint32_t pcpu_slots = 4096;  // percpu counters per CPU (css + objcg refs)
+  spec::Mutant mutant = spec::Mutant::none;  // an injected bug (spec/mutant.h)
 };
 
 class System {
@@ -64,6 +66,12 @@ class System {
   const spec::Config& config() const { return config_; }
   const arith::PageGeometry& page() const { return page_; }
   std::uint32_t batch_pages() const { return batch_pages_; }
+  spec::Mutant mutant() const { return mutant_; }
+  // Mutant::dual_obj_stock only: each CPU's hidden second byte stock (only
+  // its byte half is used); null otherwise.
+  MemcgStockPcp* hidden_obj_stock(std::uint32_t cpu) {
+    return hidden_obj_stocks_ ? &(*hidden_obj_stocks_)[cpu] : nullptr;
+  }
   unsigned long page_counter_max() const { return page_counter_max_; }
 
   // cgroup operations, run on `cur` (docs/MODEL-v6.6.md "Operations").
@@ -118,6 +126,8 @@ class System {
   arith::PageGeometry page_;
   std::uint32_t batch_pages_;
   unsigned long page_counter_max_;
+  spec::Mutant mutant_;
+  std::unique_ptr<std::array<MemcgStockPcp, spec::kMaxCpus>> hidden_obj_stocks_;
   CpuArray cpus_;
   std::array<Cpu, spec::kMaxCpus> cpu_handles_;
   std::deque<Memcg> memcgs_;  // by MemcgId; cgroup_mutex to add

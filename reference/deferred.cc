@@ -9,6 +9,13 @@ using spec::Cpu;
 // schedule_work_on / queue_work / call_rcu / kfree_rcu: all wait for quiesce.
 void queue_work(Kernel& k, DeferredWork work) { k.deferred.push_back(work); }
 
+bool schedule_drain_work(Kernel& k, Cpu cpu) {
+  for (const auto& work : k.deferred)
+    if (work.kind == WorkKind::drain_work && work.cpu == cpu) return false;  // still pending
+  queue_work(k, DeferredWork{WorkKind::drain_work, 0, cpu});
+  return true;
+}
+
 Cpu work_cpu(const Kernel& k, Cpu queued_on) {
   if (queued_on < k.stocks.size() && k.stock(queued_on).online) return queued_on;
   for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu)

@@ -27,6 +27,10 @@ struct DeferredWork {
 };
 
 void queue_work(Kernel& k, DeferredWork work);
+// schedule_work_on(cpu, &stock->work) (v6.6): queue_work_on does nothing while
+// the work item is pending (WORK_STRUCT_PENDING), so a CPU has at most one
+// drain work queued. Returns whether it queued one.
+bool schedule_drain_work(Kernel& k, spec::Cpu cpu);
 // The CPU a queued item runs on: its own, or the lowest online CPU if that one
 // went offline meanwhile (workqueues and RCU callbacks migrate off a dead CPU).
 spec::Cpu work_cpu(const Kernel& k, spec::Cpu queued_on);

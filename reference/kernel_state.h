@@ -16,6 +16,7 @@
 #include "reference/objcg.h"
 #include "reference/page_stock.h"
 #include "spec/path_table.h"
+#include "spec/mutant.h"
 #include "spec/profile.h"
 #include "spec/snapshot.h"
 
@@ -27,6 +28,9 @@ struct MemcgStockPcp {
   PageStock page;
   ObjStock obj;
   bool flushing = false;  // FLUSHING_CACHED_CHARGE: a drain work is queued
+  // Mutant::dual_obj_stock only: the second byte stock that uncharges refill
+  // (never in a snapshot).
+  ObjStock hidden_obj;
 };
 
 struct Kernel {
@@ -42,6 +46,9 @@ struct Kernel {
   std::map<spec::ObjKey, KmemObject> objects;
   std::deque<DeferredWork> deferred;
   std::vector<spec::Event> events;
+  // The injected bug (spec/mutant.h); none for the reference proper.
+  spec::Mutant mutant = spec::Mutant::none;
+  bool mutated(spec::Mutant m) const { return mutant == m; }
 
   const spec::ProfileTraits& traits() const { return config.profile_traits(); }
   std::uint32_t charge_batch_pages() const { return traits().charge_batch_pages; }

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <variant>
 
+#include <fmt/format.h>
+
 #include "arith/page_counter.h"
 #include "reference/kernel_state.h"
 
@@ -94,8 +96,10 @@ spec::Snapshot snapshot_without_objects(const Kernel& k) {
 
 class ReferenceModel final : public spec::Model {
  public:
-  ReferenceModel(const spec::Config& config, const spec::PathTable& paths)
-      : kernel_(boot_kernel(config, paths)) {}
+  ReferenceModel(const spec::Config& config, const spec::PathTable& paths, spec::Mutant mutant)
+      : kernel_(boot_kernel(config, paths)) {
+    kernel_.mutant = mutant;
+  }
   Errno apply(const spec::Op& op) override { return apply_op(kernel_, op); }
   spec::Snapshot snapshot() const override { return take_snapshot(kernel_); }
   std::string_view name() const override { return "reference"; }
@@ -181,9 +185,18 @@ Errno apply_op(Kernel& k, const spec::Op& op) {
 
 std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
                                                   const spec::PathTable& paths) {
+  return make_reference_model(config, paths, spec::Mutant::none);
+}
+
+std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
+                                                  const spec::PathTable& paths,
+                                                  spec::Mutant mutant) {
   if (auto problem = spec::config_problem(config); !problem.empty())
     throw std::invalid_argument(problem);
-  return std::make_unique<ReferenceModel>(config, paths);
+  if (!spec::mutant_in_layer(mutant, spec::kLayerReference))
+    throw std::invalid_argument(fmt::format("mutant {} has no reference version",
+                                            spec::mutant_name(mutant)));
+  return std::make_unique<ReferenceModel>(config, paths, mutant);
 }
 
 }  // namespace mv::reference

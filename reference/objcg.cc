@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "arith/obj_stock.h"
+#include "arith/slips.h"
 #include "reference/kernel_state.h"
 #include "spec/coverage.h"
 
@@ -21,7 +22,7 @@ ObjcgId obj_cgroup_alloc(Kernel& k, MemcgId origin) {
   objcg.id = static_cast<ObjcgId>(k.objcgs.size() + 1);
   objcg.origin = origin;
   objcg.memcg = origin;
-  objcg.refs = 1;
+  objcg.refs = k.mutated(spec::Mutant::canary) ? 2 : 1;
   k.objcgs.push_back(objcg);
   return objcg.id;
 }
@@ -99,7 +100,9 @@ Errno obj_cgroup_charge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t si
   if (consume_obj_stock(k, this_cpu, objcg, request.v)) return Errno::ok;
   // nr_charged_bytes is deliberately not consumed here: only a stock refill
   // takes it over.
-  auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), k.page);
+  auto split = k.mutated(spec::Mutant::charge_split_no_round_up)
+                   ? arith::slips::obj_charge_split_no_round_up<M>(M::lit64(size_bytes), k.page)
+                   : arith::obj_charge_split<M>(M::lit64(size_bytes), k.page);
   auto ret = obj_cgroup_charge_pages(k, this_cpu, objcg, split.nr_pages.v, nofail);
   if (ret == Errno::ok && split.nr_bytes.v != 0)
     refill_obj_stock(k, this_cpu, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, k.page).v,
@@ -109,6 +112,10 @@ Errno obj_cgroup_charge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t si
 
 // obj_cgroup_uncharge (v6.6): size_t size passed as unsigned int nr_bytes.
 void obj_cgroup_uncharge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t size_bytes) {
+  if (k.mutated(spec::Mutant::dual_obj_stock)) {
+    refill_hidden_obj_stock(k, this_cpu, objcg, M::trunc32(M::lit64(size_bytes)).v);
+    return;
+  }
   refill_obj_stock(k, this_cpu, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
 }
 
@@ -127,7 +134,10 @@ Errno obj_cgroup_charge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint3
 void obj_cgroup_uncharge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_pages) {
   k.touch_objcg(objcg);
   MemcgId memcg = k.objcg(objcg).memcg;
-  refill_stock(k, this_cpu, memcg, nr_pages);
+  // Mutant::root_skipped_on_uncharge: pages of an objcg reparented to the
+  // root are dropped instead of given back to the root's counter.
+  if (!(k.mutated(spec::Mutant::root_skipped_on_uncharge) && mem_cgroup_is_root(k, memcg)))
+    refill_stock(k, this_cpu, memcg, nr_pages);
   k.objcg(objcg).charged_pages -= nr_pages;
 }
 

@@ -56,14 +56,9 @@ class OpGenerator {
     } else if (roll < 85) {
       if (auto t = live_task()) return spec::RunOn{*t, cpu()};
     } else if (roll < 88) {
-      // Not on a CPU whose drain work is still queued (FLUSHING set): only this
-      // model-only op can clear FLUSHING while the work is PENDING, a state the
-      // kernel cannot reach, where a second drain_all_stock must not queue the
-      // work again (queue_work_on's PENDING bit; the impl follows the kernel,
-      // the reference queues a second item: reported, and covered by
-      // ImplModel.DrainOfAFlushingCpuDoesNotQueueItsWorkTwice).
-      spec::Cpu c = cpu();
-      if (!s.stocks[c].flushing) return spec::Drain{c};
+      // Also on a CPU whose drain work is still queued (FLUSHING set): both
+      // models then keep queue_work_on's PENDING rule (one drain work per CPU).
+      return spec::Drain{cpu()};
     } else if (roll < 91) {
       return spec::DrainAll{path(), cpu()};
     } else if (roll < 95) {

@@ -19,8 +19,14 @@ using spec::Errno;
 using Factory = std::function<std::unique_ptr<spec::Model>(const spec::Config&,
                                                            const spec::PathTable&)>;
 
-inline Factory impl_factory() { return make_impl_model; }
-inline Factory reference_factory() { return reference::make_reference_model; }
+inline Factory impl_factory() {
+  return [](const spec::Config& c, const spec::PathTable& p) { return make_impl_model(c, p); };
+}
+inline Factory reference_factory() {
+  return [](const spec::Config& c, const spec::PathTable& p) {
+    return reference::make_reference_model(c, p);
+  };
+}
 
 class Sim {
  public:

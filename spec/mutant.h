@@ -1,0 +1,80 @@
+// The mutant catalog: named, deliberately wrong versions of the modeled
+// kernel code, re-injected at run time to prove that the verification suite
+// catches them (`memcg-verify mutants`, tests/properties_mutants_test.cc).
+// Each is either a real upstream bug (../shared/bug-catalog.md, with the
+// commit that fixed it), a classic arithmetic slip, or the canary (broken so
+// obviously that a campaign must kill it at once). The catalog also lists the
+// historical bugs that the sequential v6.6 model cannot express, and why.
+//
+// A model is built with one mutant (impl::make_impl_model(config, paths,
+// mutant), reference::make_reference_model(config, paths, mutant)); Mutant::none
+// is the correct model. Arithmetic slips are templates over the arithmetic
+// domain too (arith/slips.h), so the one arithmetic source still holds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mv::spec {
+
+enum class Mutant : std::uint8_t {
+  none,
+  canary,
+  // Historical bugs (bug-catalog.md).
+  stock_without_css_ref,
+  free_without_uncharge,
+  root_skipped_on_uncharge,
+  percpu_without_metadata,
+  hotplug_drains_page_stock_only,
+  dual_obj_stock,
+  double_uncharge_unclamped,
+  // Classic slips.
+  double_uncharge,
+  refill_obj_stock_at_page_size,
+  refill_stock_at_batch,
+  drain_split_wrong_mask,
+  charged_bytes_not_cleared,
+  old_objcg_not_put,
+  charge_split_no_round_up,
+  rollback_misses_level,
+};
+
+inline constexpr std::size_t kNrMutants = 17;  // including none
+
+enum class MutantKind : std::uint8_t { historical, slip, canary };
+
+// Where a mutant can be injected (a bit set).
+enum MutantLayer : std::uint8_t { kLayerImpl = 1, kLayerReference = 2 };
+
+struct MutantInfo {
+  std::optional<Mutant> mutant;       // nullopt: not expressible in the v6.6 model
+  std::string_view name;              // "stock_without_css_ref"
+  MutantKind kind;
+  std::string_view commit;            // the upstream fix ("d1b2cf6cb84a"), or a description of it
+  std::string_view bug;               // one line: what was (or would be) wrong
+  std::string_view function;          // the kernel function(s) it breaks
+  std::string_view description;       // what the mutant does in the model
+  std::uint8_t layers = 0;            // MutantLayer bits; 0 when not expressible
+  std::string_view not_expressible;   // why, when mutant is nullopt
+};
+
+// Every catalog entry: the expressible mutants in enum order, then the entries
+// the model cannot express.
+const std::vector<MutantInfo>& mutant_catalog();
+// The entry of an expressible mutant (none has an entry too).
+const MutantInfo& mutant_info(Mutant mutant);
+std::string_view mutant_name(Mutant mutant);
+std::string_view mutant_kind_name(MutantKind kind);
+std::optional<Mutant> parse_mutant(std::string_view name);
+// Every expressible mutant, without none, in enum order.
+std::vector<Mutant> all_mutants();
+bool mutant_in_layer(Mutant mutant, MutantLayer layer);
+// "impl, reference"
+std::string mutant_layers_text(std::uint8_t layers);
+// docs/MUTANTS.md.
+std::string render_mutants_markdown();
+
+}  // namespace mv::spec
