@@ -1,11 +1,13 @@
 // memcg-verify check [--seed N] [--runs N] [--steps N] [--cpus N] [--profile v6.6]
 //                    [--page-size N] [--json] [--out DIR] [--reproduce TOKEN]
-//                    [--bench-live [--bench-steps N]]
+//                    [--mutant NAME] [--bench-live [--bench-steps N]]
 // A conformance campaign (properties/campaign.h): random operation sequences
 // run on the reference and the impl in lock-step, compared after every step,
 // every invariant checked on both; a failure is shrunk by RapidCheck, printed
 // as a table and written as a trace that `memcg-verify replay --model both`
-// replays. Every coverage mark (spec/coverage.h) must be hit. Exit status
+// replays. Every coverage mark (spec/coverage.h) must be hit. `--mutant NAME`
+// injects a bug of the catalog (spec/mutant.h) into the impl: the campaign
+// must then fail (`memcg-verify mutants` runs every one). Exit status
 // (DESIGN.md): 0 all holds, 1 a failure or a mark never hit, 2 usage, 3 RapidCheck
 // gave up.
 //
@@ -49,7 +51,7 @@ struct CheckOptions {
   std::string out_dir = ".";
   std::string reproduce;
   bool no_shrink = false;
-  bool drain_flushing_cpus = false;
+  std::string mutant;
   bool bench_live = false;
   std::uint64_t bench_steps = 20000;
   std::vector<std::uint64_t> bench_targets = {100, 1000, 10000};
@@ -97,7 +99,7 @@ std::string rerun_flags(const CheckOptions& o, std::uint64_t seed) {
   if (o.cpus) flags += fmt::format(" --cpus {}", *o.cpus);
   if (o.page_size) flags += fmt::format(" --page-size {}", *o.page_size);
   if (o.profile != "v6.6") flags += fmt::format(" --profile {}", o.profile);
-  if (o.drain_flushing_cpus) flags += " --drain-flushing-cpus";
+  if (!o.mutant.empty()) flags += fmt::format(" --mutant {}", o.mutant);
   return flags;
 }
 
@@ -111,8 +113,13 @@ properties::CheckMode check_mode(const CheckOptions& o) {
   return o.check_mode == "full" ? properties::CheckMode::full : properties::CheckMode::summary;
 }
 
+spec::Mutant mutant_of(const CheckOptions& o) {
+  return o.mutant.empty() ? spec::Mutant::none : *spec::parse_mutant(o.mutant);
+}
+
 properties::ModelFactory subject_factory(const CheckOptions& o) {
-  return o.subject == "reference" ? properties::reference_factory() : properties::impl_factory();
+  return o.subject == "reference" ? properties::reference_factory(mutant_of(o))
+                                  : properties::impl_factory(mutant_of(o));
 }
 
 int run_bench(const CheckOptions& o, const spec::Config& config, std::uint64_t seed) {
@@ -173,6 +180,11 @@ int run_check(const CheckOptions& o) {
     std::cerr << fmt::format("memcg-verify check: {}\n", problem);
     return 2;
   }
+  if (!o.mutant.empty() && !spec::parse_mutant(o.mutant)) {
+    std::cerr << fmt::format("memcg-verify check: unknown mutant \"{}\" (memcg-verify mutants "
+                             "--list names them)\n", o.mutant);
+    return 2;
+  }
   if (o.runs < 1 || o.steps < 1) {
     std::cerr << "memcg-verify check: --runs and --steps must be at least 1\n";
     return 2;
@@ -195,7 +207,6 @@ int run_check(const CheckOptions& o) {
   campaign.shrink = !o.no_shrink;
   campaign.reproduce = o.reproduce;
   campaign.configs = properties::ConfigChoice{*profile, o.cpus, o.page_size};
-  campaign.avoid_drain_of_flushing_cpu = !o.drain_flushing_cpus;
   campaign.mode = check_mode(o);
   campaign.subject = subject_factory(o);
   campaign.subject_name = o.subject;
@@ -205,8 +216,11 @@ int run_check(const CheckOptions& o) {
     bar.update(runs, stats);
   };
   if (!o.json)
-    std::cout << fmt::format("campaign: {} runs of up to {} steps; {}\n", o.runs, o.steps + 1,
-                             config_text(o));
+    std::cout << fmt::format("campaign: {} runs of up to {} steps; {}{}\n", o.runs, o.steps + 1,
+                             config_text(o),
+                             o.mutant.empty() ? std::string()
+                                              : fmt::format("; mutant {} in the {}", o.mutant,
+                                                            o.subject));
   auto result = properties::run_campaign(campaign);
   bar.finish();
 
@@ -247,6 +261,7 @@ int run_check(const CheckOptions& o) {
                  {"profile", o.profile},
                  {"check_mode", o.check_mode},
                  {"subject", o.subject},
+                 {"mutant", o.mutant.empty() ? Json(nullptr) : Json(o.mutant)},
                  {"runs", result.stats.runs},
                  {"steps", result.stats.steps},
                  {"seconds", result.seconds},
@@ -268,8 +283,10 @@ int run_check(const CheckOptions& o) {
                              f.failure.message)
               << fmt::format("shrunk sequence ({} operations):\n", f.nr_steps) << f.table;
     if (!trace_path.empty())
-      std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model both\n",
-                               trace_path, trace_path);
+      std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model both{}\n",
+                               trace_path, trace_path,
+                               o.mutant.empty() ? std::string()
+                                                : fmt::format(" --mutant {}", o.mutant));
     std::cout << fmt::format("rerun: memcg-verify check {}\n", rerun_flags(o, seed))
               << fmt::format("rapidcheck: memcg-verify check {} --reproduce '{}'\n",
                              rerun_flags(o, seed), result.reproduce_token);
@@ -314,9 +331,9 @@ void add_check(CLI::App& app, int& exit_code) {
                   "run only the failing case of a RapidCheck token printed by an earlier failure "
                   "(with the same other options)");
   cmd->add_flag("--no-shrink", o->no_shrink, "report the first failing sequence unshrunk");
-  cmd->add_flag("--drain-flushing-cpus", o->drain_flushing_cpus,
-                "also `drain` CPUs whose drain work is queued, where the reference and the "
-                "kernel/impl are known to differ (see properties/conformance.h)");
+  cmd->add_option("--mutant", o->mutant,
+                  "inject this bug of the mutant catalog (spec/mutant.h, `memcg-verify mutants "
+                  "--list`) into the subject; the reference stays correct");
   cmd->add_flag("--bench-live", o->bench_live,
                 "measure checked steps/s at 100, 1000 and 10000 live objects instead");
   cmd->add_option("--bench-steps", o->bench_steps, "timed steps per point of --bench-live (default 20000)");

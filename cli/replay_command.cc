@@ -1,8 +1,10 @@
-// memcg-verify replay TRACE [--json] [--model reference|impl|both]
+// memcg-verify replay TRACE [--json] [--model reference|impl|both] [--mutant NAME]
 // Replays a trace (docs/TRACE_FORMAT.md) and prints the report. Exit status
 // (DESIGN.md): 0 every invariant holds, 1 a violation or a model disagreement,
 // 2 bad input or usage (`FILE:LINE: reason` on stderr, and the report of
-// everything before that line on stdout).
+// everything before that line on stdout). `--mutant NAME` injects a bug of
+// the catalog (spec/mutant.h) into the impl (impl, both) or the reference
+// (--model reference), e.g. to reproduce `check --mutant` or `mutants` traces.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -22,6 +24,7 @@ struct ReplayOptions {
   std::string trace_path;
   bool json = false;
   std::string model = "reference";
+  std::string mutant;
 };
 
 int run_replay(const ReplayOptions& options) {
@@ -37,8 +40,18 @@ int run_replay(const ReplayOptions& options) {
         options.model);
     return 2;
   }
+  auto mutant = spec::Mutant::none;
+  if (!options.mutant.empty()) {
+    auto parsed = spec::parse_mutant(options.mutant);
+    if (!parsed) {
+      std::cerr << fmt::format("memcg-verify replay: unknown mutant \"{}\" (memcg-verify mutants "
+                               "--list names them)\n", options.mutant);
+      return 2;
+    }
+    mutant = *parsed;
+  }
   auto trace = trace::read_trace_file(options.trace_path);
-  auto result = trace::replay(trace, *choice);
+  auto result = trace::replay(trace, *choice, mutant);
   if (options.json)
     std::cout << trace::report_json(trace, result).dump() << "\n";
   else
@@ -66,6 +79,10 @@ void add_replay(CLI::App& app, int& exit_code) {
                   "reference (default), impl, or both: reference and impl in lock-step, "
                   "compared after every operation")
       ->check(CLI::IsMember({"reference", "impl", "both"}));
+  cmd->add_option("--mutant", options->mutant,
+                  "inject this bug of the mutant catalog (`memcg-verify mutants --list`) into the "
+                  "impl (--model impl or both; the reference stays correct) or into the "
+                  "reference (--model reference)");
   cmd->callback([options, &exit_code] {
     try {
       exit_code = run_replay(*options);

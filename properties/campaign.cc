@@ -62,8 +62,8 @@ void OpCommand::show(std::ostream& os) const { os << describe_recipe(recipe_); }
 
 void conformance_property(const PropertyOptions& options) {
   const spec::Config config = *gen_config(options.configs);
-  Conformance sut(config, options.subject, options.subject_name, options.mode);
-  sut.avoid_drain_of_flushing_cpu = options.avoid_drain_of_flushing_cpu;
+  Conformance sut(config, options.subject, options.subject_name, options.mode,
+                  options.reference_mutant);
   sut.monitor_subject = options.monitor_subject;
   rc::state::check(GenState(config), sut, [](const GenState& state) {
     return rc::state::gen::execOneOfWithArgs<OpCommand>()(state);
@@ -72,6 +72,13 @@ void conformance_property(const PropertyOptions& options) {
   if (options.stats) count_steps(sut, *options.stats);
   const auto& failure = sut.failure();
   if (!failure) return;
+  if (options.stats && !options.stats->first_failure_runs) {
+    auto& stats = *options.stats;
+    stats.first_failure_runs = stats.runs;
+    stats.first_failure_steps = stats.steps;
+    stats.first_failure_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - stats.start).count();
+  }
   if (options.last_failure)
     *options.last_failure = RunFailure{config, *failure, sut.steps().size(), steps_table(sut),
                                        trace_jsonl(config, sut.names(), sut.steps())};
@@ -84,8 +91,9 @@ CampaignResult run_campaign(const CampaignOptions& options) {
   auto stats = std::make_shared<CampaignStats>();
   auto last_failure = std::make_shared<std::optional<RunFailure>>();
   PropertyOptions property{options.configs, options.subject, options.subject_name,
-                           options.avoid_drain_of_flushing_cpu, options.mode,
-                           options.monitor_subject, last_failure, stats};
+                           options.mode,
+                           options.monitor_subject, options.reference_mutant, last_failure,
+                           stats};
 
   rc::detail::TestParams params;
   params.seed = options.seed;
@@ -114,6 +122,7 @@ CampaignResult run_campaign(const CampaignOptions& options) {
   ProgressListener listener(options, *stats);
   const auto start_marks = spec::mark_counts();
   const auto start = std::chrono::steady_clock::now();
+  stats->start = start;
   auto test_result = rc::detail::checkProperty(
       rc::detail::toProperty([property] { conformance_property(property); }), metadata, params,
       listener, reproduce);

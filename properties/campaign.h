@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,15 +55,21 @@ struct CampaignStats {
   std::array<std::uint64_t, kNrOpKinds> ops{};  // applied steps by op (OpKind order)
   std::array<std::array<std::uint64_t, 2>, 4> allocs{};  // by AllocKind, then nofail
   std::uint64_t cross_cpu_frees = 0;  // frees on another CPU than their allocation ran on
+  // The first failing run, before any shrinking: runs and steps up to and
+  // including it, and the seconds from the campaign's start to its end.
+  std::chrono::steady_clock::time_point start{};
+  std::optional<std::uint64_t> first_failure_runs;
+  std::uint64_t first_failure_steps = 0;
+  double first_failure_seconds = 0;
 };
 
 struct PropertyOptions {
   ConfigChoice configs;
   ModelFactory subject = impl_factory();
   std::string subject_name = "impl";
-  bool avoid_drain_of_flushing_cpu = true;  // Conformance's option of that name
   CheckMode mode = CheckMode::summary;
   bool monitor_subject = false;  // Conformance's option of that name
+  spec::Mutant reference_mutant = spec::Mutant::none;  // Conformance's of that name
   // Filled by every failing run: RapidCheck accepts every failing shrink, so
   // after the property returns it holds the shrunk sequence.
   std::shared_ptr<std::optional<RunFailure>> last_failure;
@@ -82,9 +89,9 @@ struct CampaignOptions {
   ConfigChoice configs;
   ModelFactory subject = impl_factory();
   std::string subject_name = "impl";
-  bool avoid_drain_of_flushing_cpu = true;
   CheckMode mode = CheckMode::summary;
   bool monitor_subject = false;
+  spec::Mutant reference_mutant = spec::Mutant::none;
   // Called after every run (not during shrinking) with the runs done so far.
   std::function<void(std::uint64_t runs, const CampaignStats& stats)> progress;
 };

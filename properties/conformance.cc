@@ -26,25 +26,25 @@ std::string violations_text(const std::vector<spec::Violation>& found) {
 
 }  // namespace
 
-ModelFactory impl_factory() {
-  return [](const spec::Config& config, const spec::PathTable& paths) {
-    return impl::make_impl_model(config, paths);
+ModelFactory impl_factory(spec::Mutant mutant) {
+  return [mutant](const spec::Config& config, const spec::PathTable& paths) {
+    return impl::make_impl_model(config, paths, mutant);
   };
 }
 
-ModelFactory reference_factory() {
-  return [](const spec::Config& config, const spec::PathTable& paths) {
-    return reference::make_reference_model(config, paths);
+ModelFactory reference_factory(spec::Mutant mutant) {
+  return [mutant](const spec::Config& config, const spec::PathTable& paths) {
+    return reference::make_reference_model(config, paths, mutant);
   };
 }
 
 Conformance::Conformance(const spec::Config& config, const ModelFactory& subject,
-                         std::string subject_name, CheckMode mode)
+                         std::string subject_name, CheckMode mode, spec::Mutant reference_mutant)
     : config_(config),
       mode_(mode),
       names_(std::make_unique<trace::TraceNames>()),
       subject_name_(std::move(subject_name)),
-      reference_(reference::make_reference_model(config, names_->paths)),
+      reference_(reference::make_reference_model(config, names_->paths, reference_mutant)),
       subject_(subject(config, names_->paths)),
       reference_monitor_(config, &names_->paths),
       subject_monitor_(config, &names_->paths),
@@ -56,7 +56,7 @@ Conformance::Conformance(const spec::Config& config, const ModelFactory& subject
 }
 
 void Conformance::fail(std::size_t line, std::string kind, std::string message) {
-  if (!failure_) failure_ = StepFailure{line, std::move(kind), std::move(message)};
+  if (!failure_) failure_ = StepFailure{line, std::move(kind), std::move(message), {}};
 }
 
 std::vector<spec::Cpu> Conformance::online_cpus() const {
@@ -121,19 +121,7 @@ std::optional<trace::TraceOp> Conformance::resolve(const OpRecipe& r) {
       line.op = spec::Free{obj, line.cpu_given ? cpu : spec::kDefaultCpu};
       break;
     }
-    case OpKind::drain: {
-      spec::Cpu target = cpu;
-      if (avoid_drain_of_flushing_cpu) {
-        auto not_flushing = [&](spec::Cpu c) { return !reference_before_.stocks.at(c).flushing; };
-        if (!not_flushing(target)) {
-          auto it = std::find_if(online.begin(), online.end(), not_flushing);
-          if (it == online.end()) return std::nullopt;
-          target = *it;
-        }
-      }
-      line.op = spec::Drain{target};
-      break;
-    }
+    case OpKind::drain: line.op = spec::Drain{cpu}; break;
     case OpKind::set_max: {
       spec::SetMax s{cg, std::nullopt, own_cpu()};
       if (!r.max_unlimited) {
@@ -282,13 +270,29 @@ bool Conformance::monitor_both(const spec::Op* op, spec::Errno result,
                      : subject_monitor_.check_summary(on_subject_step, totals_, created);
   if (!on_reference.empty()) {
     fail(line, "violation", fmt::format("on the reference: {}", violations_text(on_reference)));
+    failure_->subject_violations = on_subject;
     return false;
   }
   if (!on_subject.empty()) {
     fail(line, "violation", fmt::format("on the {}: {}", subject_name_, violations_text(on_subject)));
+    failure_->subject_violations = on_subject;
     return false;
   }
   return true;
+}
+
+// Full mode: the step failed before the Monitors ran (results or snapshots
+// differ); the subject's Monitor still checks the subject's own state, so a
+// mutated subject's invariant violations are reported with the difference.
+void Conformance::monitor_subject_after_failure(const AppliedStep& step) {
+  if (!monitor_subject || mode_ != CheckMode::full || !failure_) return;
+  try {
+    const spec::Snapshot after = subject_->snapshot();
+    failure_->subject_violations = subject_monitor_.check(
+        spec::Step{&subject_before_, &step.op, step.subject_result, &after});
+  } catch (const std::exception&) {
+    // The failure already says the subject threw.
+  }
 }
 
 const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op) {
@@ -307,9 +311,15 @@ const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op)
     freed = reference_->live_object(free->obj);
   const bool applied = apply_both(step.op, line, step);
   steps_.push_back(step);
-  if (!applied) return failure_;
+  if (!applied) {
+    monitor_subject_after_failure(step);
+    return failure_;
+  }
   spec::Snapshot reference, subject;
-  if (!snapshot_both(line, reference, subject)) return failure_;
+  if (!snapshot_both(line, reference, subject)) {
+    monitor_subject_after_failure(step);
+    return failure_;
+  }
   std::vector<spec::ObjectSnap> created;
   if (mode_ == CheckMode::summary &&
       !compare_objects(line, step.op, step.reference_result, freed, created))

@@ -29,6 +29,7 @@
 #include "spec/invariants.h"
 #include "spec/object_totals.h"
 #include "spec/model.h"
+#include "spec/mutant.h"
 #include "spec/snapshot.h"
 #include "trace/driver.h"
 #include "trace/names.h"
@@ -38,8 +39,8 @@ namespace mv::properties {
 
 using ModelFactory =
     std::function<std::unique_ptr<spec::Model>(const spec::Config&, const spec::PathTable&)>;
-ModelFactory impl_factory();       // impl::make_impl_model
-ModelFactory reference_factory();  // reference::make_reference_model
+ModelFactory impl_factory(spec::Mutant mutant = spec::Mutant::none);       // impl::make_impl_model
+ModelFactory reference_factory(spec::Mutant mutant = spec::Mutant::none);  // reference::make_reference_model
 
 enum class CheckMode { full, summary };
 
@@ -47,6 +48,10 @@ struct StepFailure {
   std::size_t line = 0;  // the trace line of the failing operation; 1 is the initial state
   std::string kind;      // "disagreement", "violation", "model failure", "bad operation"
   std::string message;
+  // With monitor_subject in full mode: what the subject's own Monitor finds on
+  // the subject's state after the failing step, whatever failed first there
+  // (so a mutant's kill by the invariants shows beside a disagreement).
+  std::vector<spec::Violation> subject_violations;
 };
 
 // One operation as run: the trace line (as a trace file would hold it) and
@@ -61,8 +66,12 @@ struct AppliedStep {
 
 class Conformance {
  public:
+  // `reference_mutant` (spec/mutant.h) mutates the reference too: with the
+  // same mutant in the subject the two agree, and only the invariants can
+  // catch the bug (the mutants campaign's --invariants-only).
   explicit Conformance(const spec::Config& config, const ModelFactory& subject = impl_factory(),
-                       std::string subject_name = "impl", CheckMode mode = CheckMode::summary);
+                       std::string subject_name = "impl", CheckMode mode = CheckMode::summary,
+                       spec::Mutant reference_mutant = spec::Mutant::none);
   Conformance(const Conformance&) = delete;
   Conformance& operator=(const Conformance&) = delete;
 
@@ -84,6 +93,8 @@ class Conformance {
   // to them (results, snapshots, and in summary mode the step's object), so a
   // second Monitor sees the same inputs, keeps the same history and returns
   // the same violations: on by choice (tests do), off by default for speed.
+  // In full mode it also runs on the subject's state after a failing step
+  // (StepFailure::subject_violations): a mutated subject's invariant kills.
   bool monitor_subject = false;
 
   const std::optional<StepFailure>& failure() const { return failure_; }
@@ -98,13 +109,6 @@ class Conformance {
   CheckMode mode() const { return mode_; }
   const spec::ObjectTotals& object_totals() const { return totals_; }
 
-  // The driver would accept `drain` of a CPU whose drain work is queued
-  // (FLUSHING set), a state only this model-only op reaches; there the
-  // reference queues the work a second time where the kernel's queue_work_on
-  // (and the impl) do not (tests/impl_conformance_test.cc). When set (the
-  // default), resolve() drains another CPU instead.
-  bool avoid_drain_of_flushing_cpu = true;
-
  private:
   void fail(std::size_t line, std::string kind, std::string message);
   bool apply_both(const spec::Op& op, std::size_t line, AppliedStep& step);
@@ -115,6 +119,7 @@ class Conformance {
   bool monitor_both(const spec::Op* op, spec::Errno result, const spec::Snapshot& reference,
                     const spec::Snapshot& subject, std::size_t line,
                     const std::vector<spec::ObjectSnap>& created);
+  void monitor_subject_after_failure(const AppliedStep& step);
   void track(const spec::Op& op, spec::Errno result);
   std::vector<spec::Cpu> online_cpus() const;
   spec::TaskKey new_task();

@@ -122,8 +122,10 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
       break;
     case OpKind::rmdir:
       if (r.path != 0 && s.path_online[r.path] && !s.path_has_tasks(r.path) &&
-          !s.path_has_online_child(r.path))
+          !s.path_has_online_child(r.path)) {
         s.path_online[r.path] = false;
+        s.offline_pending = true;
+      }
       break;
     case OpKind::spawn:
       if (s.path_online[r.path]) s.tasks.push_back({r.path, cpu});
@@ -135,6 +137,7 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
     case OpKind::run_on: task().cpu = cpu; break;
     case OpKind::alloc: ++s.nr_objects; break;
     case OpKind::free: --s.nr_objects; break;
+    case OpKind::quiesce: s.offline_pending = false; break;
     case OpKind::cpu_offline: {
       spec::Cpu dead = r.cpu % s.config.ncpus;
       if (!s.cpu_online[dead] || online.size() == 1) break;
@@ -228,6 +231,33 @@ std::uint32_t pick_online_path(const GenState& s, bool allow_root) {
   return *rc::gen::inRange<std::uint32_t>(0, static_cast<std::uint32_t>(path_pool().size()));
 }
 
+// A path for rmdir: mostly one the kernel would remove now (online, no task,
+// no online child), so that objcgs with live objects get reparented (the
+// paths of dying cgroups: reparenting, root-reparented objcgs, releases).
+std::uint32_t pick_rmdir_path(const GenState& s) {
+  std::vector<std::uint32_t> removable;
+  for (std::uint32_t i = 1; i < s.path_online.size(); ++i)
+    if (s.path_online[i] && !s.path_has_tasks(i) && !s.path_has_online_child(i))
+      removable.push_back(i);
+  if (!removable.empty() && *rc::gen::inRange(0, 10) < 7) return *rc::gen::elementOf(removable);
+  return pick_online_path(s, false);
+}
+
+// A path for migrate: often an ancestor of the task's cgroup (the root
+// included), which empties cgroups so that they can be removed with their
+// objects still charged.
+std::uint32_t pick_migrate_path(const GenState& s, std::uint32_t task_path) {
+  if (task_path != 0 && *rc::gen::inRange(0, 10) < 4) {
+    std::vector<std::uint32_t> ancestors;
+    for (std::uint32_t p = path_pool_parent(task_path);; p = static_cast<std::uint32_t>(path_pool_parent(p))) {
+      ancestors.push_back(p);
+      if (p == 0) break;
+    }
+    return *rc::gen::elementOf(ancestors);
+  }
+  return pick_online_path(s, true);
+}
+
 OpRecipe make_recipe(const GenState& s, OpKind kind) {
   OpRecipe r;
   r.kind = kind;
@@ -243,10 +273,13 @@ OpRecipe make_recipe(const GenState& s, OpKind kind) {
   };
   switch (kind) {
     case OpKind::mkdir: r.path = pick_mkdir_path(s); maybe_cpu(6); break;
-    case OpKind::rmdir: r.path = pick_online_path(s, false); maybe_cpu(6); break;
+    case OpKind::rmdir: r.path = pick_rmdir_path(s); maybe_cpu(6); break;
     case OpKind::spawn: r.path = pick_online_path(s, true); r.cpu = any_cpu(); break;
     case OpKind::exit: r.task = task_index(); break;
-    case OpKind::migrate: r.task = task_index(); r.path = pick_online_path(s, true); break;
+    case OpKind::migrate:
+      r.task = task_index();
+      r.path = pick_migrate_path(s, s.tasks[r.task].path);
+      break;
     case OpKind::run_on: r.task = task_index(); r.cpu = any_cpu(); break;
     case OpKind::alloc: {
       r.task = task_index();
@@ -302,7 +335,9 @@ rc::Gen<OpRecipe> gen_recipe(const GenState& s) {
       {3, OpKind::drain_all},
       {5, OpKind::set_max},
       {offline, OpKind::cpu_offline},
-      {2, OpKind::quiesce},
+      // Soon after an rmdir: the offline reparents the cgroup's objcgs, and
+      // what follows exercises objcgs of dying and reparented cgroups.
+      {s.offline_pending ? 10u : 2u, OpKind::quiesce},
   });
   return rc::gen::exec([s, kind] { return make_recipe(s, *kind); });
 }

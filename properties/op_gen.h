@@ -67,6 +67,8 @@ struct GenState {
   std::vector<Task> tasks;      // live tasks, in spawn order
   std::uint32_t nr_objects = 0;  // allocations that may be live (failed ones counted)
   std::vector<bool> cpu_online;
+  // An rmdir since the last quiesce: its offline (the reparenting) is queued.
+  bool offline_pending = false;
 
   explicit GenState(const spec::Config& config);
   std::vector<spec::Cpu> online_cpus() const;

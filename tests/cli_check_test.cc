@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <vector>
+
 #include "tests/cli_run.h"
 
 namespace mv::testing {
@@ -61,30 +64,67 @@ TEST(CliCheck, UsageErrorsExitTwo) {
   EXPECT_EQ(run_cli({"check", "--reproduce", "garbage"}).exit, 3);
 }
 
-// The known reference/kernel difference (a `drain` of a CPU whose drain work is
-// queued: properties/conformance.h) makes a real failure: shrunk, written, and
-// reproduced by replay with both models.
+// A bug injected into the impl (`--mutant`, spec/mutant.h) makes a real
+// failure: shrunk, written, reproducible from its token, and reproduced by
+// `replay --model both --mutant` at the same line (and not without the mutant).
 TEST(CliCheck, FailureIsShrunkWrittenAndReplayReproducesIt) {
   TempDir dir;
-  auto run = run_cli({"check", "--seed", "2", "--runs", "300", "--steps", "200",
-                      "--drain-flushing-cpus", "--out", dir.path().string()});
+  const std::vector<std::string> flags = {"check", "--seed", "2", "--runs", "300", "--steps", "200",
+                                          "--mutant", "old_objcg_not_put"};
+  auto with = [&](std::vector<std::string> more) {
+    auto args = flags;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  auto run = run_cli(with({"--out", dir.path().string()}));
   ASSERT_EQ(run.exit, 1) << run.out << run.err;
   EXPECT_EQ(run.out.rfind("seed: 2\n", 0), 0u);
-  EXPECT_NE(run.out.find("shrunk sequence"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("--reproduce 'reproduce="), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("mutant old_objcg_not_put in the impl"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("FAILED: "), std::string::npos) << run.out;
+  // The shrunk table: a header row, then one row per operation.
+  auto shrunk_at = run.out.find("shrunk sequence (");
+  ASSERT_NE(shrunk_at, std::string::npos) << run.out;
+  const int nr_ops = std::stoi(run.out.substr(shrunk_at + 17));
+  EXPECT_GE(nr_ops, 2);
+  EXPECT_LE(nr_ops, 12);
+  EXPECT_NE(run.out.find("line  op"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("--model both --mutant old_objcg_not_put"), std::string::npos) << run.out;
+  auto token_at = run.out.find("--reproduce '");
+  ASSERT_NE(token_at, std::string::npos) << run.out;
+  token_at += 13;
+  const auto token = run.out.substr(token_at, run.out.find('\'', token_at) - token_at);
+  EXPECT_EQ(token.rfind("reproduce=", 0), 0u) << token;
   auto trace = dir.path() / "check-failure-2.jsonl";
   ASSERT_TRUE(std::filesystem::exists(trace)) << run.out;
-  auto failing_line = run.out.substr(run.out.find("line "), 12);
-
-  auto replay = run_cli({"replay", trace.string(), "--model", "both"});
-  EXPECT_EQ(replay.exit, 1) << replay.out << replay.err;
-  EXPECT_NE(replay.err.find("reference and impl disagree: pending_work"), std::string::npos)
-      << replay.err;
-  // The same line fails in both: "...jsonl:LINE: reference and impl disagree".
+  auto failing_line = run.out.substr(run.out.find("FAILED: "));
+  failing_line = failing_line.substr(failing_line.find("line "), 12);
   auto line_number = failing_line.substr(5, failing_line.find(':') - 5);
+
+  // The token reruns just the failing case: the same shrunk trace.
+  TempDir again;
+  auto rerun = run_cli(with({"--reproduce", token, "--out", again.path().string()}));
+  EXPECT_EQ(rerun.exit, 1) << rerun.out << rerun.err;
+  EXPECT_EQ(slurp(again.path() / "check-failure-2.jsonl"), slurp(trace));
+
+  auto replay = run_cli({"replay", trace.string(), "--model", "both", "--mutant", "old_objcg_not_put"});
+  EXPECT_EQ(replay.exit, 1) << replay.out << replay.err;
+  // The same line fails in both: "...jsonl:LINE: reference and impl disagree".
   EXPECT_NE(replay.err.find(".jsonl:" + line_number + ": reference and impl disagree"),
             std::string::npos)
       << failing_line << " / " << replay.err;
+  // Without the mutant the same trace holds.
+  EXPECT_EQ(run_cli({"replay", trace.string(), "--model", "both"}).exit, 0);
+}
+
+TEST(CliCheck, UnknownMutantIsAUsageError) {
+  auto check = run_cli({"check", "--mutant", "no_such_bug"});
+  EXPECT_EQ(check.exit, 2);
+  EXPECT_NE(check.err.find("unknown mutant \"no_such_bug\""), std::string::npos) << check.err;
+  TempDir dir;
+  auto trace = dir.write("t.jsonl", "{\"profile\":\"v6.6\",\"cpus\":1,\"page_size\":4096}\n");
+  auto replay = run_cli({"replay", trace.string(), "--mutant", "no_such_bug"});
+  EXPECT_EQ(replay.exit, 2);
+  EXPECT_NE(replay.err.find("unknown mutant"), std::string::npos) << replay.err;
 }
 
 }  // namespace

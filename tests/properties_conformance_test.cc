@@ -124,30 +124,6 @@ TEST(PropertiesConformance, BrokenSubjectIsCaughtShrunkAndReplaysToTheSameFailur
   EXPECT_EQ(reproduced.failure->trace_jsonl, f.trace_jsonl);
 }
 
-// The one reference/kernel difference the generator steers around
-// (Conformance::avoid_drain_of_flushing_cpu): found when allowed, and the
-// written trace replays to the same disagreement with `replay --model both`.
-// If the reference is fixed to skip queueing an already-queued drain work,
-// this test fails: then delete it and the option.
-TEST(PropertiesConformance, KnownDrainOfFlushingCpuDeviationIsFoundAndReplays) {
-  CampaignOptions options;
-  options.seed = 2;
-  options.runs = 300;
-  options.max_steps = 200;
-  options.avoid_drain_of_flushing_cpu = false;
-  auto result = run_campaign(options);
-  ASSERT_TRUE(result.failure) << "the known deviation was not found: " << result.error;
-  const auto& f = *result.failure;
-  EXPECT_NE(f.failure.message.find("pending_work"), std::string::npos) << f.failure.message;
-  auto trace = read_back(f.trace_jsonl);
-  ASSERT_FALSE(trace.error);
-  auto replayed = trace::replay(trace, trace::ModelChoice::both);
-  EXPECT_EQ(replayed.exit_code(), 1);
-  ASSERT_TRUE(replayed.disagreement) << replayed.verdict();
-  EXPECT_EQ(replayed.disagreement->line, f.failure.line);
-  EXPECT_EQ(replayed.disagreement->message, f.failure.message);
-}
-
 TEST(PropertiesConformance, StepRunnerRefusesWhatTheTraceDriverRefuses) {
   spec::Config config;
   Conformance run(config);

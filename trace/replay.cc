@@ -69,13 +69,15 @@ std::string ReplayResult::verdict() const {
 
 namespace {
 
-std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice) {
+std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec::Mutant mutant) {
   std::vector<NamedModel> models;
+  const auto reference_mutant = choice == ModelChoice::reference ? mutant : spec::Mutant::none;
   if (choice != ModelChoice::impl)
-    models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths)});
+    models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths,
+                                                                   reference_mutant)});
 #ifdef MV_HAVE_IMPL
   if (choice != ModelChoice::reference)
-    models.push_back({"impl", impl::make_impl_model(trace.config, trace.names.paths)});
+    models.push_back({"impl", impl::make_impl_model(trace.config, trace.names.paths, mutant)});
 #endif
   return models;
 }
@@ -178,7 +180,7 @@ class Replayer {
 
 }  // namespace
 
-ReplayResult replay(const Trace& trace, ModelChoice choice) {
+ReplayResult replay(const Trace& trace, ModelChoice choice, spec::Mutant mutant) {
   if (choice != ModelChoice::reference && !impl_available())
     throw std::invalid_argument(
         "this build has no impl model (impl/*.cc were absent at configure time); use "
@@ -186,7 +188,7 @@ ReplayResult replay(const Trace& trace, ModelChoice choice) {
   std::vector<NamedModel> models;
   if (trace.has_config) {
     try {
-      models = make_models(trace, choice);
+      models = make_models(trace, choice, mutant);
     } catch (const std::exception& e) {
       ReplayResult result;
       result.model = choice;

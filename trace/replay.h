@@ -12,6 +12,7 @@
 
 #include "spec/invariants.h"
 #include "spec/model.h"
+#include "spec/mutant.h"
 #include "spec/operation.h"
 #include "spec/snapshot.h"
 #include "trace/trace_reader.h"
@@ -69,8 +70,12 @@ struct ReplayResult {
 
 // Replays `trace` with the chosen models. The result holds no reference to
 // `trace`; the report takes the names from it. Throws std::invalid_argument
-// for ModelChoice::impl or both when impl_available() is false.
-ReplayResult replay(const Trace& trace, ModelChoice choice);
+// for ModelChoice::impl or both when impl_available() is false. `mutant`
+// (spec/mutant.h) is injected into the impl for impl and both (the reference
+// then stays correct), into the reference for ModelChoice::reference; a model
+// without that mutant is a model failure at line 1.
+ReplayResult replay(const Trace& trace, ModelChoice choice,
+                    spec::Mutant mutant = spec::Mutant::none);
 
 struct NamedModel {
   std::string name;  // in disagreement messages: "reference", "impl"

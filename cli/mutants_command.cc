@@ -1,0 +1,305 @@
+// memcg-verify mutants [--seed N] [--runs N] [--steps N] [--only NAME]...
+//                      [--cpus N] [--page-size N] [--invariants-only] [--json]
+//                      [--out DIR] [--list [--markdown]]
+// Runs the conformance campaign against every mutant of the catalog
+// (spec/mutant.h) injected into the impl, the reference correct, every
+// invariant checked on the mutated impl too (properties/mutants.h), and prints
+// one row per mutant: killed or survived, by what, the runs, steps and seconds
+// to the first failing run, and the length of the shrunk counterexample. Each
+// counterexample is written as DIR/mutant-NAME-SEED.jsonl and replayed
+// (`replay --model both --mutant NAME`) to check that it fails at the same
+// line. Exit status (DESIGN.md): 0 every mutant killed and replayed, 1 a
+// mutant survived or its trace does not replay, 2 usage, 3 a campaign could
+// not decide. `--list` prints the catalog (`--markdown`: docs/MUTANTS.md).
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "properties/mutants.h"
+#include "spec/mutant.h"
+#include "spec/profile.h"
+
+namespace mv::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct MutantsOptions {
+  std::optional<std::uint64_t> seed;
+  int runs = 300;
+  int steps = 100;
+  std::vector<std::string> only;
+  std::optional<std::uint32_t> cpus;
+  std::optional<std::uint64_t> page_size;
+  bool invariants_only = false;
+  bool json = false;
+  std::string out_dir = ".";
+  bool list = false;
+  bool markdown = false;
+};
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+int print_list(const MutantsOptions& o) {
+  if (o.markdown) {
+    std::cout << spec::render_mutants_markdown();
+    return 0;
+  }
+  std::cout << fmt::format("{:<32} {:<10} {:<14} {}\n", "mutant", "kind", "fix", "kernel function");
+  for (const auto& info : spec::mutant_catalog()) {
+    if (info.mutant == spec::Mutant::none) continue;
+    std::string fix(info.commit.substr(0, info.commit.find(' ')));
+    std::cout << fmt::format("{:<32} {:<10} {:<14} {}\n", info.name,
+                             spec::mutant_kind_name(info.kind), fix.empty() ? "-" : fix,
+                             info.function);
+    if (!info.mutant) std::cout << fmt::format("    not expressible: {}\n", info.not_expressible);
+  }
+  return 0;
+}
+
+struct Row {
+  properties::MutantResult result;
+  std::string trace_path;
+  bool replayed = false;
+  std::string replay_problem;
+};
+
+std::string status_text(const Row& row) {
+  if (!row.result.error.empty()) return "UNDECIDED";
+  if (!row.result.killed) return "SURVIVED";
+  return row.replayed ? "killed" : "killed*";
+}
+
+void print_header() {
+  std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8} {:>6}  {}\n", "mutant", "kind",
+                           "result", "runs", "steps", "seconds", "shrunk", "killed by")
+            << std::string(120, '-') << "\n";
+}
+
+void print_row(const Row& row) {
+  const auto& r = row.result;
+  const auto& info = spec::mutant_info(r.mutant);
+  if (r.killed)
+    std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8.3f} {:>6}  {}\n", info.name,
+                             spec::mutant_kind_name(info.kind), status_text(row), r.runs_to_kill,
+                             r.steps_to_kill, r.seconds_to_kill, r.shrunk_steps,
+                             properties::killed_by_text(r));
+  else
+    std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8.3f} {:>6}  {}\n", info.name,
+                             spec::mutant_kind_name(info.kind), status_text(row), r.runs, r.steps,
+                             r.seconds, "-", r.error.empty() ? "-" : r.error);
+  std::cout << std::flush;
+}
+
+Json row_json(const Row& row) {
+  const auto& r = row.result;
+  const auto& info = spec::mutant_info(r.mutant);
+  Json invariants = Json::array();
+  for (const auto& id : r.invariants) invariants.push_back(id);
+  return Json{{"mutant", info.name},
+              {"kind", spec::mutant_kind_name(info.kind)},
+              {"commit", info.commit},
+              {"function", info.function},
+              {"killed", r.killed},
+              {"error", r.error.empty() ? Json(nullptr) : Json(r.error)},
+              {"killed_by", properties::killed_by_text(r)},
+              {"failure_kind", r.kind},
+              {"failure", r.message},
+              {"failure_line", r.failure ? Json(r.failure->failure.line) : Json(nullptr)},
+              {"invariants", invariants},
+              {"runs_to_kill", r.runs_to_kill},
+              {"steps_to_kill", r.steps_to_kill},
+              {"seconds_to_kill", r.seconds_to_kill},
+              {"shrunk_steps", r.shrunk_steps},
+              {"runs", r.runs},
+              {"steps", r.steps},
+              {"seconds", r.seconds},
+              {"trace", row.trace_path.empty() ? Json(nullptr) : Json(row.trace_path)},
+              {"replayed", row.replayed},
+              {"replay_problem", row.replay_problem.empty() ? Json(nullptr) : Json(row.replay_problem)},
+              {"reproduce", r.reproduce_token}};
+}
+
+std::string write_trace(const MutantsOptions& o, const Row& row, std::uint64_t seed) {
+  std::filesystem::path dir(o.out_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto path = (dir / fmt::format("mutant-{}-{}.jsonl", spec::mutant_name(row.result.mutant), seed))
+                  .string();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << row.result.failure->trace_jsonl;
+  if (!out.flush()) {
+    std::cerr << fmt::format("memcg-verify mutants: cannot write {}\n", path);
+    return {};
+  }
+  return path;
+}
+
+int run_mutants(const MutantsOptions& o) {
+  if (o.list) return print_list(o);
+  std::vector<spec::Mutant> mutants;
+  if (o.only.empty()) {
+    mutants = spec::all_mutants();
+  } else {
+    for (const auto& name : o.only) {
+      auto m = spec::parse_mutant(name);
+      if (!m || *m == spec::Mutant::none) {
+        std::cerr << fmt::format("memcg-verify mutants: unknown mutant \"{}\" (--list names them)\n",
+                                 name);
+        return 2;
+      }
+      mutants.push_back(*m);
+    }
+  }
+  if (o.runs < 1 || o.steps < 1) {
+    std::cerr << "memcg-verify mutants: --runs and --steps must be at least 1\n";
+    return 2;
+  }
+  spec::Config probe;
+  probe.ncpus = o.cpus.value_or(4);
+  probe.page_size_bytes = o.page_size.value_or(4096);
+  if (auto problem = spec::config_problem(probe); !problem.empty()) {
+    std::cerr << fmt::format("memcg-verify mutants: {}\n", problem);
+    return 2;
+  }
+  const std::uint64_t seed = o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 |
+                                                std::random_device{}());
+  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+  if (!o.json) {
+    std::cout << fmt::format(
+        "mutant campaign: each mutant in the impl{}, up to {} runs of up to {} steps; runs, steps "
+        "and seconds to the first failing run, shrunk = operations in the shrunk "
+        "counterexample\n",
+        o.invariants_only ? " and the reference (only invariants can kill)" : ", the reference correct",
+        o.runs, o.steps + 1);
+    print_header();
+  }
+
+  properties::MutantCampaignOptions campaign;
+  campaign.seed = seed;
+  campaign.runs = o.runs;
+  campaign.max_steps = o.steps;
+  campaign.configs = properties::ConfigChoice{spec::Profile::v6_6, o.cpus, o.page_size};
+  campaign.invariants_only = o.invariants_only;
+
+  std::vector<Row> rows;
+  for (auto mutant : mutants) {
+    Row row;
+    row.result = properties::run_mutant_campaign(mutant, campaign);
+    if (row.result.killed) {
+      row.trace_path = write_trace(o, row, seed);
+      row.replayed = properties::replay_reproduces(row.result, o.invariants_only, &row.replay_problem);
+    }
+    if (!o.json) print_row(row);
+    rows.push_back(std::move(row));
+  }
+
+  std::size_t killed = 0, survived = 0, undecided = 0, not_replayed = 0;
+  std::vector<double> steps, seconds, shrunk;
+  for (const auto& row : rows) {
+    const auto& r = row.result;
+    if (!r.error.empty()) ++undecided;
+    else if (!r.killed) ++survived;
+    if (!r.killed) continue;
+    ++killed;
+    if (!row.replayed) ++not_replayed;
+    steps.push_back(static_cast<double>(r.steps_to_kill));
+    seconds.push_back(r.seconds_to_kill);
+    shrunk.push_back(static_cast<double>(r.shrunk_steps));
+  }
+  int exit_code = 0;
+  if (survived || not_replayed) exit_code = 1;
+  else if (undecided) exit_code = 3;
+
+  if (o.json) {
+    Json list = Json::array();
+    for (const auto& row : rows) list.push_back(row_json(row));
+    std::cout << Json{{"seed", seed},
+                      {"runs", o.runs},
+                      {"steps", o.steps},
+                      {"invariants_only", o.invariants_only},
+                      {"mutants", list},
+                      {"killed", killed},
+                      {"survived", survived},
+                      {"undecided", undecided},
+                      {"not_replayed", not_replayed},
+                      {"median_steps_to_kill", median(steps)},
+                      {"median_seconds_to_kill", median(seconds)},
+                      {"median_shrunk_steps", median(shrunk)},
+                      {"exit", exit_code}}
+                     .dump()
+              << "\n";
+    return exit_code;
+  }
+  std::cout << fmt::format(
+      "{} of {} mutants killed; median to kill: {:.0f} steps, {:.3f} s; median shrunk "
+      "counterexample: {:.0f} operations\n",
+      killed, rows.size(), median(steps), median(seconds), median(shrunk));
+  if (killed)
+    std::cout << fmt::format(
+        "counterexamples: {}/mutant-NAME-{}.jsonl; replay one: memcg-verify replay FILE --model "
+        "{} --mutant NAME\n",
+        o.out_dir, seed, o.invariants_only ? "impl" : "both");
+  for (const auto& row : rows)
+    if (row.result.killed && !row.replayed)
+      std::cout << fmt::format("FAILED: the counterexample of {} does not replay: {}\n",
+                               spec::mutant_name(row.result.mutant), row.replay_problem);
+  if (survived)
+    std::cout << fmt::format("FAILED: {} mutant{} survived (more --runs or --steps, or a generator "
+                             "bias toward its path?)\n",
+                             survived, survived == 1 ? "" : "s");
+  else if (undecided)
+    std::cout << "UNDECIDED: a campaign could not run to a verdict\n";
+  else if (!not_replayed)
+    std::cout << "OK: every mutant was killed and its shrunk counterexample replays\n";
+  return exit_code;
+}
+
+void add_mutants(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<MutantsOptions>();
+  auto* cmd = app.add_subcommand(
+      "mutants", "Mutant campaign: the conformance campaign against every catalogued bug injected "
+                 "into the impl; fails if one survives");
+  cmd->add_option("--seed", o->seed, "seed of every mutant's campaign (default: random, printed)");
+  cmd->add_option("--runs", o->runs, "runs per mutant before it counts as a survivor (default 300)");
+  cmd->add_option("--steps", o->steps, "RapidCheck's largest size per run (default 100)");
+  cmd->add_option("--only", o->only, "only this mutant (repeatable)");
+  cmd->add_option("--cpus", o->cpus, "CPUs (default: 1-4, drawn per run)");
+  cmd->add_option("--page-size", o->page_size, "PAGE_SIZE in bytes (default: 4K, 16K or 64K per run)");
+  cmd->add_flag("--invariants-only", o->invariants_only,
+                "inject each mutant into the reference too, so that only the invariants can kill "
+                "it (replay the traces with --model impl)");
+  cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
+  cmd->add_option("--out", o->out_dir, "directory for mutant-NAME-SEED.jsonl (default .)");
+  cmd->add_flag("--list", o->list, "print the mutant catalog and exit");
+  cmd->add_flag("--markdown", o->markdown, "with --list: docs/MUTANTS.md");
+  cmd->callback([o, &exit_code] {
+    try {
+      exit_code = run_mutants(*o);
+    } catch (const std::exception& e) {
+      std::cerr << "memcg-verify mutants: " << e.what() << "\n";
+      exit_code = 2;
+    }
+  });
+}
+
+const CommandRegistration registration(add_mutants);
+
+}  // namespace
+}  // namespace mv::cli

@@ -1,0 +1,87 @@
+#include "properties/mutants.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "trace/replay.h"
+#include "trace/trace_reader.h"
+
+namespace mv::properties {
+
+MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOptions& options) {
+  CampaignOptions campaign;
+  campaign.seed = options.seed;
+  campaign.runs = options.runs;
+  campaign.max_steps = options.max_steps;
+  campaign.configs = options.configs;
+  campaign.subject = impl_factory(mutant);
+  campaign.subject_name = "impl";
+  // Full snapshots every step, and the mutated impl's own Monitor: its
+  // invariant violations are reported beside a disagreement.
+  campaign.mode = CheckMode::full;
+  campaign.monitor_subject = true;
+  if (options.invariants_only) campaign.reference_mutant = mutant;
+
+  auto outcome = run_campaign(campaign);
+  MutantResult result;
+  result.mutant = mutant;
+  result.seconds = outcome.seconds;
+  result.runs = outcome.stats.runs;
+  result.steps = outcome.stats.steps;
+  if (outcome.passed) return result;  // survived
+  if (!outcome.failure) {
+    result.error = outcome.error;
+    return result;
+  }
+  result.killed = true;
+  result.failure = outcome.failure;
+  result.reproduce_token = outcome.reproduce_token;
+  const auto& f = outcome.failure->failure;
+  result.kind = f.kind;
+  result.message = f.message;
+  for (const auto& v : f.subject_violations)
+    if (std::find(result.invariants.begin(), result.invariants.end(), v.invariant) ==
+        result.invariants.end())
+      result.invariants.push_back(v.invariant);
+  result.shrunk_steps = outcome.failure->nr_steps;
+  result.runs_to_kill = outcome.stats.first_failure_runs.value_or(0);
+  result.steps_to_kill = outcome.stats.first_failure_steps;
+  result.seconds_to_kill = outcome.stats.first_failure_seconds;
+  return result;
+}
+
+std::string killed_by_text(const MutantResult& r) {
+  if (!r.killed) return "-";
+  std::string invariants;
+  for (const auto& id : r.invariants) invariants += fmt::format("{}{}", invariants.empty() ? "" : ", ", id);
+  if (r.kind == "violation") return invariants.empty() ? std::string("violation") : invariants;
+  if (invariants.empty()) return r.kind;
+  return fmt::format("{} (same step as the {})", invariants, r.kind);
+}
+
+bool replay_reproduces(const MutantResult& r, bool invariants_only, std::string* why) {
+  auto say = [why](std::string text) {
+    if (why) *why = std::move(text);
+    return false;
+  };
+  if (!r.failure) return say("no counterexample");
+  std::istringstream in(r.failure->trace_jsonl);
+  auto trace = trace::read_trace(in, fmt::format("mutant-{}.jsonl", spec::mutant_name(r.mutant)));
+  if (trace.error) return say(fmt::format("the trace does not read back: {}", trace.error->what()));
+  const auto choice = invariants_only ? trace::ModelChoice::impl : trace::ModelChoice::both;
+  auto replayed = trace::replay(trace, choice, r.mutant);
+  const std::size_t line = r.failure->failure.line;
+  std::optional<std::size_t> failed_at;
+  if (replayed.model_failure) failed_at = replayed.model_failure->line;
+  else if (replayed.disagreement) failed_at = replayed.disagreement->line;
+  else if (!replayed.violations.empty()) failed_at = replayed.violations.front().line;
+  if (!failed_at) return say(fmt::format("the replay passes: {}", replayed.verdict()));
+  if (*failed_at != line)
+    return say(fmt::format("the replay fails at line {}, the campaign at line {}: {}", *failed_at,
+                           line, replayed.verdict()));
+  return true;
+}
+
+}  // namespace mv::properties

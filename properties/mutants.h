@@ -1,0 +1,66 @@
+// The mutant campaign: the conformance campaign (properties/campaign.h) run
+// against each mutant of the catalog (spec/mutant.h) injected into the impl,
+// the reference correct, every invariant checked on the mutated impl too. A
+// mutant is killed when the campaign fails; its shrunk counterexample is a
+// trace that `memcg-verify replay --model both --mutant NAME` reproduces.
+//
+// With `invariants_only` the mutant is injected into the reference as well:
+// the two models agree (the injections are the same bug), so only an
+// invariant can kill it, which shows which invariants catch the bug on their
+// own.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "properties/campaign.h"
+#include "spec/mutant.h"
+
+namespace mv::properties {
+
+struct MutantCampaignOptions {
+  std::uint64_t seed = 0;
+  int runs = 300;       // RapidCheck runs before the mutant is declared a survivor
+  int max_steps = 100;  // RapidCheck's size
+  ConfigChoice configs;
+  bool invariants_only = false;
+};
+
+struct MutantResult {
+  spec::Mutant mutant = spec::Mutant::none;
+  bool killed = false;
+  std::string error;  // RapidCheck could not run or gave up (neither killed nor survived)
+  // How the shrunk counterexample fails: the failure kind ("disagreement",
+  // "violation", "model failure") and message, and the invariants the mutated
+  // impl's own Monitor finds at that step (a disagreement is found first, when
+  // both results and snapshots are compared, before the Monitors run; an
+  // invariant listed here fired on the same step).
+  std::string kind;
+  std::string message;
+  std::vector<std::string> invariants;  // distinct ids, in the Monitor's order
+  // To the first failing run, before shrinking.
+  std::uint64_t runs_to_kill = 0;
+  std::uint64_t steps_to_kill = 0;
+  double seconds_to_kill = 0;
+  std::size_t shrunk_steps = 0;  // operations in the shrunk counterexample
+  double seconds = 0;            // the whole campaign, shrinking included
+  std::uint64_t runs = 0;        // runs done (all of them when it survived)
+  std::uint64_t steps = 0;
+  std::optional<RunFailure> failure;
+  std::string reproduce_token;
+};
+
+MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOptions& options);
+
+// "INV-BYTE-CONSERVATION (same step as the disagreement)", "disagreement", ...
+std::string killed_by_text(const MutantResult& result);
+
+// Whether replaying the shrunk trace (the mutant in the impl, the reference
+// correct, as `replay --model both --mutant NAME`; in both with
+// invariants_only, as `replay --model impl --mutant NAME`) fails at the same
+// line. `why` says what happened otherwise.
+bool replay_reproduces(const MutantResult& result, bool invariants_only, std::string* why);
+
+}  // namespace mv::properties
