@@ -37,23 +37,13 @@ spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, b
   return ret;
 }
 
-namespace {
-
-// Mutant::charge_split_no_round_up (out of line: the kernel's path stays as short).
-[[gnu::cold, gnu::noinline]] arith::ObjChargeSplit<M> charge_split_no_round_up(
-    std::uint64_t size_bytes, const arith::PageGeometry& page) {
-  return arith::slips::obj_charge_split_no_round_up<M>(M::lit64(size_bytes), page);
-}
-
-}  // namespace
-
 // obj_cgroup_charge (v6.6) after a byte-stock miss: charge whole pages, put
 // the unused tail of the last one in the byte stock.
 spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,
                                    bool nofail) {
   auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), cur.page);
   if (cur.mutant == spec::Mutant::charge_split_no_round_up) [[unlikely]]
-    split = charge_split_no_round_up(size_bytes, cur.page);
+    split = arith::slips::obj_charge_split_no_round_up<M>(M::lit64(size_bytes), cur.page);
   spec::Errno ret = obj_cgroup_charge_pages(cur, objcg, split.nr_pages.v, nofail);
   if (ret == spec::Errno::ok && split.nr_bytes.v != 0)
     refill_obj_stock(cur, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, cur.page).v,

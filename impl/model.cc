@@ -23,18 +23,16 @@ class ImplModel final : public spec::Model {
   }
 
   spec::Snapshot snapshot() const override {
+    spec::Snapshot snap = snapshot_without_objects();
+    for (std::size_t key = 0; key < objects_.size(); ++key)
+      if (auto o = live_object(static_cast<spec::ObjKey>(key))) snap.objects.push_back(*o);
+    return snap;
+  }
+
+  // Everything but the objects: its cost does not grow with live objects
+  // (properties' summary check mode).
+  spec::Snapshot snapshot_without_objects() const override {
     spec::Snapshot snap = sys_.snapshot();
-    for (std::size_t key = 0; key < objects_.size(); ++key) {
-      const Object& obj = objects_[key];
-      if (!obj.live) continue;
-      spec::ObjectSnap o;
-      o.key = static_cast<spec::ObjKey>(key);
-      o.kind = obj.kind;
-      o.charged_bytes = obj.charged_bytes;
-      if (obj.objcg) o.objcg = obj.objcg->id;
-      o.nr_kmem_pages = obj.nr_kmem_pages;
-      snap.objects.push_back(o);
-    }
     for (std::size_t key = 0; key < tasks_.size(); ++key) {
       const Task& task = tasks_[key];
       if (!task.live) continue;
@@ -42,6 +40,18 @@ class ImplModel final : public spec::Model {
                                           task.memcg.load()->id, task.cpu.load()});
     }
     return snap;
+  }
+
+  std::optional<spec::ObjectSnap> live_object(spec::ObjKey key) const override {
+    if (key >= objects_.size() || !objects_[key].live) return std::nullopt;
+    const Object& obj = objects_[key];
+    spec::ObjectSnap o;
+    o.key = key;
+    o.kind = obj.kind;
+    o.charged_bytes = obj.charged_bytes;
+    if (obj.objcg) o.objcg = obj.objcg->id;
+    o.nr_kmem_pages = obj.nr_kmem_pages;
+    return o;
   }
 
   std::string_view name() const override { return "impl"; }

@@ -9,6 +9,29 @@ namespace {
 
 using spec::CgroupState;
 
+// queue_work_on (v6.6) queues nothing while the work is pending
+// (WORK_STRUCT_PENDING). The model-only `drain` op clears FLUSHING while CPU
+// 1's drain work is still queued; the next drain_all_stock sets FLUSHING again
+// and schedule_work_on finds the work pending: one item, not two (as the impl).
+TEST(ReferenceDeferred, DrainOfAFlushingCpuDoesNotQueueItsWorkTwice) {
+  Sim sim(2);
+  ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+  ASSERT_EQ(sim.spawn("t", "/a", 1), Errno::ok);
+  ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);
+  ASSERT_EQ(sim.drain_all("/a", 0), Errno::ok);
+  ASSERT_EQ(sim.snap().pending_work, 1u);
+  ASSERT_EQ(sim.drain(1), Errno::ok);
+  EXPECT_FALSE(sim.stock(1).flushing);
+  ASSERT_EQ(sim.slab("t", "o2", 128), Errno::ok);  // CPU 1 caches /a's objcg again
+  ASSERT_EQ(sim.drain_all("/a", 0), Errno::ok);
+  EXPECT_TRUE(sim.stock(1).flushing);
+  EXPECT_EQ(sim.snap().pending_work, 1u);
+  ASSERT_EQ(sim.quiesce(), Errno::ok);
+  EXPECT_FALSE(sim.stock(1).flushing);
+  EXPECT_EQ(sim.stock(1).nr_bytes, 0u);
+  EXPECT_EQ(sim.snap().pending_work, 0u);
+}
+
 TEST(ReferenceDeferred, DrainAllQueuesRemoteCpusUntilQuiesce) {
   Sim sim(2);
   sim.mkdir("/a");
