@@ -37,7 +37,7 @@ using Json = nlohmann::ordered_json;
 
 struct MutantsOptions {
   std::optional<std::uint64_t> seed;
-  int runs = 300;
+  int runs = 1000;
   int steps = 100;
   std::vector<std::string> only;
   std::optional<std::uint32_t> cpus;
@@ -277,7 +277,7 @@ void add_mutants(CLI::App& app, int& exit_code) {
       "mutants", "Mutant campaign: the conformance campaign against every catalogued bug injected "
                  "into the impl; fails if one survives");
   cmd->add_option("--seed", o->seed, "seed of every mutant's campaign (default: random, printed)");
-  cmd->add_option("--runs", o->runs, "runs per mutant before it counts as a survivor (default 300)");
+  cmd->add_option("--runs", o->runs, "runs per mutant before it counts as a survivor (default 1000)");
   cmd->add_option("--steps", o->steps, "RapidCheck's largest size per run (default 100)");
   cmd->add_option("--only", o->only, "only this mutant (repeatable)");
   cmd->add_option("--cpus", o->cpus, "CPUs (default: 1-4, drawn per run)");

@@ -6,9 +6,28 @@
 #include <fmt/format.h>
 
 #include "trace/replay.h"
+#include "trace/snapshot_json.h"
 #include "trace/trace_reader.h"
 
 namespace mv::properties {
+
+namespace {
+
+// The header's `note` says how to replay the counterexample.
+void add_note(RunFailure& failure, spec::Mutant mutant, const MutantCampaignOptions& options) {
+  auto& text = failure.trace_jsonl;
+  const auto end = text.find('\n');
+  auto header = trace::Json::parse(text.substr(0, end));
+  header["note"] = fmt::format(
+      "mutant {} in the {} (memcg-verify mutants --seed {}{}); replay: memcg-verify replay FILE "
+      "--model {} --mutant {}",
+      spec::mutant_name(mutant), options.invariants_only ? "impl and the reference" : "impl",
+      options.seed, options.invariants_only ? " --invariants-only" : "",
+      options.invariants_only ? "impl" : "both", spec::mutant_name(mutant));
+  text = header.dump() + text.substr(end);
+}
+
+}  // namespace
 
 MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOptions& options) {
   CampaignOptions campaign;
@@ -46,6 +65,7 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
         result.invariants.end())
       result.invariants.push_back(v.invariant);
   result.shrunk_steps = outcome.failure->nr_steps;
+  add_note(*result.failure, mutant, options);
   result.runs_to_kill = outcome.stats.first_failure_runs.value_or(0);
   result.steps_to_kill = outcome.stats.first_failure_steps;
   result.seconds_to_kill = outcome.stats.first_failure_seconds;

@@ -22,7 +22,7 @@ namespace mv::properties {
 
 struct MutantCampaignOptions {
   std::uint64_t seed = 0;
-  int runs = 300;       // RapidCheck runs before the mutant is declared a survivor
+  int runs = 1000;      // RapidCheck runs before the mutant is declared a survivor
   int max_steps = 100;  // RapidCheck's size
   ConfigChoice configs;
   bool invariants_only = false;

@@ -3,7 +3,12 @@
 # builds, then runs every check the build has and prints one verdict.
 #   - every bundled scenario (scenarios/NAME.jsonl) replayed and compared with
 #     scenarios/NAME.expect.json, in lock-step with the impl when it is built;
-#   - every Z3 lemma (memcg-verify prove), when the build has the proofs.
+#   - every Z3 lemma (memcg-verify prove), when the build has the proofs;
+#   - a conformance campaign (memcg-verify check) of about a minute with a
+#     fixed seed: the impl against the reference, every invariant every step;
+#   - the mutant table (memcg-verify mutants): every catalogued bug injected
+#     into the impl must be killed, its counterexample written to
+#     build/mutants/ and replayed.
 # Exit status (DESIGN.md): 0 everything holds, 1 the subject is wrong, 2 bad
 # input or usage, 3 undecided.
 set -euo pipefail
@@ -34,6 +39,18 @@ if has_command prove; then
 else
   echo
   echo "== proofs: this build has no 'prove' command (proofs/ not built); skipped"
+fi
+if has_command check; then
+  run_step check check --seed 1 --runs 30000 --steps 1000 --out build
+else
+  echo
+  echo "== check: this build has no 'check' command (properties/ not built); skipped"
+fi
+if has_command mutants; then
+  run_step mutants mutants --seed 1 --out build/mutants
+else
+  echo
+  echo "== mutants: this build has no 'mutants' command (properties/ not built); skipped"
 fi
 
 # 1 (the subject is wrong) outranks 2 (bad input) and 3 (undecided).

@@ -76,6 +76,9 @@ TEST(CliMutants, ListNamesEveryEntryAndWhyNot) {
   auto md = run_cli({"mutants", "--list", "--markdown"});
   ASSERT_EQ(md.exit, 0);
   EXPECT_EQ(md.out.rfind("# Mutants", 0), 0u);
+  // docs/MUTANTS.md is this output: regenerate it when the catalog changes.
+  EXPECT_EQ(slurp(std::filesystem::path(MV_SOURCE_DIR) / "docs" / "MUTANTS.md"), md.out)
+      << "run: memcg-verify mutants --list --markdown > docs/MUTANTS.md";
 }
 
 TEST(CliMutants, UsageErrorsExitTwo) {
