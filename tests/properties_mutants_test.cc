@@ -15,6 +15,11 @@
 #include "properties/mutants.h"
 #include "spec/mutant.h"
 
+namespace mv::spec {
+// gtest prints parameters by name.
+void PrintTo(Mutant mutant, std::ostream* os) { *os << mutant_name(mutant); }
+}  // namespace mv::spec
+
 namespace mv::properties {
 namespace {
 
