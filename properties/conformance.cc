@@ -8,15 +8,11 @@
 #include "impl/model.h"
 #include "reference/model.h"
 #include "trace/snapshot_diff.h"
+#include "spec/overloaded.h"
 
 namespace mv::properties {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string violations_text(const std::vector<spec::Violation>& found) {
   std::string text;
@@ -336,7 +332,7 @@ const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op)
 
 void Conformance::track(const spec::Op& op, spec::Errno result) {
   if (result != spec::Errno::ok) return;
-  std::visit(Overloaded{
+  std::visit(spec::Overloaded{
                  [&](const spec::Spawn& o) {
                    live_tasks_.push_back(o.task);
                    if (task_live_.size() <= o.task) task_live_.resize(o.task + 1);

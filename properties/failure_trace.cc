@@ -8,17 +8,9 @@
 #include <fmt/format.h>
 
 #include "trace/report.h"
+#include "spec/overloaded.h"
 
 namespace mv::properties {
-
-namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-
-}  // namespace
 
 trace::Json trace_line_json(const trace::TraceOp& line, const trace::TraceNames& names) {
   trace::Json j = trace::Json::object();
@@ -28,7 +20,7 @@ trace::Json trace_line_json(const trace::TraceOp& line, const trace::TraceNames&
   auto cpu = [&](spec::Cpu c) {
     if (line.cpu_given) j["cpu"] = c;
   };
-  std::visit(Overloaded{
+  std::visit(spec::Overloaded{
                  [&](const spec::Mkdir& o) { cg(o.cg); cpu(o.cpu); },
                  [&](const spec::Rmdir& o) { cg(o.cg); cpu(o.cpu); },
                  [&](const spec::Spawn& o) { task(o.task); cg(o.cg); j["cpu"] = o.cpu; },

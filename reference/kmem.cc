@@ -27,10 +27,12 @@ std::uint64_t pcpu_min_unit_size(const arith::PageGeometry& page) {
   return (size + page.mask()) & ~page.mask();
 }
 
-// memcg_slab_pre_alloc_hook (v6.6): one objcg reference for the allocation,
-// then the charge of the object's full size.
-bool memcg_slab_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
-                               bool nofail, std::optional<ObjcgId>& objcgp) {
+// What memcg_slab_pre_alloc_hook and pcpu_memcg_pre_alloc_hook (v6.6) both
+// do: take the current task's objcg (with a reference), charge full_bytes to
+// it, and on failure put the reference. A task of the root gets no objcg and
+// its allocation goes uncharged.
+bool charge_current_objcg(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
+                          bool nofail, std::optional<ObjcgId>& objcgp) {
   auto objcg = get_obj_cgroup_from_current(k, task);
   if (!objcg) return true;
   if (obj_cgroup_charge(k, cpu, *objcg, full_bytes, nofail) != Errno::ok) {
@@ -39,6 +41,13 @@ bool memcg_slab_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t f
   }
   objcgp = objcg;
   return true;
+}
+
+// memcg_slab_pre_alloc_hook (v6.6): one objcg reference for the allocation,
+// then the charge of the object's full size.
+bool memcg_slab_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
+                               bool nofail, std::optional<ObjcgId>& objcgp) {
+  return charge_current_objcg(k, cpu, task, full_bytes, nofail, objcgp);
 }
 
 // memcg_slab_post_alloc_hook (v6.6), one object: its own reference, the
@@ -62,14 +71,7 @@ void memcg_slab_free_hook(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint64_t full_
 // objcg in the chunk (MEMCG_PERCPU_B is not modeled): the object keeps this ref.
 bool pcpu_memcg_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
                                bool nofail, std::optional<ObjcgId>& objcgp) {
-  auto objcg = get_obj_cgroup_from_current(k, task);
-  if (!objcg) return true;
-  if (obj_cgroup_charge(k, cpu, *objcg, full_bytes, nofail) != Errno::ok) {
-    obj_cgroup_put(k, cpu, *objcg);
-    return false;
-  }
-  objcgp = objcg;
-  return true;
+  return charge_current_objcg(k, cpu, task, full_bytes, nofail, objcgp);
 }
 
 // pcpu_memcg_free_hook (v6.6)

@@ -9,6 +9,7 @@
 
 #include "arith/page_counter.h"
 #include "reference/kernel_state.h"
+#include "spec/overloaded.h"
 
 namespace mv::reference {
 
@@ -17,11 +18,6 @@ using spec::Cpu;
 using spec::Errno;
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 bool cpu_in_range(const Kernel& k, Cpu cpu) { return cpu < k.stocks.size(); }
 
@@ -143,7 +139,7 @@ spec::Snapshot take_snapshot(const Kernel& k) {
 Errno apply_op(Kernel& k, const spec::Op& op) {
   // The driver resolves CPUs; a CPU out of range is refused, never a crash.
   return std::visit(
-      Overloaded{
+      spec::Overloaded{
           [&](const spec::Mkdir& o) { return cgroup_mkdir(k, o.cg); },
           [&](const spec::Rmdir& o) {
             return cpu_in_range(k, o.cpu) ? cgroup_rmdir(k, o.cpu, o.cg) : Errno::einval;

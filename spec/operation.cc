@@ -2,14 +2,9 @@
 
 #include <array>
 
-namespace mv::spec {
+#include "spec/overloaded.h"
 
-namespace {
-template <class... Ts>
-struct Overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-}  // namespace
+namespace mv::spec {
 
 std::string_view op_name(const Op& op) {
   return std::visit(Overloaded{

@@ -2,13 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "spec/overloaded.h"
+
 namespace mv::trace {
 
 namespace {
-template <class... Ts>
-struct Overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 Resolved ok(spec::Op op) { return Resolved{std::move(op), {}}; }
 Resolved refuse(std::string problem) { return Resolved{std::nullopt, std::move(problem)}; }
@@ -36,7 +34,7 @@ bool Driver::object_live(spec::ObjKey key) const {
 
 std::optional<spec::Cpu> Driver::runs_on(const spec::Op& op) const {
   using Result = std::optional<spec::Cpu>;
-  return std::visit(Overloaded{
+  return std::visit(spec::Overloaded{
                         [&](const spec::Alloc& o) -> Result { return task_cpu(o.task); },
                         [&](const spec::Exit& o) -> Result { return task_cpu(o.task); },
                         [&](const spec::Migrate& o) -> Result { return task_cpu(o.task); },
@@ -120,7 +118,7 @@ Resolved Driver::resolve(const TraceOp& line, const TraceNames& names) const {
     return ok(op);
   };
   return std::visit(
-      Overloaded{
+      spec::Overloaded{
           [&](const spec::Mkdir& op) { return on_cpu(op); },
           [&](const spec::Rmdir& op) { return on_cpu(op); },
           [&](const spec::DrainAll& op) { return on_cpu(op); },
@@ -161,7 +159,7 @@ Resolved Driver::resolve(const TraceOp& line, const TraceNames& names) const {
 
 void Driver::observe(const spec::Op& op, spec::Errno result, std::size_t line) {
   if (result != spec::Errno::ok) return;  // a refused operation changes nothing here
-  std::visit(Overloaded{
+  std::visit(spec::Overloaded{
                  [&](const spec::Spawn& o) {
                    auto& t = task_slot(o.task);
                    t.live = true;

@@ -4,14 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "spec/overloaded.h"
+
 namespace mv::trace {
 
 namespace {
-
-template <class... Ts>
-struct Overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string safe_name(const NameTable& table, std::uint32_t key) {
   return key < table.size() ? table.name(key) : fmt::format("#{}", key);
@@ -119,7 +116,7 @@ std::string describe_op(const spec::Op& op, const TraceNames& names) {
   auto obj = [&](spec::ObjKey k) { return safe_name(names.objects, k); };
   auto path = [&](spec::PathKey k) { return safe_path(names, k); };
   return std::visit(
-      Overloaded{
+      spec::Overloaded{
           [&](const spec::Mkdir& o) { return path(o.cg); },
           [&](const spec::Rmdir& o) { return path(o.cg); },
           [&](const spec::Spawn& o) { return fmt::format("{} in {}", task(o.task), path(o.cg)); },
