@@ -352,14 +352,7 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--bench-targets", o->bench_targets,
                   "live-object targets of --bench-live (default 100,1000,10000)")
       ->delimiter(',');
-  cmd->callback([o, &exit_code] {
-    try {
-      exit_code = run_check(*o);
-    } catch (const std::exception& e) {
-      std::cerr << "memcg-verify check: " << e.what() << "\n";
-      exit_code = 2;
-    }
-  });
+  run_guarded(cmd, exit_code, [o] { return run_check(*o); });
 }
 
 const CommandRegistration registration(add_check);

@@ -4,11 +4,12 @@
 // 0 holds, 1 subject wrong, 2 bad input or usage, 3 undecided).
 #pragma once
 
+#include <exception>
+#include <iostream>
+#include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
+#include <CLI/CLI.hpp>
 
 namespace mv::cli {
 
@@ -19,5 +20,21 @@ std::vector<CommandAdder>& command_adders();
 struct CommandRegistration {
   explicit CommandRegistration(CommandAdder adder) { command_adders().push_back(adder); }
 };
+
+// Runs a subcommand's body as its callback: its return value is the exit code,
+// and an exception becomes `memcg-verify NAME: what` with exit_on_exception
+// (2 for bad input by default) instead of a crash.
+template <class Run>
+void run_guarded(CLI::App* cmd, int& exit_code, Run run, int exit_on_exception = 2) {
+  std::string name = cmd->get_name();
+  cmd->callback([name, run, exit_on_exception, &exit_code] {
+    try {
+      exit_code = run();
+    } catch (const std::exception& e) {
+      std::cerr << "memcg-verify " << name << ": " << e.what() << "\n";
+      exit_code = exit_on_exception;
+    }
+  });
+}
 
 }  // namespace mv::cli

@@ -59,14 +59,7 @@ void add_doc(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("doc", "Generate docs/INVARIANTS.md from the executable spec");
   cmd->add_option("--out", options->out, "where to write it (- for stdout)");
   cmd->add_flag("--check", options->check, "compare only; exit 1 when the file is stale");
-  cmd->callback([options, &exit_code] {
-    try {
-      exit_code = run_doc(*options);
-    } catch (const std::exception& e) {
-      std::cerr << "memcg-verify doc: " << e.what() << "\n";
-      exit_code = 2;
-    }
-  });
+  run_guarded(cmd, exit_code, [options] { return run_doc(*options); });
 }
 
 const CommandRegistration registration(add_doc);

@@ -289,14 +289,7 @@ void add_mutants(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", o->out_dir, "directory for mutant-NAME-SEED.jsonl (default .)");
   cmd->add_flag("--list", o->list, "print the mutant catalog and exit");
   cmd->add_flag("--markdown", o->markdown, "with --list: docs/MUTANTS.md");
-  cmd->callback([o, &exit_code] {
-    try {
-      exit_code = run_mutants(*o);
-    } catch (const std::exception& e) {
-      std::cerr << "memcg-verify mutants: " << e.what() << "\n";
-      exit_code = 2;
-    }
-  });
+  run_guarded(cmd, exit_code, [o] { return run_mutants(*o); });
 }
 
 const CommandRegistration registration(add_mutants);

@@ -134,14 +134,8 @@ void add_prove(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1u, 3600u * 1000u));
   cmd->add_option("--jobs", options->jobs, "rows decided in parallel (default: 2 cores)")
       ->check(CLI::Range(1u, 64u));
-  cmd->callback([options, &exit_code] {
-    try {
-      exit_code = run_prove(*options);
-    } catch (const std::exception& e) {
-      std::cerr << "memcg-verify prove: " << e.what() << "\n";
-      exit_code = 3;  // the solver failed to decide: undecided, not bad input
-    }
-  });
+  // An exception here is the solver failing to decide: undecided, not bad input.
+  run_guarded(cmd, exit_code, [options] { return run_prove(*options); }, 3);
 }
 
 const CommandRegistration registration(add_prove);

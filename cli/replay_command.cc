@@ -83,14 +83,7 @@ void add_replay(CLI::App& app, int& exit_code) {
                   "inject this bug of the mutant catalog (`memcg-verify mutants --list`) into the "
                   "impl (--model impl or both; the reference stays correct) or into the "
                   "reference (--model reference)");
-  cmd->callback([options, &exit_code] {
-    try {
-      exit_code = run_replay(*options);
-    } catch (const std::exception& e) {
-      std::cerr << "memcg-verify replay: " << e.what() << "\n";
-      exit_code = 2;
-    }
-  });
+  run_guarded(cmd, exit_code, [options] { return run_replay(*options); });
 }
 
 const CommandRegistration registration(add_replay);

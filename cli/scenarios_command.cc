@@ -70,14 +70,7 @@ void add_scenarios(CLI::App& app, int& exit_code) {
                   "auto (default: both when the impl is built, else reference), reference, "
                   "impl or both")
       ->check(CLI::IsMember({"auto", "reference", "impl", "both"}));
-  cmd->callback([options, &exit_code] {
-    try {
-      exit_code = run_scenarios(*options);
-    } catch (const std::exception& e) {
-      std::cerr << "memcg-verify scenarios: " << e.what() << "\n";
-      exit_code = 2;
-    }
-  });
+  run_guarded(cmd, exit_code, [options] { return run_scenarios(*options); });
 }
 
 const CommandRegistration registration(add_scenarios);

@@ -38,23 +38,23 @@ bool System::grace_period_elapsed(std::uint64_t gp_target) const {
   return true;
 }
 
-Work* System::pop_ready(Cpu& cpu, bool ignore_grace_periods) {
+std::optional<Work> System::pop_ready(Cpu& cpu, bool ignore_grace_periods) {
   Mailbox& mailbox = cpu.pcp->mailbox;
   sync::Guard g(mailbox.lock);
   Work* work = mailbox.head;
-  if (!work) return nullptr;
+  if (!work) return std::nullopt;
   if (!ignore_grace_periods && work->gp_target && !grace_period_elapsed(work->gp_target))
-    return nullptr;
+    return std::nullopt;
   mailbox.head = work->next;
   if (!mailbox.head) mailbox.tail = nullptr;
   work->next = nullptr;
   work->pending = false;  // may be queued again while it runs, like a work_struct
   mailbox.nr_queued.fetch_sub(1);
   nr_pending_work_.fetch_sub(1);
-  return work;
+  return *work;
 }
 
-void System::run_work(Work& work) {
+void System::run_work(const Work& work) {
   Cpu& cpu = cpu_handles_[work.cpu];
   // Work queued on a CPU that went offline since (css_offline, an RCU
   // callback) migrates to the lowest online CPU; a drain work still drains the
@@ -106,7 +106,7 @@ void Cpu::detach() { pcp->attached.store(false, std::memory_order_seq_cst); }
 void Cpu::poll() {
   pcp->qs_epoch.store(sys->gp_epoch_.load());  // rcu_qs()
   if (pcp->mailbox.nr_queued.load_relaxed() == 0) return;
-  while (Work* work = sys->pop_ready(*this, /*ignore_grace_periods=*/false)) sys->run_work(*work);
+  while (auto work = sys->pop_ready(*this, /*ignore_grace_periods=*/false)) sys->run_work(*work);
 }
 
 }  // namespace mv::impl

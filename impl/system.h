@@ -112,14 +112,17 @@ class System {
   // Deferred work (deferred.cc).
   void queue_work(Cpu& target, Work& work, WorkKind kind, void* subject, bool rcu);
   bool grace_period_elapsed(std::uint64_t gp_target) const;
-  void run_work(Work& work);
+  void run_work(const Work& work);
 
   Objcg* new_objcg(Cpu& cur, Memcg* memcg);
 
  private:
   friend class Cpu;
   Memcg* new_memcg(Cpu& cur, Memcg* parent, spec::PathKey path);
-  Work* pop_ready(Cpu& cpu, bool ignore_grace_periods);
+  // Dequeues the oldest ready item and returns a copy made under the mailbox
+  // lock: once popped, the item may be queued again (and rewritten) by another
+  // CPU while this one runs it, like a work_struct in process_one_work.
+  std::optional<Work> pop_ready(Cpu& cpu, bool ignore_grace_periods);
 
   spec::Config config_;
   const spec::PathTable& paths_;
