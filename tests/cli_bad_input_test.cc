@@ -124,7 +124,9 @@ TEST_P(BadInput, ExitsTwoWithFileLineReasonAndTheEarlierReport) {
   EXPECT_EQ(text.exit, 2);
   EXPECT_EQ(text.err.rfind(prefix, 0), 0u) << text.err;
   EXPECT_NE(text.out.find("verdict: BAD INPUT: " + prefix), std::string::npos) << text.out;
-  if (c.line > 2) EXPECT_NE(text.out.find("mkdir"), std::string::npos) << text.out;
+  if (c.line > 2) {
+    EXPECT_NE(text.out.find("mkdir"), std::string::npos) << text.out;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cli, BadInput, ::testing::ValuesIn(bad_cases()),
