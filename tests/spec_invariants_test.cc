@@ -24,22 +24,22 @@ Config config_for(Profile profile) {
 Snapshot before_alloc(Profile profile = Profile::v6_6) {
   Snapshot s;
   s.config = config_for(profile);
-  CgroupSnap root;
-  root.id = 0;
-  root.path = 0;
-  CgroupSnap a;
-  a.id = 1;
-  a.path = 1;
-  a.parent = 0;
-  a.css_refs = 3;  // base + ID + task t0
-  a.objcg = 1;
-  a.nr_tasks = 1;
+  CgroupSnap root{.id = 0, .path = 0};
+  CgroupSnap a{
+      .id = 1,
+      .path = 1,
+      .parent = 0,
+      .css_refs = 3, // base + ID + task t0
+      .objcg = 1,
+      .nr_tasks = 1,
+  };
   s.cgroups = {root, a};
-  ObjcgSnap objcg;
-  objcg.id = 1;
-  objcg.origin = 1;
-  objcg.memcg = 1;
-  objcg.refs = 1;  // the initial ref, owned by /a
+  ObjcgSnap objcg{
+      .id = 1,
+      .origin = 1,
+      .memcg = 1,
+      .refs = 1, // the initial ref, owned by /a
+  };
   s.objcgs = {objcg};
   StockSnap cpu0, cpu1;
   cpu0.cpu = 0;
@@ -80,23 +80,25 @@ Snapshot after_alloc(Profile profile = Profile::v6_6) {
 // dying, not freed. /b's own counter is stale (3): it is offlined.
 Snapshot with_dying_b() {
   Snapshot s = after_alloc();
-  CgroupSnap b;
-  b.id = 2;
-  b.path = 2;
-  b.parent = 0;
-  b.state = CgroupState::dying;
-  b.offlined = true;
-  b.usage_pages = 3;
-  b.css_refs = 1;  // CPU 1's page stock
+  CgroupSnap b{
+      .id = 2,
+      .path = 2,
+      .parent = 0,
+      .state = CgroupState::dying,
+      .offlined = true,
+      .usage_pages = 3,
+      .css_refs = 1, // CPU 1's page stock
+  };
   s.cgroups.push_back(b);
   s.cgroups[0].usage_pages = 64 + 1;  // /a's subtree + objcg 2's page
-  ObjcgSnap objcg;
-  objcg.id = 2;
-  objcg.origin = 2;
-  objcg.memcg = 0;
-  objcg.state = ObjcgState::reparented;
-  objcg.refs = 1;  // the page
-  objcg.charged_pages = 1;
+  ObjcgSnap objcg{
+      .id = 2,
+      .origin = 2,
+      .memcg = 0,
+      .state = ObjcgState::reparented,
+      .refs = 1, // the page
+      .charged_pages = 1,
+  };
   s.objcgs.push_back(objcg);
   s.stocks[1].page_stock = {PageStockSlot{2, 0}};
   ObjectSnap page;
@@ -330,13 +332,14 @@ TEST(NoPin, FiresOnAKilledObjcgNobodyReleased) {
 TEST(NoPin, ADyingChildPinnedLegitimatelyPinsItsParentLegitimately) {
   Snapshot s = with_dying_b();
   // /b/c: dying under /b, pinned by CPU 1's empty stock; /b now held by /c.
-  CgroupSnap c;
-  c.id = 3;
-  c.path = 3;
-  c.parent = 2;
-  c.state = CgroupState::dying;
-  c.offlined = true;
-  c.css_refs = 1;
+  CgroupSnap c{
+      .id = 3,
+      .path = 3,
+      .parent = 2,
+      .state = CgroupState::dying,
+      .offlined = true,
+      .css_refs = 1,
+  };
   s.cgroups.push_back(c);
   s.stocks[1].page_stock = {PageStockSlot{3, 0}};
   EXPECT_TRUE(check(initial(s)).empty()) << messages(check(initial(s)));
@@ -353,20 +356,18 @@ TEST(NoPin, ADyingChildPinnedLegitimatelyPinsItsParentLegitimately) {
 TEST(NoPin, KmemPagesPinDyingMemcgsInV510Only) {
   auto make = [](Profile profile) {
     Snapshot s = after_alloc(profile);
-    CgroupSnap b;
-    b.id = 2;
-    b.path = 2;
-    b.parent = 0;
-    b.state = CgroupState::dying;
-    b.offlined = true;
-    b.usage_pages = 1;
-    b.css_refs = 1;  // the page
+    CgroupSnap b{
+        .id = 2,
+        .path = 2,
+        .parent = 0,
+        .state = CgroupState::dying,
+        .offlined = true,
+        .usage_pages = 1,
+        .css_refs = 1, // the page
+    };
     s.cgroups.push_back(b);
     s.cgroups[0].usage_pages += 1;
-    ObjcgSnap released;
-    released.id = 2;
-    released.origin = 2;
-    released.state = ObjcgState::released;
+    ObjcgSnap released{.id = 2, .origin = 2, .state = ObjcgState::released};
     s.objcgs.push_back(released);
     ObjectSnap page;
     page.key = 1;
@@ -526,12 +527,13 @@ TEST(NoUnderflow, FiresOnMorePagesUnchargedThanCharged) {
 
 TEST(ReleaseAligned, FiresWhenAnObjcgIsReleasedWithASubPageRemainder) {
   Snapshot s = after_alloc();
-  ObjcgSnap released;
-  released.id = 2;
-  released.origin = 1;
-  released.memcg = 1;
-  released.state = ObjcgState::released;
-  released.nr_charged_bytes = 100;
+  ObjcgSnap released{
+      .id = 2,
+      .origin = 1,
+      .memcg = 1,
+      .state = ObjcgState::released,
+      .nr_charged_bytes = 100,
+  };
   Snapshot bad = s;
   bad.objcgs.push_back(released);
   Snapshot good = s;
@@ -599,12 +601,7 @@ TEST(Limit, FiresWhenSetMaxReturnsOkBelowUsage) {
 
 TEST(NoUaf, FiresOnATaskInAFreedMemcg) {
   Snapshot s = after_alloc();
-  CgroupSnap c;
-  c.id = 2;
-  c.path = 2;
-  c.parent = 0;
-  c.state = CgroupState::freed;
-  c.offlined = true;
+  CgroupSnap c{.id = 2, .path = 2, .parent = 0, .state = CgroupState::freed, .offlined = true};
   s.cgroups.push_back(c);
   Snapshot bad = s;
   bad.tasks.push_back(TaskSnap{1, 2, 1});
