@@ -13,9 +13,9 @@ System::System(const spec::Config& config, const spec::PathTable& paths, SystemO
     : pcpu(config.ncpus, options.pcpu_slots),
       config_(config),
       paths_(paths),
-      page_(config.page()),
+      page_(arith::PageGeometry::of(config.page_size_bytes)),
       batch_pages_(config.profile_traits().charge_batch_pages),
-      page_counter_max_(arith::page_counter_max<arith::M>(config.page()).v),
+      page_counter_max_(arith::page_counter_max<arith::M>(page_).v),
       mutant_(options.mutant) {
   if (mutant_ == spec::Mutant::dual_obj_stock)
     hidden_obj_stocks_ = std::make_unique<std::array<MemcgStockPcp, spec::kMaxCpus>>();

@@ -117,7 +117,7 @@ class ReferenceModel final : public spec::Model {
 Kernel boot_kernel(const spec::Config& config, const spec::PathTable& paths) {
   Kernel k;
   k.config = config;
-  k.page = config.page();
+  k.page = arith::PageGeometry::of(config.page_size_bytes);
   k.paths = &paths;
   MemCgroup root;
   root.id = 0;

@@ -17,7 +17,7 @@ struct CheckContext {
   const SnapshotIndex& after;
   const SnapshotIndex* before;  // nullptr for the initial state
   const ProfileTraits& traits;
-  arith::PageGeometry page;
+  PageSize page;
   std::uint32_t ncpus;
   const Monitor::History& history;  // already updated for this step's op and objects
   const PathTable* paths;           // optional

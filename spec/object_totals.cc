@@ -19,7 +19,7 @@ void erase_if_empty(Map& map, Key key) {
 
 }  // namespace
 
-ObjectTotals ObjectTotals::of(const std::vector<ObjectSnap>& objects, arith::PageGeometry page) {
+ObjectTotals ObjectTotals::of(const std::vector<ObjectSnap>& objects, PageSize page) {
   ObjectTotals totals(page);
   for (const auto& object : objects) totals.add(object);
   return totals;

@@ -9,7 +9,7 @@
 #include <map>
 #include <vector>
 
-#include "arith/domain.h"
+#include "spec/profile.h"
 #include "spec/snapshot.h"
 
 namespace mv::spec {
@@ -33,8 +33,8 @@ struct MemcgObjectTotals {
 
 class ObjectTotals {
  public:
-  explicit ObjectTotals(arith::PageGeometry page = arith::PageGeometry::of(4096)) : page_(page) {}
-  static ObjectTotals of(const std::vector<ObjectSnap>& objects, arith::PageGeometry page);
+  explicit ObjectTotals(PageSize page = PageSize::of(4096)) : page_(page) {}
+  static ObjectTotals of(const std::vector<ObjectSnap>& objects, PageSize page);
 
   void add(const ObjectSnap& object);
   void remove(const ObjectSnap& object);  // an object add()ed before
@@ -52,7 +52,7 @@ class ObjectTotals {
 
  private:
   void apply(const ObjectSnap& object, std::int64_t sign);
-  arith::PageGeometry page_;
+  PageSize page_;
   std::map<ObjcgId, ObjcgObjectTotals> by_objcg_;
   std::map<MemcgId, MemcgObjectTotals> by_memcg_;
   std::int64_t count_ = 0;

@@ -47,8 +47,7 @@ std::string config_problem(const Config& config) {
     return fmt::format("profile {} has no model yet (modeled: v6.6)", profile_name(config.profile));
   if (config.ncpus == 0 || config.ncpus > kMaxCpus)
     return fmt::format("cpus must be between 1 and {}, got {}", kMaxCpus, config.ncpus);
-  if (!arith::PageGeometry::valid_size(config.page_size_bytes) ||
-      config.page_size_bytes > 65536)
+  if (!PageSize::valid(config.page_size_bytes))
     return fmt::format("page_size must be a power of two between 4096 and 65536, got {}",
                        config.page_size_bytes);
   return {};

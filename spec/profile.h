@@ -3,13 +3,12 @@
 // model differ, so a new profile is a new traits value, not a copy of a model.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "arith/domain.h"
 
 namespace mv::spec {
 
@@ -45,13 +44,31 @@ const ProfileTraits& traits(Profile profile);
 std::optional<Profile> parse_profile(std::string_view name);
 std::string_view profile_name(Profile profile);
 
+// PAGE_SIZE and PAGE_SHIFT of one configuration, as the spec states them.
+// Deliberately not arith::PageGeometry: the spec computes what it checks on
+// its own, so a slip in the arithmetic under test (arith/) cannot hide in the
+// check as well, and spec/ depends on no other layer (docs/DESIGN.md).
+struct PageSize {
+  std::uint64_t size_bytes;
+  unsigned shift;
+
+  // A power of two from 4K (the smallest PAGE_SIZE Linux has) to 64K.
+  static constexpr bool valid(std::uint64_t size_bytes) {
+    return size_bytes >= 4096 && size_bytes <= 65536 && std::has_single_bit(size_bytes);
+  }
+  static constexpr PageSize of(std::uint64_t size_bytes) {
+    return {size_bytes, static_cast<unsigned>(std::countr_zero(size_bytes))};
+  }
+  constexpr std::uint64_t mask() const { return size_bytes - 1; }
+};
+
 // One replay's configuration: the trace header.
 struct Config {
   Profile profile = Profile::v6_6;
   std::uint32_t ncpus = 4;
   std::uint64_t page_size_bytes = 4096;
 
-  arith::PageGeometry page() const { return arith::PageGeometry::of(page_size_bytes); }
+  PageSize page() const { return PageSize::of(page_size_bytes); }
   const ProfileTraits& profile_traits() const { return traits(profile); }
 };
 

@@ -92,7 +92,7 @@ void corrupt(Snapshot& s, std::mt19937_64& rng) {
 TEST(PropertiesIncremental, TotalsKeptWithAddAndRemoveEqualTheTotalsOfTheList) {
   std::mt19937_64 rng(11);
   std::printf("seed 11\n");
-  const auto page = arith::PageGeometry::of(4096);
+  const auto page = spec::PageSize::of(4096);
   spec::ObjectTotals kept(page);
   std::vector<ObjectSnap> live;
   for (int i = 0; i < 5000; ++i) {

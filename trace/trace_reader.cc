@@ -28,7 +28,7 @@ std::uint64_t max_slab_bytes(const spec::Config& config) {
 }
 
 std::uint64_t page_counter_max_pages(const spec::Config& config) {
-  return arith::page_counter_max<arith::M>(config.page()).v;
+  return arith::page_counter_max<arith::M>(arith::PageGeometry::of(config.page_size_bytes)).v;
 }
 
 namespace {
@@ -301,7 +301,8 @@ class OpReader {
           shown(value)));
     // page_counter_memparse clamps to PAGE_COUNTER_MAX, which is "max".
     auto pages = arith::M::u64(value.get<std::uint64_t>());
-    auto clamped = arith::page_counter_clamp_max<arith::M>(pages, config_.page());
+    auto clamped = arith::page_counter_clamp_max<arith::M>(
+        pages, arith::PageGeometry::of(config_.page_size_bytes));
     if (clamped.v == page_counter_max_pages(config_)) return std::nullopt;
     return clamped.v;
   }
