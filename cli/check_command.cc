@@ -8,7 +8,7 @@
 // replays. Every coverage mark (spec/coverage.h) must be hit. `--mutant NAME`
 // injects a bug of the catalog (spec/mutant.h) into the impl: the campaign
 // must then fail (`memcg-verify mutants` runs every one). Exit status
-// (DESIGN.md): 0 all holds, 1 a failure or a mark never hit, 2 usage, 3 RapidCheck
+// (docs/DESIGN.md): 0 all holds, 1 a failure or a mark never hit, 2 usage, 3 RapidCheck
 // gave up.
 //
 // Checked-step throughput: `memcg-verify check --bench-live [--seed N]

@@ -1,6 +1,6 @@
 // Subcommands register themselves: each cli/<name>_command.cc defines one
 // adder and a static CommandRegistration, so layers add commands without
-// touching main.cc. An adder sets `exit_code` from its callback (DESIGN.md:
+// touching main.cc. An adder sets `exit_code` from its callback (docs/DESIGN.md:
 // 0 holds, 1 subject wrong, 2 bad input or usage, 3 undecided).
 #pragma once
 

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int parse_code = app.exit(e);
-    return parse_code == 0 ? 0 : 2;  // usage errors are exit 2 (DESIGN.md)
+    return parse_code == 0 ? 0 : 2;  // usage errors are exit 2 (docs/DESIGN.md)
   }
   return exit_code;
 }

@@ -8,7 +8,7 @@
 // to the first failing run, and the length of the shrunk counterexample. Each
 // counterexample is written as DIR/mutant-NAME-SEED.jsonl and replayed
 // (`replay --model both --mutant NAME`) to check that it fails at the same
-// line. Exit status (DESIGN.md): 0 every mutant killed and replayed, 1 a
+// line. Exit status (docs/DESIGN.md): 0 every mutant killed and replayed, 1 a
 // mutant survived or its trace does not replay, 2 usage, 3 a campaign could
 // not decide. `--list` prints the catalog (`--markdown`: docs/MUTANTS.md).
 #include <algorithm>

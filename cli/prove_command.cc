@@ -1,7 +1,7 @@
 // memcg-verify prove [--only NAME] [--json] [--timeout-ms N] [--jobs N]
 // Runs the Z3 lemmas of proofs/ (proofs/lemma.h) at every width where each is
 // meaningful (LP64, ILP32) and PAGE_SIZE 4K/16K/64K, one row per combination.
-// Exit (DESIGN.md): 0 every row proved or refuted as its lemma expects; 1 a
+// Exit (docs/DESIGN.md): 0 every row proved or refuted as its lemma expects; 1 a
 // row refuted, vacuous, or proved where a refutation was expected; 3 a row
 // undecided (solver unknown, time limit); 2 usage (unknown --only name).
 #include <chrono>

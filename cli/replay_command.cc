@@ -1,6 +1,6 @@
 // memcg-verify replay TRACE [--json] [--model reference|impl|both] [--mutant NAME]
 // Replays a trace (docs/TRACE_FORMAT.md) and prints the report. Exit status
-// (DESIGN.md): 0 every invariant holds, 1 a violation or a model disagreement,
+// (docs/DESIGN.md): 0 every invariant holds, 1 a violation or a model disagreement,
 // 2 bad input or usage (`FILE:LINE: reason` on stderr, and the report of
 // everything before that line on stdout). `--mutant NAME` injects a bug of
 // the catalog (spec/mutant.h) into the impl (impl, both) or the reference
@@ -74,7 +74,7 @@ void add_replay(CLI::App& app, int& exit_code) {
       "replay", "Replay a JSON Lines trace, check every invariant after every operation");
   cmd->add_option("TRACE", options->trace_path, "trace file (docs/TRACE_FORMAT.md); - for stdin")
       ->required();
-  cmd->add_flag("--json", options->json, "print the JSON report (DESIGN.md) instead of tables");
+  cmd->add_flag("--json", options->json, "print the JSON report (docs/DESIGN.md) instead of tables");
   cmd->add_option("--model", options->model,
                   "reference (default), impl, or both: reference and impl in lock-step, "
                   "compared after every operation")

@@ -3,7 +3,7 @@
 // reparented, stocks drained, ID ref dropped) -> freed (deferred css_free once
 // the css count is zero). Memory is never reused: a freed memcg stays as a
 // tombstone, so a reader that still holds a pointer can never touch recycled
-// memory, and the snapshot keeps listing it (DESIGN.md).
+// memory, and the snapshot keeps listing it (docs/DESIGN.md).
 #pragma once
 
 #include <cstdint>

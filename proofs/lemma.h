@@ -30,7 +30,7 @@ struct LemmaConfig {
 struct Lemma {
   std::string name;
   std::string stem;                     // proofs/<stem>.cc
-  std::vector<std::string> invariants;  // ids from spec/invariants.h (DESIGN.md)
+  std::vector<std::string> invariants;  // ids from spec/invariants.h (docs/DESIGN.md)
   std::string statement;                // what is proved, in kernel terms
   std::string bounds;                   // widths, sizes, CPUs, history length
   std::vector<unsigned> long_bits;      // widths where the lemma is meaningful
@@ -65,7 +65,7 @@ std::vector<LemmaRow> run_lemmas(std::string_view only, unsigned timeout_ms, uns
 // Worker threads for `prove` by default: both cores of the reference machine.
 unsigned default_jobs();
 
-// DESIGN.md exit codes: 0 all as expected; 1 a lemma refuted, vacuous, or
+// docs/DESIGN.md exit codes: 0 all as expected; 1 a lemma refuted, vacuous, or
 // proved where a refutation was expected; 3 otherwise undecided.
 int exit_code(const std::vector<LemmaRow>& rows);
 

@@ -1,5 +1,5 @@
 // Z3Domain: the arith/*.h templates over Z3 bit-vectors, so the lemmas in
-// proofs/ are about the code that runs (DESIGN.md "One arithmetic source").
+// proofs/ are about the code that runs (docs/DESIGN.md "One arithmetic source").
 //
 // Same interface as arith::MachineDomain. The Z3 4.8.12 traps are closed by
 // construction: words and booleans wrap a z3::expr privately and convert to

@@ -71,7 +71,7 @@ std::vector<ThroughputPoint> measure_throughput(const spec::Config& config, std:
     for (std::uint64_t i = 0; i < steps && !sut.failure(); ++i) {
       const std::size_t live = sut.live_objects();
       OpRecipe recipe = source.next([&](OpKind kind) {
-        // Freed memcgs and released objcgs stay in every snapshot (DESIGN.md:
+        // Freed memcgs and released objcgs stay in every snapshot (docs/DESIGN.md:
         // listed as freed/released), so mkdir/rmdir would make the cost grow
         // with the number of steps; the timed mix keeps the set-up's cgroups.
         if (kind == OpKind::mkdir || kind == OpKind::rmdir) return false;

@@ -9,7 +9,7 @@
 #   - the mutant table (memcg-verify mutants): every catalogued bug injected
 #     into the impl must be killed, its counterexample written to
 #     build/mutants/ and replayed.
-# Exit status (DESIGN.md): 0 everything holds, 1 the subject is wrong, 2 bad
+# Exit status (docs/DESIGN.md): 0 everything holds, 1 the subject is wrong, 2 bad
 # input or usage, 3 undecided.
 set -euo pipefail
 cd "$(dirname "$0")/.."

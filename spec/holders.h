@@ -1,5 +1,5 @@
 // Who holds references to whom, enumerated from a snapshot for one profile
-// (kernel-notes.md section 4; docs/MODEL-v6.6.md "Reference counts").
+// (docs/KERNEL.md section 8; docs/MODEL-v6.6.md "Reference counts").
 // INV-REF-BALANCE compares the counts with these holders; INV-NO-PIN asks
 // which holders of a dying memcg the profile documents.
 #pragma once

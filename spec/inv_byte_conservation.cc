@@ -27,7 +27,7 @@ constexpr std::string_view kSources =
     "`nr_charged_bytes`), `refill_obj_stock` and `mod_objcg_state` caching a new objcg "
     "(`atomic_xchg(&objcg->nr_charged_bytes, 0)` into the stock), `obj_cgroup_release`; mm/slab.h `memcg_slab_post_alloc_hook`, "
     "`memcg_slab_free_hook`, `obj_full_size`; mm/percpu.c `pcpu_obj_full_size`; "
-    "`__memcg_kmem_charge_page` (v5.13+, b4e0b68fbd9d). kernel-notes.md section 8, item 1.";
+    "`__memcg_kmem_charge_page` (v5.13+, b4e0b68fbd9d). docs/KERNEL.md section 10, item 1.";
 
 constexpr std::string_view kProfiles =
     "**v5.2, v5.3**: no objcg (byte charging arrived in v5.9); not checked. "

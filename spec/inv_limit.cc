@@ -34,8 +34,8 @@ constexpr std::string_view kSources =
     "`page_counter_set_max` (`-EBUSY` if usage > new max); mm/memcontrol.c v6.6 "
     "`try_charge_memcg` (`batch > nr_pages` retry with nr_pages, `drain_all_stock(mem_over_limit)` "
     "once, `nomem: if (!(gfp_mask & (__GFP_NOFAIL | __GFP_HIGH))) return -ENOMEM;`, `force:`), "
-    "`mem_cgroup_resize_max`; kernel/fork.c `memcg_charge_kernel_stack`. kernel-notes.md "
-    "sections 2 and 3.2, section 8 item 4.";
+    "`mem_cgroup_resize_max`; kernel/fork.c `memcg_charge_kernel_stack`. docs/KERNEL.md "
+    "sections 3 and 5, section 10 item 4.";
 
 constexpr std::string_view kProfiles =
     "Checked in every profile. The operation vocabulary has only `nofail` for a forced charge, "

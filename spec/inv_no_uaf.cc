@@ -27,7 +27,7 @@ constexpr std::string_view kSources =
     "a css whose count had reached zero; now `css_tryget` and retry), 9f38f03ae8d5 (v5.13: "
     "`drain_obj_stock` uncharged `objcg->memcg` without holding a reference), 2f7659a31473 "
     "(v5.11, 5.10.4: `get_obj_cgroup_from_current` could return an objcg whose tryget failed); "
-    "bug-catalog.md.";
+    "the bug catalog of docs/MUTANTS.md.";
 
 constexpr std::string_view kProfiles =
     "Checked in every profile. In profiles without objcg (v5.2, v5.3) only the memcg clauses can "

@@ -23,7 +23,7 @@ constexpr std::string_view kSources =
     "include/linux/percpu-refcount.h `percpu_ref_put_many` (atomic mode: "
     "`unlikely(atomic_long_sub_and_test(nr, &ref->data->count))` releases at zero; a further put "
     "goes negative), `css_put`, `obj_cgroup_put`; mm/memcontrol.c v6.6 `obj_cgroup_uncharge_pages`, "
-    "`drain_obj_stock`, `obj_cgroup_release`. kernel-notes.md section 8, item 4.";
+    "`drain_obj_stock`, `obj_cgroup_release`. docs/KERNEL.md section 10, item 4.";
 
 constexpr std::string_view kProfiles =
     "Checked in every profile. **v5.2, v5.3**: no objcg (no ghost counter); `page_counter_cancel` "

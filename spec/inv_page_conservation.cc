@@ -34,7 +34,7 @@ constexpr std::string_view kSources =
     "`obj_cgroup_uncharge_pages`, `drain_obj_stock`, `obj_cgroup_release`, "
     "`memcg_reparent_objcgs`; v5.10 `__memcg_kmem_charge_page` / `__memcg_kmem_uncharge_page` "
     "(`page->mem_cgroup`), replaced by objcg charging in b4e0b68fbd9d (v5.13). "
-    "kernel-notes.md section 8, item 2.";
+    "docs/KERNEL.md section 10, item 2.";
 
 constexpr std::string_view kProfiles =
     "**v5.2, v5.3**: not checked: charged slab pages belong to per-memcg kmem_caches (v5.2: each "
@@ -50,7 +50,7 @@ constexpr std::string_view kProfiles =
     "root check, so the equation holds at every level including the root. "
     "**v6.16**: term (i) sums the seven slots of each CPU. From v6.15 `obj_cgroup_uncharge_pages`, "
     "`drain_obj_stock` and `obj_cgroup_release` skip the root while `obj_cgroup_charge_pages` "
-    "still charges it (kernel-notes.md open question): if that reading is right the root drifts "
+    "still charges it (docs/KERNEL.md section 12): if that reading is right the root drifts "
     "upward after reparenting to the root, a documented result at the root only.";
 
 void check(const CheckContext& ctx, Report& report) {

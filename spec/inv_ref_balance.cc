@@ -40,7 +40,7 @@ constexpr std::string_view kSources =
     "mm/percpu.c `pcpu_memcg_post_alloc_hook`; v5.10 `memcg_reparent_objcgs` (css_get on the "
     "parent per reparented objcg) and `obj_cgroup_release` (`mem_cgroup_put`); 1a3e1f40962c "
     "(v5.9: one css reference per cached stock); 9838354e16a2 (v5.14: objcgs hold no css "
-    "reference). docs/MODEL-v6.6.md \"Reference counts\"; kernel-notes.md section 4.";
+    "reference). docs/MODEL-v6.6.md \"Reference counts\"; docs/KERNEL.md section 8.";
 
 constexpr std::string_view kProfiles =
     "**v5.2, v5.3**: not checked: their css holders include per-memcg kmem_caches (v5.2: a css "

@@ -22,7 +22,7 @@ constexpr std::string_view kSources =
     "mm/memcontrol.c `obj_cgroup_release` (v5.9-v6.6: `nr_bytes = atomic_read(&objcg->"
     "nr_charged_bytes); WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)); nr_pages = nr_bytes >> "
     "PAGE_SHIFT;` and the comment above it), `drain_obj_stock` (the only writer that adds to "
-    "`nr_charged_bytes`). kernel-notes.md section 8, item 1.";
+    "`nr_charged_bytes`). docs/KERNEL.md section 10, item 1.";
 
 constexpr std::string_view kProfiles =
     "**v5.2, v5.3**: no objcg; not checked. **v5.10, v6.6, v6.16**: checked; the WARN_ON_ONCE is "

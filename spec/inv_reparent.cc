@@ -26,7 +26,7 @@ constexpr std::string_view kSources =
     "(`objcg = rcu_replace_pointer(memcg->objcg, NULL, true)`, `list_add(&objcg->list, "
     "&memcg->objcg_list)`, `WRITE_ONCE(iter->memcg, parent)` for every objcg on the list, "
     "`list_splice` onto the parent's, `percpu_ref_kill`); v5.10 `memcg_reparent_objcgs` (same "
-    "moves, with css references; `xchg(&objcg->memcg, parent)`). kernel-notes.md section 8, "
+    "moves, with css references; `xchg(&objcg->memcg, parent)`). docs/KERNEL.md section 10, "
     "item 6.";
 
 constexpr std::string_view kProfiles =

@@ -40,7 +40,7 @@ constexpr std::string_view kSources =
     "`drain_obj_stock`, `memcg_hotplug_cpu_dead`; v5.10 `refill_obj_stock` (`if (stock->nr_bytes "
     "> PAGE_SIZE) drain_obj_stock(stock)`); 5387c90490f7 (v5.14, allow_uncharge); 1813e51eece0 "
     "(v6.1, batch 64); f735eebe55f8 (v6.16, NR_MEMCG_STOCK slots); 9f01b4954490 (obj stock "
-    "drained on CPU hotplug, with stable backports). kernel-notes.md section 8, item 3.";
+    "drained on CPU hotplug, with stable backports). docs/KERNEL.md section 10, item 3.";
 
 constexpr std::string_view kProfiles =
     "**v5.2, v5.3**: page stock only (batch 32); no obj stock, so (iii)-(v) hold trivially. "

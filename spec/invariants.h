@@ -1,4 +1,4 @@
-// The invariant registry: ids (a contract, DESIGN.md), precise statements, the
+// The invariant registry: ids (a contract, docs/DESIGN.md), precise statements, the
 // kernel functions they come from, the profiles they hold in, and the
 // executable checkers over snapshots. docs/INVARIANTS.md is generated from it.
 #pragma once

@@ -41,7 +41,7 @@ std::vector<MutantInfo> build_catalog() {
   c.push_back({Mutant::root_skipped_on_uncharge, "root_skipped_on_uncharge",
                MutantKind::historical,
                "c5c8b16b596e \"mm: memcontrol: fix root_mem_cgroup charging\" (v5.14-rc1); the "
-               "uncharge side as 6.15+ writes it (kernel-notes.md, open questions)",
+               "uncharge side as 6.15+ writes it (docs/KERNEL.md section 12)",
                "charge and uncharge disagreed on whether the root memcg's page_counter is "
                "touched: the root's usage drifted from what it holds",
                "obj_cgroup_uncharge_pages, drain_obj_stock (and obj_cgroup_release through them)",
@@ -138,7 +138,7 @@ std::vector<MutantInfo> build_catalog() {
                "the speculative charge",
                kBoth, ""});
 
-  // Entries of bug-catalog.md the sequential v6.6 model cannot express.
+  // Bugs of the bug catalog the sequential v6.6 model cannot express.
   c.push_back({std::nullopt, "css_get_not_tryget", MutantKind::historical,
                "eefbfa7fd678 \"mm: memcg/slab: fix use after free in obj_cgroup_charge\" (v5.11-rc1)",
                "css_get on objcg->memcg under RCU could revive a css whose count reached 0",
@@ -188,7 +188,77 @@ std::vector<MutantInfo> build_catalog() {
   return c;
 }
 
+std::vector<KernelBug> build_bug_catalog() {
+  return {
+      {"stable-only (a partial backport of 1a3e1f40962c)",
+       "memcg: add refcnt for pcpu stock to avoid UAF problem in drain_all_stock()", "GONG Ruiqi",
+       "stable 4.19 and 5.4 only, February 2024", "refill_stock, drain_stock",
+       "before v5.9 the page stock cached a memcg without holding a css reference of its own; once "
+       "its nr_pages reached 0 the memcg could be freed while still cached, and drain_all_stock "
+       "then read the freed memcg (mem_cgroup_is_descendant). The bug came with cdec2e4265df",
+       {"stock_without_css_ref"}},
+      {"d1b2cf6cb84a", "mm: memcg/slab: uncharge during kmem_cache_free_bulk()", "Bharata B Rao",
+       "v5.10-rc, 5.9.y", "kmem_cache_free_bulk (SLUB) -> memcg_slab_free_hook",
+       "the bulk free path of SLUB skipped memcg_slab_free_hook: the objects' bytes stayed charged "
+       "and their objcg references were never put (charge leak, dying memcgs). Related: "
+       "ae085d7f9365, the same housekeeping missing on the kfence path of SLAB",
+       {"free_without_uncharge"}},
+      {"eefbfa7fd678", "mm: memcg/slab: fix use after free in obj_cgroup_charge", "Muchun Song",
+       "v5.11-rc1, 5.10.4", "obj_cgroup_charge",
+       "css_get on obj_cgroup_memcg(objcg) under RCU could raise a css count that had already "
+       "reached 0 (the memcg finished its offline in between): a use after free. The fix takes "
+       "css_tryget and retries with the reparented objcg->memcg",
+       {"css_get_not_tryget"}},
+      {"2f7659a31473", "mm: memcg/slab: fix return of child memcg objcg for root memcg",
+       "Muchun Song", "v5.11-rc1, 5.10.4", "get_obj_cgroup_from_current",
+       "after a failed obj_cgroup_tryget the candidate was not reset: when the last non-root "
+       "ancestor's tryget failed, the walk ended at the root and returned that objcg without a "
+       "reference",
+       {"objcg_not_reset"}},
+      {"c5c8b16b596e", "mm: memcontrol: fix root_mem_cgroup charging", "Muchun Song", "v5.14-rc1",
+       "obj_cgroup_charge_pages (try_charge)",
+       "an objcg reparented to the root between get_obj_cgroup_from_current and the charge: "
+       "try_charge skipped the root, but the later uncharge refilled a stock whose drain "
+       "uncharged the root's page_counter, so the root's usage fell below what it held (and "
+       "page_counter_cancel warned). The fix charges through try_charge_memcg, which charges the "
+       "root",
+       {"root_skipped_on_charge", "root_skipped_on_uncharge"}},
+      {"9317d0fffeb4", "mm: page_counter: mitigate consequences of a page_counter underflow",
+       "Johannes Weiner", "v5.13-rc1", "page_counter_cancel",
+       "an underflow left the usage negative, read as a huge unsigned number: the cgroup could "
+       "not allocate any more (OOM loops). The fix warns once and resets the usage to 0",
+       {"underflow_clamp_removed", "double_uncharge_unclamped"}},
+      {"8c57c07741bf", "mm: memcg/percpu: account extra objcg space to memory cgroups",
+       "Qi Zheng", "v5.17-rc1", "pcpu_memcg_pre_alloc_hook (pcpu_obj_full_size)",
+       "percpu allocations were charged size * num_possible_cpus() without the array of objcg "
+       "pointers they need (slab already charged its pointer): under-accounting",
+       {"percpu_without_metadata"}},
+      {"46a53371f3fd", "mm/page_counter: remove an incorrect call to propagate_protected_usage()",
+       "", "v5.17-rc1", "page_counter_try_charge",
+       "the failure branch propagated the not-yet-rolled-back usage to min_usage and low_usage, "
+       "overstating the protected usage of the level and its parent's children totals",
+       {"protected_usage_on_failure"}},
+      {"9f01b4954490", "memcg: drain obj stock on cpu hotplug teardown", "Shakeel Butt",
+       "v6.15-rc, March 2025 (absent from 6.6.57 and Debian's 6.1.192)", "memcg_hotplug_cpu_dead",
+       "from v5.9 (bf4f059954dc) the hotplug callback drained only the dead CPU's page stock: its "
+       "byte stock kept its bytes, its cached vmstat deltas and its objcg reference forever",
+       {"hotplug_drains_page_stock_only"}},
+      {"fead2b869764 (revert of 559271146efc)", "mm/memcg: optimize user context object stock access",
+       "Michal Hocko, in Sebastian Andrzej Siewior's PREEMPT_RT series", "about v5.19",
+       "refill_obj_stock, drain_local_stock",
+       "two byte stocks per CPU, one for task and one for interrupt context (in_task()): a charge "
+       "and its uncharge could use different stocks, stranding bytes until a drain; reverted for "
+       "PREEMPT_RT correctness and complexity",
+       {"dual_obj_stock"}},
+  };
+}
+
 }  // namespace
+
+const std::vector<KernelBug>& kernel_bug_catalog() {
+  static const std::vector<KernelBug> catalog = build_bug_catalog();
+  return catalog;
+}
 
 const std::vector<MutantInfo>& mutant_catalog() {
   static const std::vector<MutantInfo> catalog = build_catalog();
@@ -259,8 +329,8 @@ std::string render_mutants_markdown() {
       "time (`check --mutant NAME`, `replay --mutant NAME`, `mutants`). `memcg-verify mutants` "
       "runs the conformance campaign against each one injected into the impl (the reference "
       "stays correct) and fails if any survives; `tests/properties_mutants_test.cc` proves "
-      "every one is killed. Historical mutants re-inject real upstream bugs "
-      "(`../shared/bug-catalog.md`), slips are classic arithmetic and refcount mistakes, the "
+      "every one is killed. Historical mutants re-inject real upstream bugs (the bug catalog at "
+      "the end of this page), slips are classic arithmetic and refcount mistakes, the "
       "canary must die at once. Arithmetic slips are templates over the arithmetic domain "
       "(`arith/slips.h`), like the code they replace.\n\n"
       "A kill is a disagreement between the mutated impl and the correct reference, found when "
@@ -293,6 +363,21 @@ std::string render_mutants_markdown() {
     if (info.mutant) continue;
     md += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", info.name, cell(info.commit),
                       cell(info.function), cell(info.bug), cell(info.not_expressible));
+  }
+  md +=
+      "\n## Bug catalog\n\n"
+      "Real upstream fixes in the modeled code, each re-injected by the mutants named (or listed "
+      "above as not expressible, with why). The catalog is deliberately short: the invariants are "
+      "general, so that a campaign also catches bugs nobody listed. docs/KERNEL.md has the "
+      "kernel facts around each.\n\n"
+      "| upstream fix | subject | author | landed | kernel function | what was wrong | mutants |\n"
+      "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& bug : kernel_bug_catalog()) {
+    std::string entries;
+    for (auto name : bug.entries) entries += fmt::format("{}`{}`", entries.empty() ? "" : ", ", name);
+    md += fmt::format("| {} | {} | {} | {} | `{}` | {} | {} |\n", cell(bug.fix), cell(bug.title),
+                      bug.author.empty() ? "-" : cell(bug.author), cell(bug.landed),
+                      cell(bug.function), cell(bug.bug), entries);
   }
   return md;
 }

@@ -1,7 +1,7 @@
 // The mutant catalog: named, deliberately wrong versions of the modeled
 // kernel code, re-injected at run time to prove that the verification suite
 // catches them (`memcg-verify mutants`, tests/properties_mutants_test.cc).
-// Each is either a real upstream bug (../shared/bug-catalog.md, with the
+// Each is either a real upstream bug (one of the bug catalog below, with the
 // commit that fixed it), a classic arithmetic slip, or the canary (broken so
 // obviously that a campaign must kill it at once). The catalog also lists the
 // historical bugs that the sequential v6.6 model cannot express, and why.
@@ -23,7 +23,7 @@ namespace mv::spec {
 enum class Mutant : std::uint8_t {
   none,
   canary,
-  // Historical bugs (bug-catalog.md).
+  // Historical bugs (kernel_bug_catalog()).
   stock_without_css_ref,
   free_without_uncharge,
   root_skipped_on_uncharge,
@@ -74,6 +74,20 @@ std::vector<Mutant> all_mutants();
 bool mutant_in_layer(Mutant mutant, MutantLayer layer);
 // "impl, reference"
 std::string mutant_layers_text(std::uint8_t layers);
+// A real upstream bug in the modeled code: the bug catalog (docs/MUTANTS.md
+// "Bug catalog"). Every historical mutant re-injects one of these, and every
+// one is re-injected by a mutant or has a catalog entry saying why it cannot be.
+struct KernelBug {
+  std::string_view fix;       // the upstream commit that fixed it ("d1b2cf6cb84a")
+  std::string_view title;     // that commit's subject
+  std::string_view author;
+  std::string_view landed;    // where the fix landed ("v5.10-rc, 5.9.y")
+  std::string_view function;  // the kernel function(s) that were wrong
+  std::string_view bug;       // what was wrong and what it did
+  std::vector<std::string_view> entries;  // the mutant catalog entries for it, by name
+};
+const std::vector<KernelBug>& kernel_bug_catalog();
+
 // docs/MUTANTS.md.
 std::string render_mutants_markdown();
 

@@ -8,7 +8,7 @@
 namespace mv::spec {
 
 const std::vector<ProfileTraits>& all_profiles() {
-  // Sources: ../shared/kernel-notes.md sections 1.3, 1.4, 3 and 4.
+  // Sources: docs/KERNEL.md sections 2 and 4 to 9.
   static const std::vector<ProfileTraits> profiles = {
       {Profile::v5_2, "v5.2", 32, ObjRefillRule::drain_whole_stock,
        KmemPageCharging::memcg_css_ref, false, false, false, 1, false},
@@ -17,7 +17,7 @@ const std::vector<ProfileTraits>& all_profiles() {
       {Profile::v5_10, "v5.10", 32, ObjRefillRule::drain_whole_stock,
        KmemPageCharging::memcg_css_ref, true, false, false, 1, false},
       // v6.6 with the stable backport of 9f01b4954490 (obj stock drained on
-      // CPU hotplug): the bug-catalog entry is then a mutant, not the baseline.
+      // CPU hotplug): the bug catalog's entry is then a mutant, not the baseline.
       {Profile::v6_6, "v6.6", 64, ObjRefillRule::uncharge_whole_pages,
        KmemPageCharging::through_objcg, false, true, true, 1, true},
       {Profile::v6_16, "v6.16", 64, ObjRefillRule::uncharge_whole_pages,

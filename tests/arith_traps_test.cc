@@ -1,4 +1,4 @@
-// The Z3 4.8.12 traps of DESIGN.md cannot be written against either domain.
+// The Z3 4.8.12 traps of docs/DESIGN.md cannot be written against either domain.
 // Most checks are compile-time (a broken domain fails to build this file); the
 // runtime tests pin the unsigned semantics the types promise.
 #include <gtest/gtest.h>

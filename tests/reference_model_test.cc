@@ -194,7 +194,7 @@ bool in_subtree(const spec::Snapshot& s, spec::MemcgId memcg, spec::MemcgId root
 }
 
 // Bookkeeping identities the v6.6 reference must keep after every operation
-// (docs/MODEL-v6.6.md "Reference counts", kernel-notes.md section 8).
+// (docs/MODEL-v6.6.md "Reference counts", docs/KERNEL.md section 10).
 void expect_bookkeeping(const spec::Snapshot& s, const std::string& where) {
   SCOPED_TRACE(where);
   const std::int64_t page_bytes = static_cast<std::int64_t>(s.config.page_size_bytes);

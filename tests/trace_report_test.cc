@@ -1,4 +1,4 @@
-// The JSON report keeps the contract's fields (DESIGN.md "Report"), with the
+// The JSON report keeps the contract's fields (docs/DESIGN.md "Report"), with the
 // types and names a script relies on.
 #include <sstream>
 #include <string>

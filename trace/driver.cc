@@ -188,7 +188,7 @@ void Driver::observe(const spec::Op& op, spec::Errno result, std::size_t line) {
                  [&](const spec::CpuOffline& o) {
                    cpus_[o.cpu].online = false;
                    cpus_[o.cpu].offlined_line = line;
-                   // MODEL-v6.6.md: tasks on it move to the lowest online CPU.
+                   // docs/MODEL-v6.6.md: tasks on it move to the lowest online CPU.
                    auto target = default_cpu();
                    for (spec::Cpu cpu = 0; cpu < cpus_.size(); ++cpu)
                      if (cpus_[cpu].online) { target = cpu; break; }

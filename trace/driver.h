@@ -38,7 +38,7 @@ class Driver {
   spec::Cpu default_cpu() const;
   std::optional<spec::Cpu> task_cpu(spec::TaskKey task) const;
   bool object_live(spec::ObjKey obj) const;
-  // The CPU a resolved operation runs on (MODEL-v6.6.md "current CPU"): its
+  // The CPU a resolved operation runs on (docs/MODEL-v6.6.md "current CPU"): its
   // own, or its task's for alloc, exit and migrate; none for quiesce.
   std::optional<spec::Cpu> runs_on(const spec::Op& op) const;
 

@@ -63,7 +63,7 @@ struct ReplayResult {
   std::optional<Disagreement> disagreement;
   std::optional<ModelFailure> model_failure;
 
-  // DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input.
+  // docs/DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input.
   int exit_code() const;
   std::string verdict() const;  // one line
 };

@@ -1,4 +1,4 @@
-// The replay report: JSON exactly as DESIGN.md "Report (a contract)" (plus
+// The replay report: JSON exactly as docs/DESIGN.md "Report" (plus
 // extra fields), and a human-readable table (replay's default output).
 #pragma once
 

@@ -1,5 +1,5 @@
 // A spec::Snapshot as JSON, with the trace's names: the state part of the
-// replay report (DESIGN.md "Report (a contract)") and what two models'
+// replay report (docs/DESIGN.md "Report") and what two models'
 // snapshots are compared on. Every Snapshot field appears, so two snapshots
 // render equal exactly when they are equal.
 #pragma once

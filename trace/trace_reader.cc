@@ -326,7 +326,7 @@ Trace read_trace(std::istream& in, const std::string& file) {
   while (std::getline(in, text)) {
     ++line;
     if (!text.empty() && text.back() == '\r') text.pop_back();
-    // Blank lines are skipped (they still count as lines); see TRACE_FORMAT.md.
+    // Blank lines are skipped (they still count as lines); see docs/TRACE_FORMAT.md.
     if (blank(text)) continue;
     try {
       auto object = parse_object(text);

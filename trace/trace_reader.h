@@ -1,4 +1,4 @@
-// Reads a JSON Lines trace (docs/TRACE_FORMAT.md; the contract is DESIGN.md
+// Reads a JSON Lines trace (docs/TRACE_FORMAT.md; the contract is docs/DESIGN.md
 // "Trace format"): a header line giving the configuration, then one operation
 // per line. Reading stops at the first line that makes no sense; the
 // operations before it are kept so that they can still be replayed and reported.
