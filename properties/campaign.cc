@@ -81,7 +81,7 @@ void conformance_property(const PropertyOptions& options) {
   }
   if (options.last_failure)
     *options.last_failure = RunFailure{config, *failure, sut.steps().size(), steps_table(sut),
-                                       trace_jsonl(config, sut.names(), sut.steps())};
+                                       trace_jsonl(config, sut.names(), sut.steps()), sut.recipes()};
   RC_FAIL(fmt::format("{} cpus, page size {}: line {}: {}: {}", config.ncpus,
                       config.page_size_bytes, failure->line, failure->kind, failure->message));
 }

@@ -45,6 +45,7 @@ struct RunFailure {
   std::size_t nr_steps = 0;  // steps up to and including the failing one
   std::string table;         // properties/failure_trace.h steps_table
   std::string trace_jsonl;   // the trace file's contents
+  std::vector<OpRecipe> recipes;  // the shrunk run's recipes (Conformance::recipes)
 };
 
 // What one campaign counts, across its runs (shrinking runs included).

@@ -137,6 +137,7 @@ std::optional<trace::TraceOp> Conformance::resolve(const OpRecipe& r) {
 
 const std::optional<StepFailure>& Conformance::run(const OpRecipe& recipe) {
   if (failure_) return failure_;
+  recipes_.push_back(recipe);
   if (auto line = resolve(recipe)) run_line(std::move(*line));
   return failure_;
 }

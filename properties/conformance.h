@@ -101,9 +101,17 @@ class Conformance {
   const spec::Config& config() const { return config_; }
   const trace::TraceNames& names() const { return *names_; }
   const std::vector<AppliedStep>& steps() const { return steps_; }
+  // Every recipe run() was given, in order, skipped ones included: the run's
+  // program (fuzz/op_encoding.h writes it as fuzz_ops input).
+  const std::vector<OpRecipe>& recipes() const { return recipes_; }
   const std::string& subject_name() const { return subject_name_; }
   std::size_t live_objects() const { return live_objects_.size(); }
   std::size_t live_tasks() const { return live_tasks_.size(); }
+  // The live objects and tasks in the order recipes index them (OpRecipe::object, ::task).
+  const std::vector<spec::ObjKey>& live_object_keys() const { return live_objects_; }
+  const std::vector<spec::TaskKey>& live_task_keys() const { return live_tasks_; }
+  // What the reference's Monitor remembers of the run (its step invariants' history).
+  const spec::Monitor::History& monitor_history() const { return reference_monitor_.history(); }
   // The reference's state after the last step (without objects in summary mode).
   const spec::Snapshot& snapshot() const { return reference_before_; }
   CheckMode mode() const { return mode_; }
@@ -145,6 +153,7 @@ class Conformance {
   std::vector<std::uint32_t> object_slot_;     // by ObjKey: index in live_objects_
   std::vector<spec::TaskKey> object_owner_;    // by ObjKey: the allocating task
   std::vector<AppliedStep> steps_;
+  std::vector<OpRecipe> recipes_;
   std::optional<StepFailure> failure_;
 };
 

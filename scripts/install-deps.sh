@@ -9,6 +9,8 @@ packages=(
   googletest libgtest-dev libgmock-dev librapidcheck-dev
   libz3-dev libfmt-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   valgrind
+  clang-14 libclang-rt-14-dev llvm-14 zip  # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer (fuzz/)
+  gcovr                                    # scripts/coverage.sh
 )
 
 missing=()

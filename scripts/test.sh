@@ -3,8 +3,9 @@
 # MV_TEST_TIMEOUT seconds (default 300); the whole suite is meant to finish in
 # a few minutes on two cores. First the concurrency stress test runs under
 # ThreadSanitizer (the CMake preset "tsan"), three times since a race may not
-# show in every run (MV_SKIP_TSAN=1 skips it); the full suite runs last so its
-# summary is the closing line.
+# show in every run (MV_SKIP_TSAN=1 skips it); then both fuzz targets for a
+# bounded time (scripts/fuzz.sh; MV_SKIP_FUZZ=1 skips them); the full suite
+# runs last so its summary is the closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,14 @@ if [[ "${MV_SKIP_TSAN:-0}" != 1 ]]; then
   cmake --preset tsan > /dev/null
   cmake --build --preset tsan -j "${MV_JOBS:-2}"
   ctest --preset tsan --repeat until-fail:3 --timeout "${MV_TEST_TIMEOUT:-300}"
+fi
+
+# Coverage-guided fuzzing for a bounded time (fuzz/README.md): the trace
+# reader and replay (fuzz_trace), then the fast path in lock-step with the
+# reference (fuzz_ops). MV_SKIP_FUZZ=1 skips it.
+if [[ "${MV_SKIP_FUZZ:-0}" != 1 ]]; then
+  scripts/fuzz.sh fuzz_trace "${MV_FUZZ_TRACE_SECONDS:-60}"
+  scripts/fuzz.sh fuzz_ops "${MV_FUZZ_OPS_SECONDS:-30}"
 fi
 
 cd build

@@ -6,6 +6,8 @@
 #   - every Z3 lemma (memcg-verify prove), when the build has the proofs;
 #   - a conformance campaign (memcg-verify check) of about a minute with a
 #     fixed seed: the impl against the reference, every invariant every step;
+#   - the exhaustive small scope (memcg-verify enumerate) to depth 5: every
+#     string of the small alphabet, deduplicated by state;
 #   - the mutant table (memcg-verify mutants): every catalogued bug injected
 #     into the impl must be killed, its counterexample written to
 #     build/mutants/ and replayed.
@@ -45,6 +47,12 @@ if has_command check; then
 else
   echo
   echo "== check: this build has no 'check' command (properties/ not built); skipped"
+fi
+if has_command enumerate; then
+  run_step enumerate enumerate --depth "${MV_ENUMERATE_DEPTH:-5}" --out build
+else
+  echo
+  echo "== enumerate: this build has no 'enumerate' command; skipped"
 fi
 if has_command mutants; then
   run_step mutants mutants --seed 1 --out build/mutants

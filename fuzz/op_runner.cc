@@ -1,0 +1,37 @@
+#include "fuzz/op_runner.h"
+
+#include <fmt/format.h>
+
+#include "properties/failure_trace.h"
+
+namespace mv::fuzz {
+
+std::string replay_command(const std::string& file, spec::Mutant mutant) {
+  return fmt::format("memcg-verify replay {} --model both{}", file,
+                     mutant == spec::Mutant::none
+                         ? std::string()
+                         : fmt::format(" --mutant {}", spec::mutant_name(mutant)));
+}
+
+OpRunResult run_program(const OpProgram& program, spec::Mutant mutant) {
+  properties::Conformance sut(program.config, properties::impl_factory(mutant), "impl",
+                              properties::CheckMode::full);
+  sut.monitor_subject = true;
+  for (const auto& recipe : program.recipes)
+    if (sut.run(recipe)) break;
+  OpRunResult result;
+  result.steps = sut.steps().size();
+  result.failure = sut.failure();
+  for (const auto& step : sut.steps())
+    result.op_results[step.op.index()][static_cast<std::size_t>(step.reference_result)] = true;
+  if (result.failure) {
+    result.table = properties::steps_table(sut);
+    result.trace_jsonl = properties::trace_jsonl(
+        program.config, sut.names(), sut.steps(),
+        fmt::format("fuzz_ops finding ({} at line {}); replay: {}", result.failure->kind,
+                    result.failure->line, replay_command("FILE", mutant)));
+  }
+  return result;
+}
+
+}  // namespace mv::fuzz
