@@ -1,13 +1,18 @@
 // memcg-verify check [--seed N] [--runs N] [--steps N] [--cpus N] [--profile v6.6]
 //                    [--page-size N] [--json] [--out DIR] [--reproduce TOKEN]
-//                    [--mutant NAME] [--bench-live [--bench-steps N]]
+//                    [--mutant NAME] [--jobs N] [--shard I/N]
+//                    [--bench-live [--bench-steps N]]
 // A conformance campaign (properties/campaign.h): random operation sequences
 // run on the reference and the impl in lock-step, compared after every step,
 // every invariant checked on both; a failure is shrunk by RapidCheck, printed
 // as a table and written as a trace that `memcg-verify replay --model both`
 // replays. Every coverage mark (spec/coverage.h) must be hit. `--mutant NAME`
 // injects a bug of the catalog (spec/mutant.h) into the impl: the campaign
-// must then fail (`memcg-verify mutants` runs every one). Exit status
+// must then fail (`memcg-verify mutants` runs every one). The campaign is cut
+// in chunks (properties/campaign_chunks.h) that `--jobs N` runs on N worker
+// processes and `--shard I/N` runs a slice of, whose `--json` report
+// `memcg-verify merge` (below) combines: the same verdict and totals however
+// it is spread. Exit status
 // (docs/DESIGN.md): 0 all holds, 1 a failure or a mark never hit, 2 usage, 3 RapidCheck
 // gave up.
 //
@@ -17,12 +22,15 @@
 // steps at 100, 1,000 and 10,000 live objects (properties/throughput.h).
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <iterator>
 #include <random>
+#include <set>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +39,7 @@
 
 #include "cli/commands.h"
 #include "properties/campaign.h"
+#include "properties/campaign_chunks.h"
 #include "properties/throughput.h"
 #include "spec/coverage.h"
 #include "spec/profile.h"
@@ -58,6 +67,8 @@ struct CheckOptions {
   std::string check_mode = "summary";
   std::string subject = "impl";
   bool monitor_subject = false;
+  unsigned jobs = 1;
+  std::string shard;  // "I/N"
 };
 
 // A progress bar on stderr, only when stderr is a terminal (never in CI logs).
@@ -121,6 +132,25 @@ properties::ModelFactory subject_factory(const CheckOptions& o) {
   return o.subject == "reference" ? properties::reference_factory(mutant_of(o))
                                   : properties::impl_factory(mutant_of(o));
 }
+
+// The parameters that define a campaign: shards with equal ones merge.
+Json campaign_json(const CheckOptions& o, std::uint64_t seed) {
+  return Json{{"seed", seed},
+              {"runs", o.runs},
+              {"max_steps", o.steps},
+              {"cpus", o.cpus ? Json(*o.cpus) : Json(nullptr)},
+              {"page_size", o.page_size ? Json(*o.page_size) : Json(nullptr)},
+              {"profile", o.profile},
+              {"check_mode", o.check_mode},
+              {"subject", o.subject},
+              {"monitor_subject", o.monitor_subject},
+              {"mutant", o.mutant},
+              {"no_shrink", o.no_shrink},
+              {"chunks", properties::campaign_chunks(o.runs)}};
+}
+
+int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties::CampaignResult& result,
+                    double wall_seconds, const Json& extra);
 
 int run_bench(const CheckOptions& o, const spec::Config& config, std::uint64_t seed) {
   auto points = properties::measure_throughput(config, seed, o.bench_targets, o.bench_steps,
@@ -211,19 +241,63 @@ int run_check(const CheckOptions& o) {
   campaign.subject = subject_factory(o);
   campaign.subject_name = o.subject;
   campaign.monitor_subject = o.monitor_subject;
-  ProgressBar bar(o.runs);
-  campaign.progress = [&bar](std::uint64_t runs, const properties::CampaignStats& stats) {
-    bar.update(runs, stats);
+  std::optional<properties::Shard> shard;
+  if (!o.shard.empty() && !(shard = properties::parse_shard(o.shard))) {
+    std::cerr << fmt::format("memcg-verify check: --shard must be I/N with 0 <= I < N, got \"{}\"\n", o.shard);
+    return 2;
+  }
+  if (o.jobs < 1) {
+    std::cerr << "memcg-verify check: --jobs must be at least 1\n";
+    return 2;
+  }
+  const std::size_t chunks = properties::campaign_chunks(o.runs);
+  ProgressBar bar(o.reproduce.empty() ? static_cast<int>(chunks) : o.runs);
+  campaign.progress = [&bar](std::uint64_t done, const properties::CampaignStats& stats) {
+    bar.update(done, stats);
   };
   if (!o.json)
-    std::cout << fmt::format("campaign: {} runs of up to {} steps; {}{}\n", o.runs, o.steps + 1,
+    std::cout << fmt::format("campaign: {} runs of up to {} steps in {} chunk{}{}; {}{}\n", o.runs,
+                             o.steps + 1, chunks, chunks == 1 ? "" : "s",
+                             shard ? fmt::format(" (shard {}: {} of them)", o.shard,
+                                                 properties::shard_chunks(chunks, *shard).size())
+                                   : std::string(),
                              config_text(o),
                              o.mutant.empty() ? std::string()
                                               : fmt::format("; mutant {} in the {}", o.mutant,
                                                             o.subject));
-  auto result = properties::run_campaign(campaign);
+  const auto wall_start = std::chrono::steady_clock::now();
+  properties::CampaignResult result;
+  std::vector<properties::ChunkResult> chunk_results;
+  if (!o.reproduce.empty()) {
+    // One RapidCheck case, the one the token names (any chunk's).
+    result = properties::run_campaign(campaign);
+  } else {
+    std::vector<std::size_t> which;
+    if (shard) which = properties::shard_chunks(chunks, *shard);
+    else for (std::size_t c = 0; c < chunks; ++c) which.push_back(c);
+    chunk_results = properties::run_chunks(campaign, which, o.jobs);
+    result = properties::merge_chunks(chunk_results, which).result;
+  }
   bar.finish();
+  const double wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  Json extra{{"chunks", chunks}, {"jobs", o.jobs}, {"wall_seconds", wall_seconds}};
+  if (shard) {
+    Json reports = Json::array();
+    for (const auto& c : chunk_results) reports.push_back(properties::chunk_result_json(c));
+    extra["shard"] = o.shard;
+    extra["campaign"] = campaign_json(o, seed);
+    extra["chunk_reports"] = reports;
+    // Coverage is the whole campaign's: a shard's marks are judged at merge.
+    result.missing_marks.clear();
+  }
+  return report_campaign(o, seed, result, wall_seconds, extra);
+}
 
+// The verdict of a campaign (run here, or merged from shards): the trace of
+// its failure written, the summary printed, the exit status.
+int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties::CampaignResult& result,
+                    double wall_seconds, const Json& extra) {
   std::string trace_path;
   if (result.failure) {
     std::filesystem::path dir(o.out_dir);
@@ -237,7 +311,8 @@ int run_check(const CheckOptions& o) {
       trace_path.clear();
     }
   }
-  const double steps_per_second = result.seconds > 0 ? result.stats.steps / result.seconds : 0;
+  // Checked steps per second of wall-clock time: with --jobs N, N processes'.
+  const double steps_per_second = wall_seconds > 0 ? result.stats.steps / wall_seconds : 0;
   int exit_code = 0;
   if (!result.error.empty() && !result.failure) exit_code = 3;
   else if (result.failure || !result.missing_marks.empty()) exit_code = 1;
@@ -272,6 +347,7 @@ int run_check(const CheckOptions& o) {
                  {"failures", failures},
                  {"error", result.error.empty() ? Json(nullptr) : Json(result.error)},
                  {"exit", exit_code}};
+    for (const auto& [key, value] : extra.items()) summary[key] = value;
     std::cout << summary.dump() << "\n";
     return exit_code;
   }
@@ -296,8 +372,9 @@ int run_check(const CheckOptions& o) {
     std::cout << "UNDECIDED: " << result.error << "\n";
     return exit_code;
   }
-  std::cout << fmt::format("{} runs, {} steps in {:.1f} s ({:.0f} steps/s), up to {} live objects\n",
-                           result.stats.runs, result.stats.steps, result.seconds, steps_per_second,
+  std::cout << fmt::format("{} runs, {} steps in {:.1f} s ({:.0f} steps/s{}), up to {} live objects\n",
+                           result.stats.runs, result.stats.steps, wall_seconds, steps_per_second,
+                           o.jobs > 1 ? fmt::format(" on {} jobs", o.jobs) : std::string(),
                            result.stats.max_live_objects);
   std::cout << "coverage marks:\n";
   for (std::size_t i = 0; i < spec::kNrMarks; ++i)
@@ -349,13 +426,111 @@ void add_check(CLI::App& app, int& exit_code) {
                   "impl (default), or reference: the reference against itself, to measure the "
                   "checking alone")
       ->check(CLI::IsMember({"impl", "reference"}));
+  cmd->add_option("--jobs", o->jobs,
+                  "worker processes (default 1); the report is the same whatever N, for a seed");
+  cmd->add_option("--shard", o->shard,
+                  "run only shard I of N (chunks c with c % N == I) and print its report "
+                  "(--json: what `memcg-verify merge` combines)");
   cmd->add_option("--bench-targets", o->bench_targets,
                   "live-object targets of --bench-live (default 100,1000,10000)")
       ->delimiter(',');
   run_guarded(cmd, exit_code, [o] { return run_check(*o); });
 }
 
+// memcg-verify merge REPORT... [--json] [--out DIR]: the shard reports of one
+// campaign (`check --shard I/N --json`) merged into the verdict and totals the
+// unsplit campaign has (properties/campaign_chunks.h). Exit status as check's;
+// 2 when the reports are not shards of one campaign, 3 when a chunk that
+// counts is missing.
+struct MergeOptions {
+  std::vector<std::string> reports;
+  bool json = false;
+  std::string out_dir = ".";
+};
+
+int run_merge(const MergeOptions& m) {
+  std::optional<Json> campaign;
+  std::vector<properties::ChunkResult> chunks;
+  std::set<std::string> shards;
+  double wall_seconds = 0;
+  for (const auto& path : m.reports) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::cerr << fmt::format("memcg-verify merge: {}: cannot read\n", path);
+      return 2;
+    }
+    Json report;
+    try {
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      report = Json::parse(text);
+      if (!report.contains("campaign") || !report.contains("chunk_reports") || !report.contains("shard"))
+        throw std::runtime_error("not a shard report (memcg-verify check --shard I/N --json)");
+      if (campaign && report.at("campaign") != *campaign)
+        throw std::runtime_error(fmt::format("another campaign than {}: {}", m.reports.front(),
+                                             report.at("campaign").dump()));
+      if (!shards.insert(report.at("shard").get<std::string>()).second)
+        throw std::runtime_error(fmt::format("shard {} given twice", report.at("shard").get<std::string>()));
+      campaign = report.at("campaign");
+      for (const auto& c : report.at("chunk_reports")) chunks.push_back(properties::chunk_result_from_json(c));
+      wall_seconds += report.at("wall_seconds").get<double>();
+    } catch (const std::exception& e) {
+      std::cerr << fmt::format("memcg-verify merge: {}: {}\n", path, e.what());
+      return 2;
+    }
+  }
+  CheckOptions o;
+  const auto& c = *campaign;
+  const std::uint64_t seed = c.at("seed");
+  o.runs = c.at("runs");
+  o.steps = c.at("max_steps");
+  if (!c.at("cpus").is_null()) o.cpus = c.at("cpus").get<std::uint32_t>();
+  if (!c.at("page_size").is_null()) o.page_size = c.at("page_size").get<std::uint64_t>();
+  o.profile = c.at("profile");
+  o.check_mode = c.at("check_mode");
+  o.subject = c.at("subject");
+  o.monitor_subject = c.at("monitor_subject");
+  o.mutant = c.at("mutant");
+  o.no_shrink = c.at("no_shrink");
+  o.json = m.json;
+  o.out_dir = m.out_dir;
+  const std::size_t nr_chunks = c.at("chunks");
+  std::vector<std::size_t> all(nr_chunks);
+  for (std::size_t i = 0; i < nr_chunks; ++i) all[i] = i;
+  properties::MergedCampaign merged;
+  try {
+    merged = properties::merge_chunks(std::move(chunks), all);
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("memcg-verify merge: {}\n", e.what());
+    return 2;
+  }
+  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+  if (!o.json)
+    std::cout << fmt::format("merged: {} shard report{} of a campaign of {} runs of up to {} steps in {} "
+                             "chunks; {} chunks count (up to the first failure)\n",
+                             m.reports.size(), m.reports.size() == 1 ? "" : "s", o.runs, o.steps + 1,
+                             nr_chunks, merged.chunks_counted);
+  Json missing = Json::array();
+  for (auto i : merged.missing) missing.push_back(i);
+  return report_campaign(o, seed, merged.result, wall_seconds,
+                         Json{{"chunks", nr_chunks},
+                              {"shards", m.reports.size()},
+                              {"chunks_counted", merged.chunks_counted},
+                              {"missing_chunks", missing},
+                              {"wall_seconds", wall_seconds}});
+}
+
+void add_merge(CLI::App& app, int& exit_code) {
+  auto m = std::make_shared<MergeOptions>();
+  auto* cmd = app.add_subcommand(
+      "merge", "Merge the shard reports of one campaign (check --shard I/N --json) into its verdict and totals");
+  cmd->add_option("REPORT", m->reports, "shard reports (JSON files)")->required();
+  cmd->add_flag("--json", m->json, "print the merged JSON summary");
+  cmd->add_option("--out", m->out_dir, "directory for check-failure-SEED.jsonl (default .)");
+  run_guarded(cmd, exit_code, [m] { return run_merge(*m); });
+}
+
 const CommandRegistration registration(add_check);
+const CommandRegistration merge_registration(add_merge);
 
 }  // namespace
 }  // namespace mv::cli
