@@ -6,7 +6,7 @@
 // deduplicated by a canonical state key (the search is over states). Prints
 // the strings checked, the distinct states and states/s, and the first
 // (shortest) counterexample as a trace (DIR/enumerate-failure.jsonl) that
-// `memcg-verify replay --model both` replays. Exit status (DESIGN.md): 0
+// `memcg-verify replay --model both` replays. Exit status (docs/DESIGN.md): 0
 // every state agrees and holds, 1 a counterexample, 2 usage.
 #include <filesystem>
 #include <fstream>
