@@ -1,6 +1,6 @@
 // memcg-verify mutants [--seed N] [--runs N] [--steps N] [--only NAME]...
 //                      [--cpus N] [--page-size N] [--invariants-only] [--json]
-//                      [--out DIR] [--list [--markdown]]
+//                      [--out DIR] [--jobs N] [--list [--markdown]]
 // Runs the conformance campaign against every mutant of the catalog
 // (spec/mutant.h) injected into the impl, the reference correct, every
 // invariant checked on the mutated impl too (properties/mutants.h), and prints
@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 
 #include "cli/commands.h"
 #include "properties/mutants.h"
+#include "properties/worker_pool.h"
 #include "spec/mutant.h"
 #include "spec/profile.h"
 
@@ -47,6 +49,7 @@ struct MutantsOptions {
   std::string out_dir = ".";
   bool list = false;
   bool markdown = false;
+  unsigned jobs = 1;
 };
 
 double median(std::vector<double> values) {
@@ -198,17 +201,48 @@ int run_mutants(const MutantsOptions& o) {
   campaign.configs = properties::ConfigChoice{spec::Profile::v6_6, o.cpus, o.page_size};
   campaign.invariants_only = o.invariants_only;
 
+  // One task per mutant, on --jobs worker processes; rows are printed in
+  // catalog order as soon as every row before them is in.
+  std::vector<std::size_t> tasks(mutants.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) tasks[i] = i;
+  std::vector<std::optional<Row>> done(mutants.size());
+  std::size_t printed = 0;
+  properties::run_tasks(
+      tasks, o.jobs,
+      [&](std::size_t i) {
+        Row row;
+        row.result = properties::run_mutant_campaign(mutants[i], campaign);
+        if (row.result.killed) {
+          row.trace_path = write_trace(o, row, seed);
+          row.replayed = properties::replay_reproduces(row.result, o.invariants_only, &row.replay_problem);
+        }
+        return Json{{"result", properties::mutant_result_json(row.result)},
+                    {"trace", row.trace_path},
+                    {"replayed", row.replayed},
+                    {"replay_problem", row.replay_problem}}
+            .dump();
+      },
+      [&](const properties::TaskOutput& out) {
+        Row row;
+        if (out.ok) {
+          const auto j = Json::parse(out.text);
+          row.result = properties::mutant_result_from_json(j.at("result"));
+          row.trace_path = j.at("trace");
+          row.replayed = j.at("replayed");
+          row.replay_problem = j.at("replay_problem");
+        } else {
+          row.result.mutant = mutants[out.task];
+          row.result.error = out.problem;
+        }
+        done[out.task] = std::move(row);
+        while (printed < done.size() && done[printed]) {
+          if (!o.json) print_row(*done[printed]);
+          ++printed;
+        }
+        return true;
+      });
   std::vector<Row> rows;
-  for (auto mutant : mutants) {
-    Row row;
-    row.result = properties::run_mutant_campaign(mutant, campaign);
-    if (row.result.killed) {
-      row.trace_path = write_trace(o, row, seed);
-      row.replayed = properties::replay_reproduces(row.result, o.invariants_only, &row.replay_problem);
-    }
-    if (!o.json) print_row(row);
-    rows.push_back(std::move(row));
-  }
+  for (auto& row : done) rows.push_back(std::move(*row));
 
   std::size_t killed = 0, survived = 0, undecided = 0, not_replayed = 0;
   std::vector<double> steps, seconds, shrunk;
@@ -287,6 +321,9 @@ void add_mutants(CLI::App& app, int& exit_code) {
                 "it (replay the traces with --model impl)");
   cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
   cmd->add_option("--out", o->out_dir, "directory for mutant-NAME-SEED.jsonl (default .)");
+  cmd->add_option("--jobs", o->jobs,
+                  "worker processes, one mutant each at a time (default 1); the table is the same "
+                  "whatever N");
   cmd->add_flag("--list", o->list, "print the mutant catalog and exit");
   cmd->add_flag("--markdown", o->markdown, "with --list: docs/MUTANTS.md");
   run_guarded(cmd, exit_code, [o] { return run_mutants(*o); });

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "trace/trace_reader.h"
+
 namespace mv::fuzz {
 
 namespace {
@@ -108,8 +110,11 @@ OpProgram decode_ops(const std::uint8_t* data, std::size_t size) {
           } else {
             r.size_bytes = std::uint64_t{c} << 16 | std::uint64_t{d} << 8 | e;
           }
-          // A slab size of 0 is no kmem_cache's (a trace error, not a request).
-          if (r.alloc_kind == spec::AllocKind::slab && r.size_bytes == 0) r.size_bytes = 1;
+          // A slab size of 0 or above KMALLOC_MAX_SIZE is no kmem_cache's (a
+          // trace error, not a request): 1 .. max_slab_bytes. A percpu size of
+          // 24 bits is always a request (refused above PCPU_MIN_UNIT_SIZE).
+          if (r.alloc_kind == spec::AllocKind::slab)
+            r.size_bytes = 1 + (r.size_bytes == 0 ? 0 : (r.size_bytes - 1) % trace::max_slab_bytes(program.config));
         }
         break;
       }

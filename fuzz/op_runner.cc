@@ -1,6 +1,10 @@
 #include "fuzz/op_runner.h"
 
+#include <sstream>
+
 #include <fmt/format.h>
+
+#include "trace/trace_reader.h"
 
 #include "properties/failure_trace.h"
 
@@ -30,6 +34,13 @@ OpRunResult run_program(const OpProgram& program, spec::Mutant mutant) {
         program.config, sut.names(), sut.steps(),
         fmt::format("fuzz_ops finding ({} at line {}); replay: {}", result.failure->kind,
                     result.failure->line, replay_command("FILE", mutant)));
+    // A finding is only one if its trace is a trace: the runner must never
+    // apply what the reader refuses.
+    std::istringstream in(result.trace_jsonl);
+    const auto trace = trace::read_trace(in, "finding.jsonl");
+    if (trace.error)
+      result.failure->message += fmt::format(
+          " [fuzz_ops harness bug: the finding's trace does not read back: {}]", trace.error->what());
   }
   return result;
 }

@@ -88,7 +88,9 @@ CampaignStats stats_from_json(const Json& j) {
   return s;
 }
 
-Json failure_json(const RunFailure& f) {
+}  // namespace
+
+Json run_failure_json(const RunFailure& f) {
   Json violations = Json::array();
   for (const auto& v : f.failure.subject_violations)
     violations.push_back(Json{{"invariant", v.invariant}, {"message", v.message}});
@@ -104,7 +106,7 @@ Json failure_json(const RunFailure& f) {
               {"trace_jsonl", f.trace_jsonl}};
 }
 
-RunFailure failure_from_json(const Json& j) {
+RunFailure run_failure_from_json(const Json& j) {
   RunFailure f;
   f.config.ncpus = j.at("cpus");
   f.config.page_size_bytes = j.at("page_size");
@@ -122,8 +124,6 @@ RunFailure failure_from_json(const Json& j) {
   return f;
 }
 
-}  // namespace
-
 Json chunk_result_json(const ChunkResult& c) {
   const auto& r = c.result;
   return Json{{"chunk", c.index},
@@ -133,7 +133,7 @@ Json chunk_result_json(const ChunkResult& c) {
               {"stats", stats_json(r.stats)},
               {"seconds", r.seconds},
               {"marks", r.marks},
-              {"failure", r.failure ? failure_json(*r.failure) : Json(nullptr)},
+              {"failure", r.failure ? run_failure_json(*r.failure) : Json(nullptr)},
               {"rapidcheck_message", r.rapidcheck_message},
               {"reproduce", r.reproduce_token}};
 }
@@ -151,7 +151,7 @@ ChunkResult chunk_result_from_json(const Json& j) {
     const auto& marks = j.at("marks");
     if (marks.size() != r.marks.size()) throw std::runtime_error("\"marks\" has the wrong length");
     for (std::size_t i = 0; i < r.marks.size(); ++i) r.marks[i] = marks[i];
-    if (!j.at("failure").is_null()) r.failure = failure_from_json(j.at("failure"));
+    if (!j.at("failure").is_null()) r.failure = run_failure_from_json(j.at("failure"));
     r.rapidcheck_message = j.at("rapidcheck_message");
     r.reproduce_token = j.at("reproduce");
     return c;

@@ -47,6 +47,10 @@ struct ChunkResult {
   std::string problem;  // the chunk did not report (its worker died): why
 };
 
+// A shrunk failure as JSON and back (chunk reports, mutant rows between processes).
+trace::Json run_failure_json(const RunFailure& failure);
+RunFailure run_failure_from_json(const trace::Json& json);
+
 trace::Json chunk_result_json(const ChunkResult& chunk);
 // Throws std::runtime_error (with what is wrong) on a malformed one.
 ChunkResult chunk_result_from_json(const trace::Json& json);

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "properties/campaign_chunks.h"
 #include "trace/replay.h"
 #include "trace/snapshot_json.h"
 #include "trace/trace_reader.h"
@@ -70,6 +72,46 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   result.steps_to_kill = outcome.stats.first_failure_steps;
   result.seconds_to_kill = outcome.stats.first_failure_seconds;
   return result;
+}
+
+trace::Json mutant_result_json(const MutantResult& r) {
+  return trace::Json{{"mutant", std::string(spec::mutant_name(r.mutant))},
+                     {"killed", r.killed},
+                     {"error", r.error},
+                     {"kind", r.kind},
+                     {"message", r.message},
+                     {"invariants", r.invariants},
+                     {"runs_to_kill", r.runs_to_kill},
+                     {"steps_to_kill", r.steps_to_kill},
+                     {"seconds_to_kill", r.seconds_to_kill},
+                     {"shrunk_steps", r.shrunk_steps},
+                     {"seconds", r.seconds},
+                     {"runs", r.runs},
+                     {"steps", r.steps},
+                     {"failure", r.failure ? run_failure_json(*r.failure) : trace::Json(nullptr)},
+                     {"reproduce", r.reproduce_token}};
+}
+
+MutantResult mutant_result_from_json(const trace::Json& j) {
+  MutantResult r;
+  auto mutant = spec::parse_mutant(j.at("mutant").get<std::string>());
+  if (!mutant) throw std::runtime_error("unknown mutant in a mutant result");
+  r.mutant = *mutant;
+  r.killed = j.at("killed");
+  r.error = j.at("error");
+  r.kind = j.at("kind");
+  r.message = j.at("message");
+  r.invariants = j.at("invariants").get<std::vector<std::string>>();
+  r.runs_to_kill = j.at("runs_to_kill");
+  r.steps_to_kill = j.at("steps_to_kill");
+  r.seconds_to_kill = j.at("seconds_to_kill");
+  r.shrunk_steps = j.at("shrunk_steps");
+  r.seconds = j.at("seconds");
+  r.runs = j.at("runs");
+  r.steps = j.at("steps");
+  if (!j.at("failure").is_null()) r.failure = run_failure_from_json(j.at("failure"));
+  r.reproduce_token = j.at("reproduce");
+  return r;
 }
 
 std::string killed_by_text(const MutantResult& r) {

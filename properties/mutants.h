@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "properties/campaign.h"
+#include "trace/snapshot_json.h"
 #include "spec/mutant.h"
 
 namespace mv::properties {
@@ -53,6 +54,10 @@ struct MutantResult {
 };
 
 MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOptions& options);
+
+// A result as JSON and back (`mutants --jobs N` carries them between processes).
+trace::Json mutant_result_json(const MutantResult& result);
+MutantResult mutant_result_from_json(const trace::Json& json);
 
 // "INV-BYTE-CONSERVATION (same step as the disagreement)", "disagreement", ...
 std::string killed_by_text(const MutantResult& result);

@@ -7,7 +7,7 @@
 #
 #   scripts/fuzz-teeth.sh [SECONDS] [MUTANT...]     (default 60 s, every mutant)
 #
-# MV_FUZZ_TEETH_SEEDS=gen starts from the generator seeds fuzz/corpus/fuzz_ops/gen-*
+# MV_FUZZ_SKIP_BUILD=1 uses the binaries as they are. MV_FUZZ_TEETH_SEEDS=gen starts from the generator seeds fuzz/corpus/fuzz_ops/gen-*
 # instead. Exit status: 0 when at least MV_FUZZ_TEETH_BAR (default 12) mutants
 # were found (all of them when fewer are named), 1 otherwise.
 set -euo pipefail
@@ -16,10 +16,12 @@ cd "$root"
 seconds=${1:-60}
 shift || true
 
-scripts/install-deps.sh > /dev/null
-[[ -f build-fuzz/CMakeCache.txt ]] || cmake --preset fuzz > /dev/null
-cmake --build --preset fuzz --target fuzz_ops -j "${MV_JOBS:-2}" > /dev/null
-scripts/build.sh > /dev/null  # memcg-verify, to replay the findings
+if [[ ${MV_FUZZ_SKIP_BUILD:-0} != 1 ]]; then  # 1: use build-fuzz/fuzz_ops and build/memcg-verify as they are
+  scripts/install-deps.sh > /dev/null
+  [[ -f build-fuzz/CMakeCache.txt ]] || cmake --preset fuzz > /dev/null
+  cmake --build --preset fuzz --target fuzz_ops -j "${MV_JOBS:-2}" > /dev/null
+  scripts/build.sh > /dev/null  # memcg-verify, to replay the findings
+fi
 
 mutants=("$@")
 if ((${#mutants[@]} == 0)); then
@@ -42,7 +44,7 @@ for m in "${mutants[@]}"; do
   if [[ ${MV_FUZZ_TEETH_SEEDS:-} == gen ]]; then cp fuzz/corpus/fuzz_ops/gen-* "$dir/corpus/"; fi
   start=$(date +%s.%N)
   (cd "$dir" && MV_FUZZ_MUTANT=$m MV_FUZZ_OUT=$dir/findings nice "$root/build-fuzz/fuzz_ops" \
-     -max_total_time="$seconds" -max_len=1537 -timeout=10 -artifact_prefix="$dir/" \
+     -max_total_time="$seconds" -max_len=1537 -len_control=0 -timeout=10 -artifact_prefix="$dir/" \
      "$dir/corpus" > "$dir/log" 2>&1) || true
   end=$(date +%s.%N)
   trace=$(ls "$dir"/findings/*.jsonl 2>/dev/null | head -1 || true)

@@ -44,7 +44,7 @@ run=$build/runs/$target-$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$work" "$run/artifacts" "$run/findings"
 [[ $target == fuzz_trace ]] && cp -n "$root"/scenarios/*.jsonl "$work"/ 2>/dev/null || true
 
-flags=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len"
+flags=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" -len_control=0
        -artifact_prefix="$run/artifacts/" -print_final_stats=1)
 [[ $target == fuzz_trace ]] && flags+=(-dict="$root/fuzz/trace.dict")
 echo "fuzz: $target, $jobs job(s) x $seconds s${MV_FUZZ_MUTANT:+, mutant $MV_FUZZ_MUTANT}; load average $(cut -d' ' -f1-3 /proc/loadavg)"

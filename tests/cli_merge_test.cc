@@ -91,5 +91,21 @@ TEST(CliMerge, RefusesWhatIsNotOneCampaignAndIsUndecidedWithAShardMissing) {
   EXPECT_EQ(run_cli(campaign({"--jobs", "0"})).exit, 2);
 }
 
+TEST(CliMerge, MutantsGiveTheSameTableOnTwoJobs) {
+  TempDir dir;
+  auto table = [&](const std::string& jobs) {
+    auto run = run_cli({"mutants", "--seed", "1", "--runs", "200", "--only", "canary", "--only",
+                        "double_uncharge", "--only", "refill_stock_at_batch", "--json", "--jobs", jobs,
+                        "--out", dir.path().string()});
+    EXPECT_EQ(run.exit, 0) << run.err;
+    auto rows = json::parse(run.out).at("mutants");
+    for (auto& row : rows) row.erase("seconds"), row.erase("seconds_to_kill");
+    return rows;
+  };
+  const auto one = table("1");
+  EXPECT_EQ(one.size(), 3u);
+  EXPECT_EQ(one, table("2"));
+}
+
 }  // namespace
 }  // namespace mv::testing

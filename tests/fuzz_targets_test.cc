@@ -71,6 +71,27 @@ TEST(OpEncoding, EveryOpKindAndConfigurationIsReachable) {
   EXPECT_EQ(configs.size(), 12u);  // 1-4 CPUs x 4K, 16K, 64K
 }
 
+TEST(OpEncoding, EveryDecodedProgramIsATraceTheReaderAccepts) {
+  // Every op of random programs, run on a mutant that makes most runs fail
+  // late, written as the finding's trace: the reader takes every line.
+  std::mt19937 random(13);
+  std::size_t findings = 0;
+  for (int i = 0; i < 150; ++i) {
+    auto bytes = random_bytes(random, 1 + kOpBytes * 80);
+    for (std::size_t k = 1; k < bytes.size(); k += kOpBytes) bytes[k] = 100;  // allocs ...
+    bytes[1] = 0, bytes[2] = 1;    // ... after mkdir /a
+    bytes[7] = 30, bytes[8] = 1;   // and a task spawned in it
+    auto run = run_program(decode_ops(bytes.data(), bytes.size()), spec::Mutant::canary);
+    if (!run.failure) continue;
+    ++findings;
+    std::istringstream in(run.trace_jsonl);
+    auto trace = trace::read_trace(in, "finding.jsonl");
+    ASSERT_FALSE(trace.error) << trace.error->what();
+    EXPECT_EQ(run.failure->message.find("harness bug"), std::string::npos);
+  }
+  EXPECT_GT(findings, 50u);
+}
+
 TEST(OpRunner, RandomProgramsPassOnTheCleanTree) {
   std::mt19937 random(11);
   std::size_t steps = 0;
