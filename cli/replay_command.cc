@@ -53,7 +53,11 @@ int run_replay(const ReplayOptions& options) {
   auto trace = trace::read_trace_file(options.trace_path);
   auto result = trace::replay(trace, *choice, mutant);
   if (options.json)
-    std::cout << trace::report_json(trace, result).dump() << "\n";
+    // Every string in the report is valid UTF-8 (trace/text.h); `replace` is
+    // the last resort that keeps the report parseable if one ever is not.
+    std::cout << trace::report_json(trace, result).dump(-1, ' ', false,
+                                                        nlohmann::json::error_handler_t::replace)
+              << "\n";
   else
     std::cout << trace::report_text(trace, result);
   std::cout.flush();

@@ -1,47 +1,81 @@
 #include "spec/path_table.h"
 
+#include <fmt/format.h>
+
 namespace mv::spec {
 
-PathTable::PathTable() {
-  paths_.push_back("/");
-  parents_.push_back(std::nullopt);
-  keys_.emplace("/", kRootPath);
-}
+PathTable::PathTable() { nodes_.push_back(Node{std::nullopt, "", 0}); }
 
-static bool well_formed(std::string_view path) {
-  if (path.empty() || path.front() != '/') return false;
-  if (path == "/") return true;
-  if (path.back() == '/') return false;
-  std::size_t start = 1;
-  while (start <= path.size()) {
+template <class Each>
+void PathTable::for_each_component(std::string_view path, Each each) {
+  for (std::size_t start = 1; start < path.size();) {
     auto end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    auto part = path.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
+    each(path.substr(start, end - start));
     start = end + 1;
   }
-  return true;
+}
+
+std::string PathTable::problem(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "it must start with '/'";
+  if (path.size() > kMaxPathBytes)
+    return fmt::format("it is {} bytes long, more than PATH_MAX - 1 = {}", path.size(), kMaxPathBytes);
+  if (path == "/") return {};
+  if (path.back() == '/') return "it must not end with '/'";
+  std::string why;
+  for_each_component(path, [&](std::string_view part) {
+    if (!why.empty()) return;
+    if (part.empty())
+      why = "it has an empty component (\"//\")";
+    else if (part == "." || part == "..")
+      why = fmt::format("it has a \"{}\" component", part);
+    else if (part.size() > kMaxComponentBytes)
+      why = fmt::format("a component is {} bytes long, more than NAME_MAX = {}", part.size(),
+                        kMaxComponentBytes);
+  });
+  return why;
 }
 
 std::optional<PathKey> PathTable::intern(std::string_view path) {
-  if (!well_formed(path)) return std::nullopt;
-  if (auto found = find(path)) return found;
-  auto cut = path.rfind('/');
-  auto parent_path = cut == 0 ? std::string_view("/") : path.substr(0, cut);
-  auto parent_key = intern(parent_path);
-  auto key = static_cast<PathKey>(paths_.size());
-  paths_.emplace_back(path);
-  parents_.push_back(parent_key);
-  keys_.emplace(std::string(path), key);
+  if (!problem(path).empty()) return std::nullopt;
+  PathKey key = kRootPath;
+  for_each_component(path, [&](std::string_view part) {
+    auto it = children_.find(Child{key, part});
+    if (it != children_.end()) {
+      key = it->second;
+      return;
+    }
+    auto child = static_cast<PathKey>(nodes_.size());
+    const Node& node = nodes_.emplace_back(Node{key, std::string(part), nodes_[key].depth + 1});
+    children_.emplace(Child{key, node.name}, child);
+    key = child;
+  });
   return key;
 }
 
 std::optional<PathKey> PathTable::find(std::string_view path) const {
-  auto it = keys_.find(std::string(path));
-  if (it == keys_.end()) return std::nullopt;
-  return it->second;
+  if (!problem(path).empty()) return std::nullopt;
+  std::optional<PathKey> key = kRootPath;
+  for_each_component(path, [&](std::string_view part) {
+    if (!key) return;
+    auto it = children_.find(Child{*key, part});
+    key = it == children_.end() ? std::nullopt : std::optional<PathKey>(it->second);
+  });
+  return key;
 }
 
-std::optional<PathKey> PathTable::parent(PathKey key) const { return parents_.at(key); }
+std::string PathTable::path(PathKey key) const {
+  if (key == kRootPath) return "/";
+  std::size_t length = 0;
+  for (PathKey k = key; k != kRootPath; k = *nodes_.at(k).parent) length += 1 + nodes_[k].name.size();
+  std::string out(length, '/');
+  for (PathKey k = key; k != kRootPath; k = *nodes_[k].parent) {
+    const auto& name = nodes_[k].name;
+    length -= name.size();
+    out.replace(length, name.size(), name);
+    length -= 1;
+  }
+  return out;
+}
 
 }  // namespace mv::spec

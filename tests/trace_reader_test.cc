@@ -312,7 +312,7 @@ TEST(TraceReader, MissingFileIsAnError) {
   auto trace = read_trace_file("/nonexistent/trace.jsonl");
   ASSERT_TRUE(trace.error);
   EXPECT_EQ(trace.error->line, 0u);
-  EXPECT_EQ(trace.error->what(), "/nonexistent/trace.jsonl: cannot open the trace file");
+  EXPECT_EQ(trace.error->what(), "/nonexistent/trace.jsonl: cannot open the trace file: No such file or directory");
 }
 
 // Whatever the bytes, the reader answers (never throws or crashes), and an

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "spec/overloaded.h"
+#include "trace/text.h"
 
 namespace mv::trace {
 
@@ -13,6 +14,9 @@ namespace {
 std::string safe_name(const NameTable& table, std::uint32_t key) {
   return key < table.size() ? table.name(key) : fmt::format("#{}", key);
 }
+
+// The file name as TraceError::what() shows it: a path is bytes.
+std::string shown_file(const Trace& trace) { return printable(trace.file, 1024); }
 
 std::string safe_path(const TraceNames& names, spec::PathKey key) {
   return key < names.paths.size() ? names.paths.path(key) : fmt::format("path#{}", key);
@@ -159,7 +163,7 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
     out["ncpus"] = nullptr;
     out["page_size"] = nullptr;
   }
-  out["file"] = trace.file;
+  out["file"] = shown_file(trace);
   out["model"] = model_choice_name(result.model);
   Json results = Json::array();
   for (const auto& step : result.steps) {
@@ -198,11 +202,11 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
 std::string report_text(const Trace& trace, const ReplayResult& result) {
   std::string out;
   if (trace.has_config)
-    out += fmt::format("{}: profile {}, {} CPUs, PAGE_SIZE {}, model {}\n\n", trace.file,
+    out += fmt::format("{}: profile {}, {} CPUs, PAGE_SIZE {}, model {}\n\n", shown_file(trace),
                        spec::profile_name(trace.config.profile), trace.config.ncpus,
                        trace.config.page_size_bytes, model_choice_name(result.model));
   else
-    out += fmt::format("{}: no usable header\n\n", trace.file);
+    out += fmt::format("{}: no usable header\n\n", shown_file(trace));
 
   Table steps({"line", "op", "result", "cpu", "what"});
   auto violations_at = [&](std::size_t line) {

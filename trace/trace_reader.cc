@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -13,14 +16,17 @@
 #include <nlohmann/json.hpp>
 
 #include "arith/page_counter.h"
+#include "trace/text.h"
 
 namespace mv::trace {
 
 using nlohmann::json;
 
 std::string TraceError::what() const {
-  if (line == 0) return fmt::format("{}: {}", file, reason);
-  return fmt::format("{}:{}: {}", file, line, reason);
+  // A file name is bytes too: shown escaped, like everything from the input.
+  const auto name = printable(file, 1024);
+  if (line == 0) return fmt::format("{}: {}", name, reason);
+  return fmt::format("{}:{}: {}", name, line, reason);
 }
 
 std::uint64_t max_slab_bytes(const spec::Config& config) {
@@ -42,9 +48,36 @@ struct LineError : std::runtime_error {
 // themselves); it has no effect.
 constexpr std::string_view kNoteField = "note";
 
+// A value as a message shows it: at most about 40 bytes, rendered without
+// recursion past what the budget allows (a value may be nested as deep as
+// kMaxJsonDepth and hold megabytes), strings escaped by printable().
+void render(const json& value, std::string& out, std::size_t budget) {
+  if (out.size() >= budget) return;
+  if (value.is_string()) {
+    out += '"';
+    out += printable(value.get_ref<const std::string&>(), budget - out.size());
+    out += '"';
+  } else if (value.is_array() || value.is_object()) {
+    out += value.is_array() ? '[' : '{';
+    bool first = true;
+    for (auto it = value.begin(); it != value.end() && out.size() < budget; ++it) {
+      if (!first) out += ',';
+      first = false;
+      if (value.is_object()) {
+        render(json(it.key()), out, budget);
+        out += ':';
+      }
+      render(*it, out, budget);
+    }
+    out += out.size() < budget ? (value.is_array() ? "]" : "}") : "...";
+  } else {
+    out += value.dump();
+  }
+}
+
 std::string shown(const json& value) {
-  auto text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  std::string text;
+  render(value, text, 40);
   return text;
 }
 
@@ -88,6 +121,19 @@ class Fields {
                                   name, shown(value)));
     return value.get_ref<const std::string&>();
   }
+  // A task, object or cgroup name (docs/TRACE_FORMAT.md "Names"): a string of at
+  // most `max_bytes`, without control characters, so that no name can forge a
+  // line or a column of the report.
+  std::string_view name(std::string_view field, std::size_t max_bytes) const {
+    auto text = string(field);
+    if (text.size() > max_bytes)
+      throw LineError(fmt::format("{}: field \"{}\" is {} bytes long, more than {} ({})", what_,
+                                  field, text.size(), max_bytes, shown(at(field))));
+    if (auto problem = character_problem(text); !problem.empty())
+      throw LineError(
+          fmt::format("{}: field \"{}\" has a {} ({})", what_, field, problem, shown(at(field))));
+    return text;
+  }
   bool boolean(std::string_view name) const {
     const auto& value = at(name);
     if (!value.is_boolean())
@@ -102,26 +148,32 @@ class Fields {
 };
 
 // Parses one line into a flat JSON object; a key given twice is an error
-// (nlohmann-json would silently keep the last one).
+// (nlohmann-json would silently keep the last one), and so is nesting deeper
+// than kMaxJsonDepth (a trace line is flat: only a wrong value nests at all).
 json parse_object(const std::string& text) {
   std::set<std::string> keys;
-  auto reject_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+  auto check = [&](int depth, json::parse_event_t event, json& parsed) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxJsonDepth)
+      throw LineError(fmt::format("JSON nested more than {} levels deep", kMaxJsonDepth));
     if (event == json::parse_event_t::key && depth == 1 &&
         !keys.insert(parsed.get<std::string>()).second)
-      throw LineError(fmt::format("field \"{}\" given twice", parsed.get<std::string>()));
+      throw LineError(
+          fmt::format("field \"{}\" given twice", printable(parsed.get<std::string>())));
     return true;
   };
   json object;
   try {
-    object = json::parse(text, reject_duplicates);
-  } catch (const json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 7: ..."
+    object = json::parse(text, check);
+  } catch (const json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 7: ...;
+    // last read: '<bytes>'", or out_of_range.406 "number overflow parsing
+    // '1e400'": the input's bytes, escaped and cut, without the line (always 1).
     std::string message = e.what();
-    auto start = message.find("parse error");
-    if (start != std::string::npos) message = message.substr(start);
-    auto at_line = message.find("at line 1, ");
-    if (at_line != std::string::npos) message.erase(at_line + 3, std::string_view("line 1, ").size());
-    throw LineError(fmt::format("bad JSON: {}", message));
+    if (auto start = message.find("] "); start != std::string::npos) message.erase(0, start + 2);
+    if (auto at_line = message.find("at line 1, "); at_line != std::string::npos)
+      message.erase(at_line + 3, std::string_view("line 1, ").size());
+    throw LineError(fmt::format("bad JSON: {}", printable(message, 200)));
   }
   if (!object.is_object())
     throw LineError(fmt::format("expected a JSON object, got {}", shown(object)));
@@ -141,7 +193,8 @@ spec::Config read_header(const json& object) {
   if (!profile) {
     std::string known;
     for (const auto& t : spec::all_profiles()) known += fmt::format("{}{}", known.empty() ? "" : ", ", t.name);
-    throw LineError(fmt::format("unknown profile \"{}\" (known: {})", profile_name, known));
+    throw LineError(
+        fmt::format("unknown profile \"{}\" (known: {})", printable(profile_name), known));
   }
   config.profile = *profile;
   config.ncpus = static_cast<std::uint32_t>(
@@ -197,8 +250,7 @@ class OpReader {
     } else if (op == "free") {
       f.only({"op", "obj", "cpu"});
       f.require({"obj"});
-      auto obj = names_.objects.intern(f.string("obj"));
-      out.op = spec::Free{obj, optional_cpu(f, out)};
+      out.op = spec::Free{object_key(f), optional_cpu(f, out)};
     } else if (op == "drain") {
       f.only({"op", "cpu"});
       f.require({"cpu"});
@@ -224,7 +276,7 @@ class OpReader {
       throw LineError(fmt::format(
           "unknown op \"{}\" (known: mkdir, rmdir, spawn, exit, migrate, run_on, alloc, free, "
           "drain, drain_all, set_max, cpu_offline, quiesce)",
-          op));
+          printable(op)));
     }
     return out;
   }
@@ -235,12 +287,12 @@ class OpReader {
     f.require({"task", "obj", "kind"});
     spec::Alloc a{};
     a.task = task(f);
-    a.obj = names_.objects.intern(f.string("obj"));
+    a.obj = object_key(f);
     auto kind_name = f.string("kind");
     auto kind = spec::parse_alloc_kind(kind_name);
     if (!kind)
       throw LineError(fmt::format(
-          "alloc: unknown kind \"{}\" (known: slab, percpu, page, stack)", kind_name));
+          "alloc: unknown kind \"{}\" (known: slab, percpu, page, stack)", printable(kind_name)));
     a.kind = *kind;
     auto forbid = [&](std::string_view name) {
       if (f.has(name))
@@ -273,17 +325,16 @@ class OpReader {
     return a;
   }
 
-  spec::PathKey path(const Fields& f, std::string_view name) {
-    auto text = f.string(name);
-    auto key = names_.paths.intern(text);
+  spec::PathKey path(const Fields& f, std::string_view field) {
+    auto text = f.name(field, spec::PathTable::kMaxPathBytes);
+    auto problem = spec::PathTable::problem(text);
+    auto key = problem.empty() ? names_.paths.intern(text) : std::nullopt;
     if (!key)
-      throw LineError(fmt::format(
-          "malformed cgroup path \"{}\" (it must start with '/', with no empty, \".\" or \"..\" "
-          "component and no trailing '/')",
-          text));
+      throw LineError(fmt::format("malformed cgroup path \"{}\": {}", printable(text), problem));
     return *key;
   }
-  spec::TaskKey task(const Fields& f) { return names_.tasks.intern(f.string("task")); }
+  spec::TaskKey task(const Fields& f) { return names_.tasks.intern(f.name("task", kMaxNameBytes)); }
+  spec::ObjKey object_key(const Fields& f) { return names_.objects.intern(f.name("obj", kMaxNameBytes)); }
   spec::Cpu cpu(const Fields& f) {
     return static_cast<spec::Cpu>(f.integer("cpu", 0, std::numeric_limits<spec::Cpu>::max()));
   }
@@ -315,6 +366,9 @@ bool blank(std::string_view text) {
   return text.find_first_not_of(" \t") == std::string_view::npos;
 }
 
+// The UTF-8 byte order mark, which some editors write at the start of a file.
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
 }  // namespace
 
 Trace read_trace(std::istream& in, const std::string& file) {
@@ -326,6 +380,15 @@ Trace read_trace(std::istream& in, const std::string& file) {
   while (std::getline(in, text)) {
     ++line;
     if (!text.empty() && text.back() == '\r') text.pop_back();
+    // nlohmann-json skips a byte order mark wherever a value starts: only the
+    // file's own, at the start of line 1, is one.
+    if (std::string_view(text).starts_with(kByteOrderMark)) {
+      if (line != 1) {
+        trace.error = TraceError{file, line, "a byte order mark is only allowed at the start of the file"};
+        return trace;
+      }
+      text.erase(0, kByteOrderMark.size());
+    }
     // Blank lines are skipped (they still count as lines); see docs/TRACE_FORMAT.md.
     if (blank(text)) continue;
     try {
@@ -343,7 +406,7 @@ Trace read_trace(std::istream& in, const std::string& file) {
     }
   }
   if (in.bad()) {
-    trace.error = TraceError{file, 0, "read error"};
+    trace.error = TraceError{file, 0, fmt::format("read error: {}", std::strerror(errno))};
   } else if (!trace.has_config) {
     trace.error = TraceError{file, 1,
                              "empty trace: the header line {\"profile\",\"cpus\",\"page_size\"} "
@@ -354,13 +417,17 @@ Trace read_trace(std::istream& in, const std::string& file) {
 
 Trace read_trace_file(const std::string& path) {
   if (path == "-") return read_trace(std::cin, "<stdin>");
-  std::ifstream in(path);
-  if (!in) {
+  auto unreadable = [&](std::string reason) {
     Trace trace;
     trace.file = path;
-    trace.error = TraceError{path, 0, "cannot open the trace file"};
+    trace.error = TraceError{path, 0, std::move(reason)};
     return trace;
-  }
+  };
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    return unreadable("is a directory, not a trace file");
+  std::ifstream in(path);
+  if (!in) return unreadable(fmt::format("cannot open the trace file: {}", std::strerror(errno)));
   return read_trace(in, path);
 }
 

@@ -47,6 +47,14 @@ Trace read_trace(std::istream& in, const std::string& file);
 // Reads a file by path; "-" reads standard input.
 Trace read_trace_file(const std::string& path);
 
+// A task or object name is at most this many bytes (cgroup path bounds:
+// spec::PathTable). NAME_MAX's value: a name is a label the report prints in a
+// table cell, and no trace needs a longer one.
+inline constexpr std::size_t kMaxNameBytes = 255;
+// JSON containers nested deeper than this are a trace error (a line is one
+// flat object; the bound lets an error message show a wrong value safely).
+inline constexpr int kMaxJsonDepth = 8;
+
 // Bounds on what the reader accepts. A page order above MAX_ORDER (10 in
 // v6.6) or a percpu size of 0 or above PCPU_MIN_UNIT_SIZE is a request the
 // kernel refuses (ENOMEM, docs/MODEL-v6.6.md): the model answers it. Only what
