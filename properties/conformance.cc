@@ -70,6 +70,22 @@ spec::ObjKey Conformance::new_object() {
   return names_->objects.intern(fmt::format("o{}", names_->objects.size()));
 }
 
+// The live object a free recipe names; with reparented_first, among those
+// charged through a reparented objcg when there are any.
+spec::ObjKey Conformance::pick_object(const OpRecipe& r) const {
+  if (r.reparented_first) {
+    std::vector<spec::ObjKey> reparented;
+    for (auto obj : live_objects_) {
+      const spec::ObjcgId id = object_objcg_[obj];
+      if (id != 0 && id <= reference_before_.objcgs.size() &&
+          reference_before_.objcgs[id - 1].state == spec::ObjcgState::reparented)
+        reparented.push_back(obj);
+    }
+    if (!reparented.empty()) return reparented[r.object % reparented.size()];
+  }
+  return live_objects_[r.object % live_objects_.size()];
+}
+
 std::optional<trace::TraceOp> Conformance::resolve(const OpRecipe& r) {
   const auto online = online_cpus();
   const spec::Cpu cpu = online[r.cpu % online.size()];
@@ -111,7 +127,7 @@ std::optional<trace::TraceOp> Conformance::resolve(const OpRecipe& r) {
     }
     case OpKind::free: {
       if (live_objects_.empty()) return std::nullopt;
-      spec::ObjKey obj = live_objects_[r.object % live_objects_.size()];
+      spec::ObjKey obj = pick_object(r);
       // Without "cpu" a free runs on its allocating task's CPU: only while it lives.
       line.cpu_given = r.cpu_given || !task_live_[object_owner_[obj]];
       line.op = spec::Free{obj, line.cpu_given ? cpu : spec::kDefaultCpu};
@@ -347,9 +363,12 @@ void Conformance::track(const spec::Op& op, spec::Errno result) {
                    if (object_slot_.size() <= o.obj) {
                      object_slot_.resize(o.obj + 1);
                      object_owner_.resize(o.obj + 1);
+                     object_objcg_.resize(o.obj + 1);
                    }
                    object_slot_[o.obj] = static_cast<std::uint32_t>(live_objects_.size());
                    object_owner_[o.obj] = o.task;
+                   auto created = reference_->live_object(o.obj);
+                   object_objcg_[o.obj] = created && created->objcg ? *created->objcg : 0;
                    live_objects_.push_back(o.obj);
                  },
                  [&](const spec::Free& o) {

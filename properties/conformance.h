@@ -132,6 +132,7 @@ class Conformance {
   std::vector<spec::Cpu> online_cpus() const;
   spec::TaskKey new_task();
   spec::ObjKey new_object();
+  spec::ObjKey pick_object(const OpRecipe& recipe) const;
 
   spec::Config config_;
   CheckMode mode_;
@@ -152,6 +153,7 @@ class Conformance {
   std::vector<spec::ObjKey> live_objects_;     // unordered (swap-removed)
   std::vector<std::uint32_t> object_slot_;     // by ObjKey: index in live_objects_
   std::vector<spec::TaskKey> object_owner_;    // by ObjKey: the allocating task
+  std::vector<spec::ObjcgId> object_objcg_;    // by ObjKey: charged through (0: none)
   std::vector<AppliedStep> steps_;
   std::vector<OpRecipe> recipes_;
   std::optional<StepFailure> failure_;

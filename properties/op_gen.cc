@@ -79,7 +79,10 @@ std::string describe_recipe(const OpRecipe& r) {
 }
 
 GenState::GenState(const spec::Config& cfg)
-    : config(cfg), path_online(path_pool().size(), false), cpu_online(cfg.ncpus, true) {
+    : config(cfg),
+      path_online(path_pool().size(), false),
+      path_charged(path_pool().size(), false),
+      cpu_online(cfg.ncpus, true) {
   path_online[0] = true;
 }
 
@@ -124,6 +127,7 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
       if (r.path != 0 && s.path_online[r.path] && !s.path_has_tasks(r.path) &&
           !s.path_has_online_child(r.path)) {
         s.path_online[r.path] = false;
+        s.path_charged[r.path] = false;
         s.offline_pending = true;
       }
       break;
@@ -135,9 +139,15 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
       if (s.path_online[r.path]) task().path = r.path;
       break;
     case OpKind::run_on: task().cpu = cpu; break;
-    case OpKind::alloc: ++s.nr_objects; break;
+    case OpKind::alloc:
+      ++s.nr_objects;
+      s.path_charged[task().path] = true;
+      break;
     case OpKind::free: --s.nr_objects; break;
-    case OpKind::quiesce: s.offline_pending = false; break;
+    case OpKind::quiesce:
+      s.reparented = s.reparented || s.offline_pending;
+      s.offline_pending = false;
+      break;
     case OpKind::cpu_offline: {
       spec::Cpu dead = r.cpu % s.config.ncpus;
       if (!s.cpu_online[dead] || online.size() == 1) break;
@@ -235,10 +245,15 @@ std::uint32_t pick_online_path(const GenState& s, bool allow_root) {
 // no online child), so that objcgs with live objects get reparented (the
 // paths of dying cgroups: reparenting, root-reparented objcgs, releases).
 std::uint32_t pick_rmdir_path(const GenState& s) {
-  std::vector<std::uint32_t> removable;
+  std::vector<std::uint32_t> removable, charged;
   for (std::uint32_t i = 1; i < s.path_online.size(); ++i)
-    if (s.path_online[i] && !s.path_has_tasks(i) && !s.path_has_online_child(i))
+    if (s.path_online[i] && !s.path_has_tasks(i) && !s.path_has_online_child(i)) {
       removable.push_back(i);
+      if (s.path_charged[i]) charged.push_back(i);
+    }
+  // Above all one whose objcg has charged objects: an empty cgroup's objcg is
+  // released at once, with nothing to reparent.
+  if (!charged.empty() && *rc::gen::inRange(0, 10) < 8) return *rc::gen::elementOf(charged);
   if (!removable.empty() && *rc::gen::inRange(0, 10) < 7) return *rc::gen::elementOf(removable);
   return pick_online_path(s, false);
 }
@@ -258,6 +273,16 @@ std::uint32_t pick_migrate_path(const GenState& s, std::uint32_t task_path) {
   return pick_online_path(s, true);
 }
 
+// A task for exit and migrate: often one of a cgroup where objects were
+// charged, so that the cgroup empties and can be removed with them.
+std::uint32_t pick_leaving_task(const GenState& s) {
+  std::vector<std::uint32_t> in_charged;
+  for (std::uint32_t i = 0; i < s.tasks.size(); ++i)
+    if (s.tasks[i].path != 0 && s.path_charged[s.tasks[i].path]) in_charged.push_back(i);
+  if (!in_charged.empty() && *rc::gen::inRange(0, 10) < 6) return *rc::gen::elementOf(in_charged);
+  return *rc::gen::inRange<std::uint32_t>(0, static_cast<std::uint32_t>(s.tasks.size()));
+}
+
 OpRecipe make_recipe(const GenState& s, OpKind kind) {
   OpRecipe r;
   r.kind = kind;
@@ -274,10 +299,14 @@ OpRecipe make_recipe(const GenState& s, OpKind kind) {
   switch (kind) {
     case OpKind::mkdir: r.path = pick_mkdir_path(s); maybe_cpu(6); break;
     case OpKind::rmdir: r.path = pick_rmdir_path(s); maybe_cpu(6); break;
-    case OpKind::spawn: r.path = pick_online_path(s, true); r.cpu = any_cpu(); break;
-    case OpKind::exit: r.task = task_index(); break;
+    case OpKind::spawn:
+      // Mostly outside the root, whose tasks' allocations are not charged.
+      r.path = pick_online_path(s, *rc::gen::inRange(0, 10) < 2);
+      r.cpu = any_cpu();
+      break;
+    case OpKind::exit: r.task = pick_leaving_task(s); break;
     case OpKind::migrate:
-      r.task = task_index();
+      r.task = pick_leaving_task(s);
       r.path = pick_migrate_path(s, s.tasks[r.task].path);
       break;
     case OpKind::run_on: r.task = task_index(); r.cpu = any_cpu(); break;
@@ -295,6 +324,7 @@ OpRecipe make_recipe(const GenState& s, OpKind kind) {
     }
     case OpKind::free:
       r.object = *rc::gen::inRange<std::uint32_t>(0, s.nr_objects);
+      r.reparented_first = s.reparented && *rc::gen::inRange(0, 10) < 6;
       // Mostly on an explicit CPU: another CPU than the allocation's is the
       // interesting case (the byte stock of the freeing CPU takes the bytes).
       maybe_cpu(7);
@@ -322,17 +352,31 @@ rc::Gen<OpRecipe> gen_recipe(const GenState& s) {
   const std::size_t spawn = s.tasks.size() < kMaxLiveTasks ? 5 : 0;
   // Offlining CPUs leaves fewer to share: rare, and only while two are online.
   const std::size_t offline = s.online_cpus().size() > 1 ? 1 : 0;
+  // The path to the rare states (a reparented objcg with charged objects, its
+  // release with whole pages in nr_charged_bytes): tasks leave a cgroup where
+  // they allocated, the emptied cgroup is removed, its offline runs.
+  bool charged_with_tasks = false, charged_removable = false;
+  for (std::uint32_t i = 1; i < s.path_charged.size(); ++i) {
+    if (!s.path_charged[i]) continue;
+    const bool tasks = s.path_has_tasks(i);
+    charged_with_tasks |= tasks;
+    charged_removable |= !tasks && !s.path_has_online_child(i);
+  }
   auto kind = rc::gen::weightedElement<OpKind>({
       {6, OpKind::mkdir},
-      {4, OpKind::rmdir},
+      {charged_removable ? 10u : 4u, OpKind::rmdir},
       {spawn, OpKind::spawn},
-      {have_tasks ? 2u : 0u, OpKind::exit},
-      {have_tasks ? 4u : 0u, OpKind::migrate},
+      {have_tasks ? (charged_with_tasks ? 4u : 2u) : 0u, OpKind::exit},
+      {have_tasks ? (charged_with_tasks ? 8u : 4u) : 0u, OpKind::migrate},
       {have_tasks ? 4u : 0u, OpKind::run_on},
       {have_tasks ? 34u : 0u, OpKind::alloc},
-      {have_objects ? 24u : 0u, OpKind::free},
-      {2, OpKind::drain},
-      {3, OpKind::drain_all},
+      // More frees as objects pile up: an objcg is released only once every
+      // object charged through it is freed.
+      {have_objects ? 16u + 2 * std::min<std::size_t>(s.nr_objects, 12) : 0u, OpKind::free},
+      // After a reparenting, drains empty the byte stocks still caching the
+      // reparented objcgs (the last put releases them, INV-RELEASE-ALIGNED).
+      {s.reparented ? 5u : 2u, OpKind::drain},
+      {s.reparented ? 5u : 3u, OpKind::drain_all},
       {5, OpKind::set_max},
       {offline, OpKind::cpu_offline},
       // Soon after an rmdir: the offline reparents the cgroup's objcgs, and

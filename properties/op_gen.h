@@ -49,6 +49,9 @@ struct OpRecipe {
   std::uint64_t size_bytes = 0;
   std::uint32_t order = 0;
   bool nofail = false;
+  // free: pick among the objects charged through reparented objcgs, when
+  // there are any (their last frees and drains release those objcgs)
+  bool reparented_first = false;
   // set_max: "max", else the memcg's usage + max_delta_pages (at least 0)
   bool max_unlimited = false;
   std::int32_t max_delta_pages = 0;
@@ -60,6 +63,9 @@ std::string describe_recipe(const OpRecipe& recipe);
 struct GenState {
   spec::Config config;
   std::vector<bool> path_online;  // by path_pool() index
+  // A task allocated in the cgroup since its mkdir (objects may be charged
+  // through its objcg): the rmdirs worth generating.
+  std::vector<bool> path_charged;  // by path_pool() index
   struct Task {
     std::uint32_t path = 0;
     spec::Cpu cpu = 0;
@@ -69,6 +75,9 @@ struct GenState {
   std::vector<bool> cpu_online;
   // An rmdir since the last quiesce: its offline (the reparenting) is queued.
   bool offline_pending = false;
+  // A quiesce ran an offline: reparented objcgs may still have live objects
+  // and cached byte stocks, whose frees and drains lead to their release.
+  bool reparented = false;
 
   explicit GenState(const spec::Config& config);
   std::vector<spec::Cpu> online_cpus() const;
