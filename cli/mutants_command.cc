@@ -1,6 +1,6 @@
 // memcg-verify mutants [--seed N] [--runs N] [--steps N] [--only NAME]...
 //                      [--cpus N] [--page-size N] [--invariants-only] [--json]
-//                      [--out DIR] [--jobs N] [--list [--markdown]]
+//                      [--out DIR] [--jobs N] [--list [--markdown | --json]]
 // Runs the conformance campaign against every mutant of the catalog
 // (spec/mutant.h) injected into the impl, the reference correct, every
 // invariant checked on the mutated impl too (properties/mutants.h), and prints
@@ -10,7 +10,8 @@
 // (`replay --model both --mutant NAME`) to check that it fails at the same
 // line. Exit status (docs/DESIGN.md): 0 every mutant killed and replayed, 1 a
 // mutant survived or its trace does not replay, 2 usage, 3 a campaign could
-// not decide. `--list` prints the catalog (`--markdown`: docs/MUTANTS.md).
+// not decide. `--list` prints the catalog (`--markdown`: docs/MUTANTS.md;
+// `--json`: an array of objects with at least `name` and `kind`, a contract).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -59,18 +60,55 @@ double median(std::vector<double> values) {
   return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
+// The catalog entry as JSON: every field of spec::MutantInfo, and the upstream
+// fix of the bug catalog it re-injects (null for none).
+Json catalog_entry_json(const spec::MutantInfo& info) {
+  Json layers = Json::array();
+  if (info.layers) {
+    const std::string text = spec::mutant_layers_text(info.layers);  // "impl, reference"
+    for (std::size_t start = 0; start < text.size();) {
+      const auto comma = text.find(", ", start);
+      layers.push_back(text.substr(start, comma - start));
+      start = comma == std::string::npos ? text.size() : comma + 2;
+    }
+  }
+  Json fixes = nullptr;
+  for (const auto& bug : spec::kernel_bug_catalog())
+    if (std::find(bug.entries.begin(), bug.entries.end(), info.name) != bug.entries.end())
+      fixes = std::string(bug.fix);
+  auto text_or_null = [](std::string_view text) { return text.empty() ? Json(nullptr) : Json(text); };
+  return Json{{"name", info.name},
+              {"kind", spec::mutant_kind_name(info.kind)},
+              {"expressible", info.mutant.has_value()},
+              {"layers", layers},
+              {"commit", text_or_null(info.commit)},
+              {"bug_catalog_fix", fixes},
+              {"function", text_or_null(info.function)},
+              {"bug", text_or_null(info.bug)},
+              {"description", text_or_null(info.description)},
+              {"not_expressible", text_or_null(info.not_expressible)}};
+}
+
 int print_list(const MutantsOptions& o) {
   if (o.markdown) {
     std::cout << spec::render_mutants_markdown();
     return 0;
   }
-  std::cout << fmt::format("{:<32} {:<10} {:<14} {}\n", "mutant", "kind", "fix", "kernel function");
+  if (o.json) {
+    Json list = Json::array();
+    for (const auto& info : spec::mutant_catalog())
+      if (info.mutant != spec::Mutant::none) list.push_back(catalog_entry_json(info));
+    std::cout << list.dump() << "\n";
+    return 0;
+  }
+  // One row per entry; the upstream fix in full on its own line (it is often
+  // a commit id with its subject, or a description).
+  std::cout << fmt::format("{:<32} {:<10} {}\n", "mutant", "kind", "kernel function");
   for (const auto& info : spec::mutant_catalog()) {
     if (info.mutant == spec::Mutant::none) continue;
-    std::string fix(info.commit.substr(0, info.commit.find(' ')));
-    std::cout << fmt::format("{:<32} {:<10} {:<14} {}\n", info.name,
-                             spec::mutant_kind_name(info.kind), fix.empty() ? "-" : fix,
+    std::cout << fmt::format("{:<32} {:<10} {}\n", info.name, spec::mutant_kind_name(info.kind),
                              info.function);
+    if (!info.commit.empty()) std::cout << fmt::format("    fix: {}\n", info.commit);
     if (!info.mutant) std::cout << fmt::format("    not expressible: {}\n", info.not_expressible);
   }
   return 0;
@@ -319,7 +357,9 @@ void add_mutants(CLI::App& app, int& exit_code) {
   cmd->add_flag("--invariants-only", o->invariants_only,
                 "inject each mutant into the reference too, so that only the invariants can kill "
                 "it (replay the traces with --model impl)");
-  cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
+  cmd->add_flag("--json", o->json,
+                "print a JSON summary (the seed line then goes to stderr); with --list: the catalog "
+                "as a JSON array");
   cmd->add_option("--out", o->out_dir, "directory for mutant-NAME-SEED.jsonl (default .)");
   cmd->add_option("--jobs", o->jobs,
                   "worker processes, one mutant each at a time (default 1); the table is the same "

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spec/mutant.h"
 #include "tests/cli_run.h"
 
 namespace mv::testing {
@@ -79,6 +80,52 @@ TEST(CliMutants, ListNamesEveryEntryAndWhyNot) {
   // docs/MUTANTS.md is this output: regenerate it when the catalog changes.
   EXPECT_EQ(slurp(std::filesystem::path(MV_SOURCE_DIR) / "docs" / "MUTANTS.md"), md.out)
       << "run: memcg-verify mutants --list --markdown > docs/MUTANTS.md";
+}
+
+// The fix column is the whole upstream fix, not its first word ("GONG",
+// "fead2b869764,").
+TEST(CliMutants, ListShowsEveryFixInFull) {
+  auto run = run_cli({"mutants", "--list"});
+  ASSERT_EQ(run.exit, 0) << run.err;
+  for (const auto& info : spec::mutant_catalog()) {
+    if (info.mutant == spec::Mutant::none) continue;
+    EXPECT_NE(run.out.find(std::string(info.name)), std::string::npos) << info.name;
+    if (!info.commit.empty()) {
+      EXPECT_NE(run.out.find("fix: " + std::string(info.commit) + "\n"), std::string::npos)
+          << info.name;
+    }
+  }
+}
+
+// `mutants --list --json` (a contract): an array of objects with at least
+// `name` and `kind`, one per catalog entry, from the catalog itself.
+TEST(CliMutants, ListJsonIsAnArrayOfTheCatalog) {
+  auto run = run_cli({"mutants", "--list", "--json"});
+  ASSERT_EQ(run.exit, 0) << run.err;
+  auto list = nlohmann::json::parse(run.out);
+  ASSERT_TRUE(list.is_array());
+  std::size_t i = 0;
+  for (const auto& info : spec::mutant_catalog()) {
+    if (info.mutant == spec::Mutant::none) continue;
+    ASSERT_LT(i, list.size());
+    const auto& entry = list[i++];
+    EXPECT_EQ(entry["name"], std::string(info.name));
+    EXPECT_EQ(entry["kind"], std::string(spec::mutant_kind_name(info.kind)));
+    EXPECT_EQ(entry["expressible"], info.mutant.has_value()) << info.name;
+    EXPECT_TRUE(entry["layers"].is_array()) << info.name;
+    if (info.mutant) {
+      EXPECT_FALSE(entry["layers"].empty()) << info.name;
+    }
+  }
+  EXPECT_EQ(i, list.size());
+  auto by_name = [&](const std::string& name) {
+    for (const auto& e : list)
+      if (e["name"] == name) return e;
+    return nlohmann::json();
+  };
+  EXPECT_EQ(by_name("hotplug_drains_page_stock_only")["bug_catalog_fix"], "9f01b4954490");
+  EXPECT_EQ(by_name("css_get_not_tryget")["expressible"], false);
+  EXPECT_TRUE(by_name("canary")["bug_catalog_fix"].is_null());
 }
 
 TEST(CliMutants, UsageErrorsExitTwo) {
