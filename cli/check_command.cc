@@ -42,6 +42,7 @@
 #include "cli/commands.h"
 #include "properties/campaign.h"
 #include "properties/campaign_chunks.h"
+#include "properties/failure_trace.h"
 #include "properties/throughput.h"
 #include "spec/coverage.h"
 #include "spec/profile.h"
@@ -59,7 +60,7 @@ struct CheckOptions {
   std::string profile = "v6.6";
   std::optional<std::uint64_t> page_size;
   bool json = false;
-  std::string out_dir = ".";
+  std::string out_dir = kDefaultOutDir;
   std::string reproduce;
   bool no_shrink = false;
   std::string mutant;
@@ -301,13 +302,22 @@ int run_check(const CheckOptions& o) {
 int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties::CampaignResult& result,
                     double wall_seconds, const Json& extra) {
   std::string trace_path;
+  // The model (and the mutant) that reproduce a failure.
+  const std::string replay_model = o.subject == "reference" ? "reference" : "both";
   if (result.failure) {
     std::filesystem::path dir(o.out_dir);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     trace_path = (dir / fmt::format("check-failure-{}.jsonl", seed)).string();
     std::ofstream out(trace_path, std::ios::binary | std::ios::trunc);
-    out << result.failure->trace_jsonl;
+    // The header note says how it was found and how to replay it
+    // (docs/TRACE_FORMAT.md; `replay --mutant auto` reads it).
+    out << properties::with_header_note(
+        result.failure->trace_jsonl,
+        properties::replay_note(fmt::format("memcg-verify check {}: {} at line {}",
+                                            rerun_flags(o, seed), result.failure->failure.kind,
+                                            result.failure->failure.line),
+                                replay_model, mutant_of(o)));
     if (!out.flush()) {
       std::cerr << fmt::format("memcg-verify check: cannot write {}\n", trace_path);
       trace_path.clear();
@@ -364,8 +374,8 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
                              f.failure.message)
               << fmt::format("shrunk sequence ({} operations):\n", f.nr_steps) << f.table;
     if (!trace_path.empty())
-      std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model both{}\n",
-                               trace_path, trace_path,
+      std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model {}{}\n",
+                               trace_path, trace_path, replay_model,
                                o.mutant.empty() ? std::string()
                                                 : fmt::format(" --mutant {}", o.mutant));
     std::cout << fmt::format("rerun: memcg-verify check {}\n", rerun_flags(o, seed))
@@ -413,7 +423,8 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--profile", o->profile, "kernel profile (default v6.6, the one modeled)");
   cmd->add_option("--page-size", o->page_size, "PAGE_SIZE in bytes (default: 4K, 16K or 64K per run)");
   cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
-  cmd->add_option("--out", o->out_dir, "directory for check-failure-SEED.jsonl (default .)");
+  cmd->add_option("--out", o->out_dir,
+                  fmt::format("directory for check-failure-SEED.jsonl (default {})", kDefaultOutDir));
   cmd->add_option("--reproduce", o->reproduce,
                   "run only the failing case of a RapidCheck token printed by an earlier failure "
                   "(with the same other options)");
@@ -455,7 +466,7 @@ void add_check(CLI::App& app, int& exit_code) {
 struct MergeOptions {
   std::vector<std::string> reports;
   bool json = false;
-  std::string out_dir = ".";
+  std::string out_dir = kDefaultOutDir;
 };
 
 int run_merge(const MergeOptions& m) {
@@ -535,7 +546,8 @@ void add_merge(CLI::App& app, int& exit_code) {
       "merge", "Merge the shard reports of one campaign (check --shard I/N --json) into its verdict and totals");
   cmd->add_option("REPORT", m->reports, "shard reports (JSON files)")->required();
   cmd->add_flag("--json", m->json, "print the merged JSON summary");
-  cmd->add_option("--out", m->out_dir, "directory for check-failure-SEED.jsonl (default .)");
+  cmd->add_option("--out", m->out_dir,
+                  fmt::format("directory for check-failure-SEED.jsonl (default {})", kDefaultOutDir));
   run_guarded(cmd, exit_code, [m] { return run_merge(*m); });
 }
 

@@ -15,6 +15,11 @@ namespace mv::cli {
 
 using CommandAdder = void (*)(CLI::App& app, int& exit_code);
 
+// Where a command writes the files it produces (counterexample traces) unless
+// --out says otherwise: a run folder, not the current directory itself, so
+// that a run does not scatter files where the user stands.
+inline constexpr const char* kDefaultOutDir = "memcg-verify-out";
+
 std::vector<CommandAdder>& command_adders();
 
 struct CommandRegistration {

@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "enumerate/search.h"
+#include "properties/failure_trace.h"
 
 namespace mv::cli {
 namespace {
@@ -33,7 +34,7 @@ struct EnumerateOptions {
   std::string mutant;
   bool no_dedup = false;
   bool json = false;
-  std::string out_dir = ".";
+  std::string out_dir = kDefaultOutDir;
 };
 
 std::string write_counterexample(const EnumerateOptions& o, const enumerate::Counterexample& c) {
@@ -41,7 +42,15 @@ std::string write_counterexample(const EnumerateOptions& o, const enumerate::Cou
   std::filesystem::create_directories(o.out_dir, ec);
   const auto path = (std::filesystem::path(o.out_dir) / "enumerate-failure.jsonl").string();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << c.trace_jsonl;
+  // The header note says how it was found and how to replay it
+  // (docs/TRACE_FORMAT.md; `replay --mutant auto` reads it).
+  const auto found_by = fmt::format("memcg-verify enumerate --depth {} --cpus {} --page-size {}{}{}",
+                                    o.depth, o.cpus, o.page_size, o.no_dedup ? " --no-dedup" : "",
+                                    o.mutant.empty() ? std::string() : " --mutant " + o.mutant);
+  out << properties::with_header_note(
+      c.trace_jsonl, properties::replay_note(found_by, "both",
+                                             o.mutant.empty() ? spec::Mutant::none
+                                                              : *spec::parse_mutant(o.mutant)));
   if (!out.flush()) throw std::runtime_error(fmt::format("cannot write {}", path));
   return path;
 }
@@ -150,7 +159,8 @@ void add_enumerate(CLI::App& app, int& exit_code) {
                   "inject this bug of the mutant catalog into the impl (the search must find it)");
   cmd->add_flag("--no-dedup", o->no_dedup, "extend every string, not only new states (a search over strings)");
   cmd->add_flag("--json", o->json, "print a JSON summary: {\"sequences\",\"states\",\"violations\",...}");
-  cmd->add_option("--out", o->out_dir, "directory for enumerate-failure.jsonl (default .)");
+  cmd->add_option("--out", o->out_dir,
+                  fmt::format("directory for enumerate-failure.jsonl (default {})", kDefaultOutDir));
   run_guarded(cmd, exit_code, [o] { return run_enumerate(*o); });
 }
 

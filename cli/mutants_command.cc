@@ -47,7 +47,7 @@ struct MutantsOptions {
   std::optional<std::uint64_t> page_size;
   bool invariants_only = false;
   bool json = false;
-  std::string out_dir = ".";
+  std::string out_dir = kDefaultOutDir;
   bool list = false;
   bool markdown = false;
   unsigned jobs = 1;
@@ -325,8 +325,8 @@ int run_mutants(const MutantsOptions& o) {
       killed, rows.size(), median(steps), median(seconds), median(shrunk));
   if (killed)
     std::cout << fmt::format(
-        "counterexamples: {}/mutant-NAME-{}.jsonl; replay one: memcg-verify replay FILE --model "
-        "{} --mutant NAME\n",
+        "counterexamples: {}/mutant-NAME-{}.jsonl; replay one: memcg-verify replay FILE "
+        "--mutant auto (its header note says --model {} --mutant NAME)\n",
         o.out_dir, seed, o.invariants_only ? "impl" : "both");
   for (const auto& row : rows)
     if (row.result.killed && !row.replayed)
@@ -360,7 +360,8 @@ void add_mutants(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json,
                 "print a JSON summary (the seed line then goes to stderr); with --list: the catalog "
                 "as a JSON array");
-  cmd->add_option("--out", o->out_dir, "directory for mutant-NAME-SEED.jsonl (default .)");
+  cmd->add_option("--out", o->out_dir,
+                  fmt::format("directory for mutant-NAME-SEED.jsonl (default {})", kDefaultOutDir));
   cmd->add_option("--jobs", o->jobs,
                   "worker processes, one mutant each at a time (default 1); the table is the same "
                   "whatever N");

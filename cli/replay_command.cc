@@ -4,15 +4,20 @@
 // 2 bad input or usage (`FILE:LINE: reason` on stderr, and the report of
 // everything before that line on stdout). `--mutant NAME` injects a bug of
 // the catalog (spec/mutant.h) into the impl (impl, both) or the reference
-// (--model reference), e.g. to reproduce `check --mutant` or `mutants` traces.
+// (--model reference), e.g. to reproduce `check --mutant` or `mutants` traces;
+// `--mutant auto` takes the mutant (and, without --model, the model) from the
+// trace header's note, which `check` and `mutants` write
+// (properties/failure_trace.h).
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "properties/failure_trace.h"
 #include "trace/replay.h"
 #include "trace/report.h"
 #include "trace/trace_reader.h"
@@ -24,10 +29,30 @@ struct ReplayOptions {
   std::string trace_path;
   bool json = false;
   std::string model = "reference";
+  bool model_given = false;  // --model was on the command line
   std::string mutant;
 };
 
-int run_replay(const ReplayOptions& options) {
+// `--mutant auto`: the model and mutant the header note names (check and
+// mutants write "...; replay: memcg-verify replay FILE --model M --mutant N").
+// An explicit --model wins over the note's; a trace whose note names no
+// mutant replays without one.
+void resolve_auto(ReplayOptions& options, const trace::Trace& trace) {
+  const auto hint = properties::replay_hint(trace.header_note);
+  if (!options.model_given && !hint.model.empty()) options.model = hint.model;
+  options.mutant = hint.mutant;
+  std::cerr << fmt::format("memcg-verify replay: --mutant auto: {} (--model {})\n",
+                           hint.mutant.empty() ? std::string("no mutant named in the header note")
+                                               : fmt::format("mutant {} from the header note", hint.mutant),
+                           options.model);
+}
+
+int run_replay(ReplayOptions options) {
+  std::optional<trace::Trace> auto_trace;
+  if (options.mutant == "auto") {
+    auto_trace = trace::read_trace_file(options.trace_path);
+    resolve_auto(options, *auto_trace);
+  }
   auto choice = trace::parse_model_choice(options.model);
   if (!choice) {
     std::cerr << fmt::format("memcg-verify replay: unknown model \"{}\"\n", options.model);
@@ -45,12 +70,13 @@ int run_replay(const ReplayOptions& options) {
     auto parsed = spec::parse_mutant(options.mutant);
     if (!parsed) {
       std::cerr << fmt::format("memcg-verify replay: unknown mutant \"{}\" (memcg-verify mutants "
-                               "--list names them)\n", options.mutant);
+                               "--list names them, or auto)\n", options.mutant);
       return 2;
     }
     mutant = *parsed;
   }
-  auto trace = trace::read_trace_file(options.trace_path);
+  // A trace read once: stdin cannot be read twice.
+  auto trace = auto_trace ? std::move(*auto_trace) : trace::read_trace_file(options.trace_path);
   auto result = trace::replay(trace, *choice, mutant);
   if (options.json)
     // Every string in the report is valid UTF-8 (trace/text.h); `replace` is
@@ -79,15 +105,19 @@ void add_replay(CLI::App& app, int& exit_code) {
   cmd->add_option("TRACE", options->trace_path, "trace file (docs/TRACE_FORMAT.md); - for stdin")
       ->required();
   cmd->add_flag("--json", options->json, "print the JSON report (docs/DESIGN.md) instead of tables");
-  cmd->add_option("--model", options->model,
+  auto* model = cmd->add_option("--model", options->model,
                   "reference (default), impl, or both: reference and impl in lock-step, "
                   "compared after every operation")
       ->check(CLI::IsMember({"reference", "impl", "both"}));
   cmd->add_option("--mutant", options->mutant,
                   "inject this bug of the mutant catalog (`memcg-verify mutants --list`) into the "
                   "impl (--model impl or both; the reference stays correct) or into the "
-                  "reference (--model reference)");
-  run_guarded(cmd, exit_code, [options] { return run_replay(*options); });
+                  "reference (--model reference); auto: the mutant the trace header's note names "
+                  "(check and mutants write it), and its model unless --model is given");
+  run_guarded(cmd, exit_code, [options, model] {
+    options->model_given = model->count() > 0;
+    return run_replay(*options);
+  });
 }
 
 const CommandRegistration registration(add_replay);

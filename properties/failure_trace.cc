@@ -1,6 +1,7 @@
 #include "properties/failure_trace.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -74,6 +75,43 @@ void write_trace_file(const std::string& path, const spec::Config& config,
   out << trace_jsonl(config, names, steps, note);
   out.flush();
   if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+}
+
+namespace {
+constexpr std::string_view kReplayPrefix = "replay: memcg-verify replay FILE";
+
+// The word after `flag ` in `text` (letters, digits, '_', '.'), or "".
+std::string word_after(std::string_view text, std::string_view flag) {
+  const auto at = text.find(flag);
+  if (at == std::string_view::npos) return {};
+  std::string word;
+  for (auto i = at + flag.size(); i < text.size(); ++i) {
+    const char c = text[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) break;
+    word += c;
+  }
+  return word;
+}
+}  // namespace
+
+std::string replay_note(const std::string& found_by, std::string_view model, spec::Mutant mutant) {
+  std::string note = fmt::format("{}; {} --model {}", found_by, kReplayPrefix, model);
+  if (mutant != spec::Mutant::none) note += fmt::format(" --mutant {}", spec::mutant_name(mutant));
+  return note;
+}
+
+std::string with_header_note(const std::string& trace_jsonl, const std::string& note) {
+  const auto end = trace_jsonl.find('\n');
+  auto header = trace::Json::parse(trace_jsonl.substr(0, end));
+  header["note"] = note;
+  return header.dump() + (end == std::string::npos ? std::string("\n") : trace_jsonl.substr(end));
+}
+
+ReplayHint replay_hint(std::string_view note) {
+  const auto at = note.find(kReplayPrefix);
+  if (at == std::string_view::npos) return {};
+  const auto command = note.substr(at + kReplayPrefix.size());
+  return ReplayHint{word_after(command, "--model "), word_after(command, "--mutant ")};
 }
 
 std::string steps_table(const Conformance& run) {

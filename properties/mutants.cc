@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "properties/campaign_chunks.h"
+#include "properties/failure_trace.h"
 #include "trace/replay.h"
 #include "trace/snapshot_json.h"
 #include "trace/trace_reader.h"
@@ -17,16 +18,12 @@ namespace {
 
 // The header's `note` says how to replay the counterexample.
 void add_note(RunFailure& failure, spec::Mutant mutant, const MutantCampaignOptions& options) {
-  auto& text = failure.trace_jsonl;
-  const auto end = text.find('\n');
-  auto header = trace::Json::parse(text.substr(0, end));
-  header["note"] = fmt::format(
-      "mutant {} in the {} (memcg-verify mutants --seed {}{}); replay: memcg-verify replay FILE "
-      "--model {} --mutant {}",
-      spec::mutant_name(mutant), options.invariants_only ? "impl and the reference" : "impl",
-      options.seed, options.invariants_only ? " --invariants-only" : "",
-      options.invariants_only ? "impl" : "both", spec::mutant_name(mutant));
-  text = header.dump() + text.substr(end);
+  const auto found_by = fmt::format(
+      "mutant {} in the {} (memcg-verify mutants --seed {}{})", spec::mutant_name(mutant),
+      options.invariants_only ? "impl and the reference" : "impl", options.seed,
+      options.invariants_only ? " --invariants-only" : "");
+  failure.trace_jsonl = with_header_note(
+      failure.trace_jsonl, replay_note(found_by, options.invariants_only ? "impl" : "both", mutant));
 }
 
 }  // namespace
@@ -133,6 +130,12 @@ bool replay_reproduces(const MutantResult& r, bool invariants_only, std::string*
   auto trace = trace::read_trace(in, fmt::format("mutant-{}.jsonl", spec::mutant_name(r.mutant)));
   if (trace.error) return say(fmt::format("the trace does not read back: {}", trace.error->what()));
   const auto choice = invariants_only ? trace::ModelChoice::impl : trace::ModelChoice::both;
+  // `replay --mutant auto` replays what the header note names: it must be this.
+  const auto hint = replay_hint(trace.header_note);
+  const std::string_view model = invariants_only ? "impl" : "both";
+  if (hint.mutant != spec::mutant_name(r.mutant) || hint.model != model)
+    return say(fmt::format("the header note says --model {} --mutant {}, not --model {} --mutant {}",
+                           hint.model, hint.mutant, model, spec::mutant_name(r.mutant)));
   auto replayed = trace::replay(trace, choice, r.mutant);
   const std::size_t line = r.failure->failure.line;
   std::optional<std::size_t> failed_at;

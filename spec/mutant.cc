@@ -344,7 +344,8 @@ std::string render_mutants_markdown() {
       "comparison with the reference catches them.\n\n"
       "Run them: `memcg-verify mutants [--seed N] [--runs N] [--steps N] [--only NAME] [--json] "
       "[--out DIR] [--invariants-only]`; one: `memcg-verify check --mutant NAME`; replay a "
-      "counterexample: `memcg-verify replay FILE --model both --mutant NAME`.\n\n"
+      "counterexample: `memcg-verify replay FILE --mutant auto` (its header note names the "
+      "model and the mutant: `--model both --mutant NAME`).\n\n"
       "## Expressible mutants\n\n"
       "| mutant | kind | upstream fix | kernel function | bug | what the mutant does | layers |\n"
       "| --- | --- | --- | --- | --- | --- | --- |\n";

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -104,8 +106,15 @@ TEST(CliCheck, FailureIsShrunkWrittenAndReplayReproducesIt) {
     args.insert(args.end(), more.begin(), more.end());
     return args;
   };
-  auto run = run_cli(with({"--out", dir.path().string()}));
+  // No --out: the trace goes to the run folder under the current directory,
+  // and nothing else lands there.
+  auto run = run_cli(flags, dir.path());
   ASSERT_EQ(run.exit, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("trace: memcg-verify-out/check-failure-2.jsonl\n"), std::string::npos)
+      << run.out;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
   EXPECT_EQ(run.out.rfind("seed: 2\n", 0), 0u);
   EXPECT_NE(run.out.find("mutant old_objcg_not_put in the impl"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("FAILED: "), std::string::npos) << run.out;
@@ -122,7 +131,7 @@ TEST(CliCheck, FailureIsShrunkWrittenAndReplayReproducesIt) {
   token_at += 13;
   const auto token = run.out.substr(token_at, run.out.find('\'', token_at) - token_at);
   EXPECT_EQ(token.rfind("reproduce=", 0), 0u) << token;
-  auto trace = dir.path() / "check-failure-2.jsonl";
+  auto trace = dir.path() / "memcg-verify-out" / "check-failure-2.jsonl";
   ASSERT_TRUE(std::filesystem::exists(trace)) << run.out;
   auto failing_line = run.out.substr(run.out.find("FAILED: "));
   failing_line = failing_line.substr(failing_line.find("line "), 12);
@@ -142,6 +151,44 @@ TEST(CliCheck, FailureIsShrunkWrittenAndReplayReproducesIt) {
       << failing_line << " / " << replay.err;
   // Without the mutant the same trace holds.
   EXPECT_EQ(run_cli({"replay", trace.string(), "--model", "both"}).exit, 0);
+
+  // The header note says how it was found and how to replay it, and
+  // `--mutant auto` reads it: the model and the mutant, the same line.
+  auto header = json::parse(slurp(trace).substr(0, slurp(trace).find('\n')));
+  const auto note = header.value("note", std::string());
+  EXPECT_NE(note.find("memcg-verify check --seed 2 --runs 300 --steps 200 --mutant old_objcg_not_put"),
+            std::string::npos) << note;
+  EXPECT_NE(note.find("replay: memcg-verify replay FILE --model both --mutant old_objcg_not_put"),
+            std::string::npos) << note;
+  auto automatic = run_cli({"replay", trace.string(), "--mutant", "auto"});
+  EXPECT_EQ(automatic.exit, 1) << automatic.out << automatic.err;
+  EXPECT_NE(automatic.err.find("mutant old_objcg_not_put from the header note (--model both)"),
+            std::string::npos) << automatic.err;
+  EXPECT_NE(automatic.err.find(".jsonl:" + line_number + ": reference and impl disagree"),
+            std::string::npos) << automatic.err;
+  // An explicit --model wins over the note's.
+  auto explicit_model = run_cli({"replay", trace.string(), "--mutant", "auto", "--model", "reference"});
+  EXPECT_NE(explicit_model.err.find("mutant old_objcg_not_put from the header note (--model reference)"),
+            std::string::npos) << explicit_model.err;
+}
+
+// `replay --mutant auto` of a trace whose note names no mutant (a hand-written
+// one, or check's trace of an unmutated failure) replays without one.
+TEST(CliReplayAuto, ANoteWithoutAMutantReplaysWithout) {
+  TempDir dir;
+  auto trace = dir.write("t.jsonl",
+                         "{\"profile\":\"v6.6\",\"cpus\":1,\"page_size\":4096,\"note\":\"by hand\"}\n"
+                         "{\"op\":\"mkdir\",\"cg\":\"/a\"}\n");
+  auto run = run_cli({"replay", trace.string(), "--mutant", "auto"});
+  EXPECT_EQ(run.exit, 0) << run.out << run.err;
+  EXPECT_NE(run.err.find("no mutant named in the header note (--model reference)"),
+            std::string::npos) << run.err;
+  auto named = dir.write("n.jsonl",
+                         "{\"profile\":\"v6.6\",\"cpus\":1,\"page_size\":4096,\"note\":\"x; replay: "
+                         "memcg-verify replay FILE --model impl --mutant no_such_bug\"}\n");
+  auto unknown = run_cli({"replay", named.string(), "--mutant", "auto"});
+  EXPECT_EQ(unknown.exit, 2) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.err.find("unknown mutant \"no_such_bug\""), std::string::npos) << unknown.err;
 }
 
 TEST(CliCheck, UnknownMutantIsAUsageError) {

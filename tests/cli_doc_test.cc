@@ -35,6 +35,20 @@ TEST(CliDoc, WritesWhatCheckAccepts) {
   EXPECT_EQ(run_cli({"doc", "--out", "-"}).out, text);
 }
 
+// With no arguments `doc` prints and writes nothing: it never overwrites a
+// docs/INVARIANTS.md relative to where the user stands.
+TEST(CliDoc, NoArgumentsPrintsToStdoutAndWritesNothing) {
+  TempDir dir;
+  auto run = run_cli({"doc"}, dir.path());
+  ASSERT_EQ(run.exit, 0) << run.err;
+  EXPECT_NE(run.out.find("INV-PAGE-CONSERVATION"), std::string::npos);
+  EXPECT_EQ(run.out, run_cli({"doc", "--out", "-"}).out);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  auto check = run_cli({"doc", "--check"}, dir.path());
+  EXPECT_EQ(check.exit, 2);
+  EXPECT_NE(check.err.find("--check needs --out FILE"), std::string::npos) << check.err;
+}
+
 TEST(CliDoc, CheckFailsOnAStaleOrMissingFile) {
   TempDir dir;
   auto out = (dir.path() / "INVARIANTS.md").string();

@@ -33,6 +33,11 @@ TEST(CliEnumerate, AMutantFailsWithAReplayableTrace) {
   auto replay = run_cli({"replay", trace, "--model", "both", "--mutant", "old_objcg_not_put"});
   EXPECT_EQ(replay.exit, 1) << replay.out;
   EXPECT_EQ(run_cli({"replay", trace, "--model", "both"}).exit, 0);
+  // Its header note names the model and the mutant.
+  auto automatic = run_cli({"replay", trace, "--mutant", "auto"});
+  EXPECT_EQ(automatic.exit, 1) << automatic.out << automatic.err;
+  EXPECT_NE(automatic.err.find("mutant old_objcg_not_put from the header note (--model both)"),
+            std::string::npos) << automatic.err;
 }
 
 TEST(CliEnumerate, UsageErrors) {

@@ -35,6 +35,23 @@ TEST(CliMutants, TableTracesAndReplay) {
   EXPECT_EQ(alone.exit, 1) << alone.out << alone.err;
   EXPECT_NE(alone.out.find("VIOLATED"), std::string::npos) << alone.out;
   EXPECT_EQ(run_cli({"replay", trace.string(), "--model", "both"}).exit, 0);
+  // The header note names the mutant: `--mutant auto` needs nothing else.
+  auto automatic = run_cli({"replay", trace.string(), "--mutant", "auto"});
+  EXPECT_EQ(automatic.exit, 1) << automatic.out << automatic.err;
+  EXPECT_NE(automatic.err.find("mutant free_without_uncharge from the header note (--model both)"),
+            std::string::npos) << automatic.err;
+  EXPECT_NE(automatic.err.find("reference and impl disagree"), std::string::npos) << automatic.err;
+}
+
+// Without --out the traces go to the run folder, and the summary says where.
+TEST(CliMutants, TracesGoToTheRunFolderByDefault) {
+  TempDir dir;
+  auto run = run_cli({"mutants", "--seed", "3", "--only", "free_without_uncharge"}, dir.path());
+  ASSERT_EQ(run.exit, 0) << run.out << run.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "memcg-verify-out" /
+                                      "mutant-free_without_uncharge-3.jsonl"))
+      << run.out;
+  EXPECT_NE(run.out.find("memcg-verify-out"), std::string::npos) << run.out;
 }
 
 TEST(CliMutants, JsonSummary) {

@@ -53,7 +53,8 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline CliRun run_cli(const std::vector<std::string>& args) {
+// `cwd`: the directory the command runs in (default: the test's own).
+inline CliRun run_cli(const std::vector<std::string>& args, const std::filesystem::path& cwd = {}) {
   TempDir dir;
   auto out_path = dir.path() / "stdout";
   auto err_path = dir.path() / "stderr";
@@ -64,6 +65,7 @@ inline CliRun run_cli(const std::vector<std::string>& args) {
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int in = open("/dev/null", O_RDONLY);
     if (out < 0 || err < 0 || in < 0) _exit(127);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
     dup2(out, 1);
     dup2(err, 2);
     dup2(in, 0);

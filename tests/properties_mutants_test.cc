@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "properties/failure_trace.h"
 #include "properties/mutants.h"
 #include "spec/mutant.h"
 
@@ -100,6 +101,26 @@ TEST(MutantCatalog, CoversEveryBugCatalogEntry) {
     }
   for (const auto& bug : spec::kernel_bug_catalog())
     EXPECT_NE(markdown.find(std::string(bug.title)), std::string::npos) << bug.fix;
+}
+
+// The header note check and mutants write is what `replay --mutant auto`
+// reads back: the model and every catalog name survive the round trip, and a
+// note that says nothing about replaying names nothing.
+TEST(ReplayNote, RoundTripsTheModelAndEveryMutant) {
+  for (auto mutant : spec::all_mutants()) {
+    for (std::string_view model : {"both", "impl", "reference"}) {
+      const auto note = replay_note("found by a test (--mutant decoy)", model, mutant);
+      const auto hint = replay_hint(note);
+      EXPECT_EQ(hint.model, model) << note;
+      EXPECT_EQ(hint.mutant, spec::mutant_name(mutant)) << note;
+    }
+  }
+  const auto plain = replay_hint(replay_note("found", "both", spec::Mutant::none));
+  EXPECT_EQ(plain.model, "both");
+  EXPECT_EQ(plain.mutant, "");
+  EXPECT_EQ(replay_hint("a hand-written trace --model impl --mutant canary").mutant, "");
+  const auto trace = with_header_note("{\"profile\":\"v6.6\",\"note\":\"old\"}\n{\"op\":\"x\"}\n", "new");
+  EXPECT_EQ(trace, "{\"profile\":\"v6.6\",\"note\":\"new\"}\n{\"op\":\"x\"}\n");
 }
 
 class EveryMutant : public ::testing::TestWithParam<spec::Mutant> {};

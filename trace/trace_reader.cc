@@ -395,6 +395,8 @@ Trace read_trace(std::istream& in, const std::string& file) {
       auto object = parse_object(text);
       if (!trace.has_config) {
         trace.config = read_header(object);
+        if (auto note = object.find(kNoteField); note != object.end() && note->is_string())
+          trace.header_note = note->get<std::string>();
         trace.has_config = true;
         ops.emplace(trace.config, trace.names);
       } else {

@@ -37,6 +37,7 @@ struct Trace {
   std::string file;
   bool has_config = false;  // the header line was read and is usable
   spec::Config config;
+  std::string header_note;  // the header's "note": check and mutants say there how to replay
   TraceNames names;
   std::vector<TraceOp> ops;         // every operation before `error`
   std::optional<TraceError> error;  // the first line that makes no sense
