@@ -45,6 +45,7 @@
 #include "properties/failure_trace.h"
 #include "properties/throughput.h"
 #include "spec/coverage.h"
+#include "spec/known_bug.h"
 #include "spec/profile.h"
 
 namespace mv::cli {
@@ -121,6 +122,23 @@ Json marks_json(const spec::MarkCounts& marks) {
   Json j = Json::object();
   for (std::size_t i = 0; i < spec::kNrMarks; ++i) j[std::string(spec::mark_name(spec::mark_at(i)))] = marks[i];
   return j;
+}
+
+// Violations explained by the profile's known kernel bugs: counted, not failures.
+Json known_bugs_json(const properties::CampaignStats& stats) {
+  Json j = Json::object();
+  for (const auto& [id, n] : stats.known_bug_violations) j[id] = n;
+  return j;
+}
+
+std::string known_bugs_text(const properties::CampaignStats& stats) {
+  std::string text;
+  for (const auto& [id, n] : stats.known_bug_violations) {
+    const spec::KnownBug* bug = spec::find_known_bug(id);
+    text += fmt::format("  {} (fixed by {}): {} violations, not failures\n", id,
+                        bug ? bug->fix : std::string_view("?"), n);
+  }
+  return text.empty() ? text : "known kernel bugs of the profile seen:\n" + text;
 }
 
 properties::CheckMode check_mode(const CheckOptions& o) {
@@ -216,6 +234,16 @@ int run_check(const CheckOptions& o) {
   if (!o.mutant.empty() && !spec::parse_mutant(o.mutant)) {
     std::cerr << fmt::format("memcg-verify check: unknown mutant \"{}\" (memcg-verify mutants "
                              "--list names them)\n", o.mutant);
+    return 2;
+  }
+  if (!o.mutant.empty() && !spec::mutant_applies(*spec::parse_mutant(o.mutant), traits(*profile))) {
+    const auto where = spec::mutant_profile(*spec::parse_mutant(o.mutant), *profile);
+    std::cerr << fmt::format("memcg-verify check: mutant {} does not change the {} kernel (it "
+                             "applies to {}){}\n",
+                             o.mutant, o.profile,
+                             spec::mutant_info(*spec::parse_mutant(o.mutant)).applies_text,
+                             where ? fmt::format("; try --profile {}", spec::profile_name(*where))
+                                   : std::string());
     return 2;
   }
   if (o.runs < 1 || o.steps < 1) {
@@ -357,6 +385,7 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
                  {"steps_per_second", steps_per_second},
                  {"max_live_objects", result.stats.max_live_objects},
                  {"marks", marks_json(result.marks)},
+                 {"known_bugs", known_bugs_json(result.stats)},
                  {"missing_marks", missing},
                  {"coverage_complete", missing.empty()},
                  {"failures", failures},
@@ -391,6 +420,7 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
                            result.stats.runs, result.stats.steps, wall_seconds, steps_per_second,
                            o.jobs > 1 ? fmt::format(" on {} jobs", o.jobs) : std::string(),
                            result.stats.max_live_objects);
+  std::cout << known_bugs_text(result.stats);
   std::cout << "coverage marks:\n";
   for (std::size_t i = 0; i < spec::kNrMarks; ++i)
     std::cout << fmt::format("  {:<28} {:>10}\n", spec::mark_name(spec::mark_at(i)), result.marks[i]);

@@ -136,11 +136,15 @@ void print_header() {
 void print_row(const Row& row) {
   const auto& r = row.result;
   const auto& info = spec::mutant_info(r.mutant);
+  // A mutant run on another profile than the campaign's says so.
+  const std::string on = r.profile == spec::Profile::v6_6
+                             ? std::string()
+                             : fmt::format(" [on {}]", spec::profile_name(r.profile));
   if (r.killed)
-    std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8.3f} {:>6}  {}\n", info.name,
+    std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8.3f} {:>6}  {}{}\n", info.name,
                              spec::mutant_kind_name(info.kind), status_text(row), r.runs_to_kill,
                              r.steps_to_kill, r.seconds_to_kill, r.shrunk_steps,
-                             properties::killed_by_text(r));
+                             properties::killed_by_text(r), on);
   else
     std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8.3f} {:>6}  {}\n", info.name,
                              spec::mutant_kind_name(info.kind), status_text(row), r.runs, r.steps,
@@ -155,6 +159,7 @@ Json row_json(const Row& row) {
   for (const auto& id : r.invariants) invariants.push_back(id);
   return Json{{"mutant", info.name},
               {"kind", spec::mutant_kind_name(info.kind)},
+              {"profile", spec::profile_name(r.profile)},
               {"commit", info.commit},
               {"function", info.function},
               {"killed", r.killed},

@@ -77,6 +77,13 @@ int run_replay(ReplayOptions options) {
   }
   // A trace read once: stdin cannot be read twice.
   auto trace = auto_trace ? std::move(*auto_trace) : trace::read_trace_file(options.trace_path);
+  if (trace.has_config && !spec::mutant_applies(mutant, spec::traits(trace.config.profile))) {
+    std::cerr << fmt::format("memcg-verify replay: mutant {} does not change the {} kernel of {} "
+                             "(it applies to {})\n",
+                             options.mutant, spec::profile_name(trace.config.profile), trace.file,
+                             spec::mutant_info(mutant).applies_text);
+    return 2;
+  }
   auto result = trace::replay(trace, *choice, mutant);
   if (options.json)
     // Every string in the report is valid UTF-8 (trace/text.h); `replace` is

@@ -56,13 +56,14 @@ std::optional<Work> System::pop_ready(Cpu& cpu, bool ignore_grace_periods) {
 
 void System::run_work(const Work& work) {
   Cpu& cpu = cpu_handles_[work.cpu];
-  // Work queued on a CPU that went offline since (css_offline, an RCU
-  // callback) migrates to the lowest online CPU; a drain work still drains the
-  // dead CPU's (already emptied) stock, as the model says.
+  // Work queued on a CPU that went offline since migrates to the lowest
+  // online CPU (the workqueue unbinds a dead CPU's workers; RCU callbacks move).
+  // A drain work then drains the runner's stock (drain_local_stock works on
+  // this_cpu_ptr) and leaves the dead CPU's FLUSHING bit set.
   Cpu& runner = cpu.pcp->online.load() ? cpu : cpu_handles_[lowest_online_cpu()];
   switch (work.kind) {
     case WorkKind::drain_stock:
-      drain_local_stock(cpu);
+      drain_local_stock(runner);
       break;
     case WorkKind::css_offline:
       mem_cgroup_css_offline(runner, static_cast<Memcg*>(work.subject));

@@ -138,29 +138,38 @@ spec::Errno page_alloc(Cpu& cur, Task& task, Object& obj, std::uint32_t order, b
   return spec::Errno::ok;
 }
 
-// memcg_charge_kernel_stack (v6.6, kernel/fork.c): one order-0 charge per
-// page of THREAD_SIZE; a failure uncharges the pages already charged.
-spec::Errno stack_alloc(Cpu& cur, Task& task, Object& obj, bool nofail) {
+// memcg_charge_kernel_stack (v6.1 and v6.6, kernel/fork.c): one order-0
+// GFP_KERNEL charge per page of THREAD_SIZE (never __GFP_NOFAIL); when page i
+// fails, v6.6 uncharges the pages charged so far, v6.1 every page of the
+// stack, skipping those without memcg_data: the same pages 0..i-1.
+spec::Errno stack_alloc(Cpu& cur, Task& task, Object& obj) {
   std::uint32_t nr_stack_pages = arith::kernel_stack_nr_pages(cur.page);
   Objcg* page_objcgs[kMaxStackPages] = {};
+  std::uint32_t nr_charged = 0;
   for (std::uint32_t i = 0; i < nr_stack_pages; ++i) {
-    spec::Errno ret = kmem_charge_page(cur, task, 1, nofail, &page_objcgs[i]);
+    spec::Errno ret = kmem_charge_page(cur, task, 1, /*nofail=*/false, &page_objcgs[i]);
     if (ret != spec::Errno::ok) {
-      for (std::uint32_t j = 0; j < i; ++j)
+      const std::uint32_t nr_uncharged =
+          cur.sys->config().profile_traits().stack_uncharge_on_error ==
+                  spec::StackUnchargeOnError::every_page
+              ? nr_stack_pages
+              : nr_charged;
+      for (std::uint32_t j = 0; j < nr_uncharged; ++j)
         if (page_objcgs[j]) kmem_uncharge_page(cur, page_objcgs[j], 1);
       return ret;
     }
+    ++nr_charged;
   }
   mark_uncharged(obj);
-  std::uint32_t nr_charged = 0;
+  std::uint32_t nr_with_objcg = 0;
   for (std::uint32_t i = 0; i < nr_stack_pages; ++i) {
     obj.page_objcgs[i] = page_objcgs[i];
     if (!page_objcgs[i]) continue;
     if (!obj.objcg) obj.objcg = page_objcgs[i];
-    ++nr_charged;
+    ++nr_with_objcg;
   }
-  obj.charged_bytes = pages_to_bytes(nr_charged, cur.page);
-  obj.nr_kmem_pages = nr_charged;
+  obj.charged_bytes = pages_to_bytes(nr_with_objcg, cur.page);
+  obj.nr_kmem_pages = nr_with_objcg;
   return spec::Errno::ok;
 }
 
@@ -179,7 +188,7 @@ spec::Errno Cpu::alloc(Task& task, Object& obj, spec::AllocKind kind, std::uint6
     case spec::AllocKind::page:
       return page_alloc(*this, task, obj, order, nofail);
     case spec::AllocKind::stack:
-      return stack_alloc(*this, task, obj, nofail);
+      return stack_alloc(*this, task, obj);
   }
   return spec::Errno::einval;
 }

@@ -50,16 +50,25 @@ void css_ref_slow(Cpu& cur, Memcg* memcg, RefResult result) {
   }
 }
 
-// try_charge_memcg (v6.6) without reclaim: stock, then the batch, then exactly
-// nr_pages, then one drain_all_stock of the level over its limit and one more
-// try; the kernel's further retries and OOM change no state without reclaim.
+// MAX_RECLAIM_RETRIES (mm/internal.h).
+constexpr int kMaxReclaimRetries = 16;
+
+// try_charge_memcg (v6.6) for a GFP_KERNEL charge (plus __GFP_NOFAIL), with no
+// reclaim and no OOM kill: stock, the batch, exactly nr_pages, one
+// drain_all_stock of the level over its limit, then the MAX_RECLAIM_RETRIES
+// retries, each failed page_counter_try_charge bumping the refusing level's
+// failcnt (docs/MODEL-v6.6.md).
 spec::Errno try_charge_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages, bool nofail) {
   System& sys = *cur.sys;
   if (memcg_freed(memcg)) [[unlikely]] memcg_freed_event(cur, memcg);
   auto n = M::lit32(nr_pages);
   auto batch = arith::charge_batch<M>(n, sys.batch_pages());
   bool drained = false;
-  int nr_margin_retries = 16;  // MAX_RECLAIM_RETRIES bounds the margin loop
+  int nr_retries = kMaxReclaimRetries;
+  // The margin retry can loop only while racing uncharges keep making room;
+  // bounded so that a broken subject cannot spin (never reached sequentially:
+  // the level that just refused nr_pages has less margin than that).
+  int nr_margin_retries = kMaxReclaimRetries;
   for (;;) {
     if (consume_stock(cur, memcg, nr_pages)) return spec::Errno::ok;
     PageCounter* fail = nullptr;
@@ -73,31 +82,33 @@ spec::Errno try_charge_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages, boo
       batch = n;
       continue;
     }
-    // A racing uncharge made room (never in a sequential run: the level that
-    // just refused nr_pages has less margin than that).
+    // try_to_free_mem_cgroup_pages reclaimed nothing.
     if (mem_cgroup_margin(mem_over_limit) >= nr_pages && nr_margin_retries-- > 0) continue;
     if (!drained) {
       drain_all_stock(cur, mem_over_limit);
       drained = true;
       continue;
     }
-    break;
+    if (nr_retries-- != 0) continue;
+    break;  // mem_cgroup_oom finds no victim
   }
   if (!nofail) return spec::Errno::enomem;
   page_counter_charge(&memcg->memory, nr_pages);  // force
   return spec::Errno::ok;
 }
 
-// mem_cgroup_css_offline (v6.6), reached after the css kill is confirmed (an
-// RCU grace period): memcg_offline_kmem, drain_all_stock, mem_cgroup_id_put.
+// The kill's confirmation and css_killed_work_fn (v6.6), one deferred item
+// after a grace period: the css count is atomic from here and the switch's
+// confirm ref is put; mem_cgroup_css_offline (memcg_offline_kmem,
+// drain_all_stock, mem_cgroup_id_put); then kill_css's ref is put.
 void mem_cgroup_css_offline(Cpu& cur, Memcg* memcg) {
   System& sys = *cur.sys;
-  // percpu_ref_kill_and_confirm's switch: the css count is atomic from here.
   if (memcg->css.complete_switch(sys.pcpu)) queue_css_free(cur, memcg);
   memcg_reparent_objcgs(cur, memcg, memcg->parent);
   drain_all_stock(cur, memcg);
   memcg->offlined.store(true);
   css_put(cur, memcg);  // mem_cgroup_id_put: the ID ref
+  css_put(cur, memcg);  // css_killed_work_fn: kill_css's ref
 }
 
 // css_free_rwork_fn (v6.6): the memcg is gone; its parent loses the child's ref.

@@ -3,6 +3,8 @@
 #include "impl/model.h"
 
 #include <deque>
+
+#include <fmt/format.h>
 #include <stdexcept>
 #include <variant>
 
@@ -169,8 +171,10 @@ std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
                                              const spec::PathTable& paths, spec::Mutant mutant) {
   if (auto problem = spec::config_problem(config); !problem.empty())
     throw std::invalid_argument(problem);
-  if (config.profile != spec::Profile::v6_6)
-    throw std::invalid_argument("impl models the v6.6 profile only");
+  if (!spec::mutant_applies(mutant, config.profile_traits()))
+    throw std::invalid_argument(fmt::format("mutant {} does not apply to profile {}",
+                                            spec::mutant_name(mutant),
+                                            spec::profile_name(config.profile)));
   if (!spec::mutant_in_layer(mutant, spec::kLayerImpl))
     throw std::invalid_argument("this mutant has no impl version");
   return std::make_unique<ImplModel>(config, paths, mutant);

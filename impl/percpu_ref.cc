@@ -80,7 +80,10 @@ RefResult PcpuRef::put_slow() {
 RefResult PcpuRef::kill() {
   if (flags_.load_relaxed() & kNoRef) return RefResult::ok;
   flags_.fetch_or(kAtomic | kDead);
-  // The initial ref goes to the still-biased atomic count: never zero here.
+  // __percpu_ref_switch_to_atomic: the confirm ref ("put after
+  // confirmation"), then the initial ref goes to the still-biased atomic
+  // count: never zero here.
+  count_.fetch_add(1);
   return put_slow();
 }
 
@@ -92,7 +95,10 @@ bool PcpuRef::complete_switch(PercpuArea& area) {
     area.free_slot(slot_);
   }
   switched_.store(true);
-  long now = count_.fetch_add(percpu - kBias) + percpu - kBias;
+  // Fold the per-CPU counts, remove the bias, and put the confirm ref
+  // (percpu_ref_call_confirm_rcu).
+  const long delta = percpu - kBias - 1;
+  long now = count_.fetch_add(delta) + delta;
   return now == 0;
 }
 

@@ -6,10 +6,11 @@
 // instruction, no shared cache line. The shared `count_` then holds
 // kBias + the initial count, so that it cannot reach zero while the per-CPU
 // counters are still live (PERCPU_COUNT_BIAS).
-// Kill: set ATOMIC|DEAD, put the initial ref into `count_` (still biased);
-// the owner queues the switch as an RCU callback. After a grace period no CPU
-// writes its per-CPU counter any more, so complete_switch() folds the sum into
-// `count_`, removes the bias, and reports whether the count is already zero.
+// Kill: set ATOMIC|DEAD, take the switch's confirm ref, put the initial ref
+// into `count_` (still biased); the owner queues the switch as an RCU
+// callback. After a grace period no CPU writes its per-CPU counter any more,
+// so complete_switch() folds the sum into `count_`, removes the bias, puts the
+// confirm ref and reports whether the count reached zero.
 // Atomic mode: get/put on `count_`; the put that reaches zero reports release.
 #pragma once
 
@@ -89,11 +90,12 @@ class PcpuRef {
     return put_slow();
   }
 
-  // percpu_ref_kill: mark dead, switch to atomic, drop the initial ref. The
-  // caller queues complete_switch() behind a grace period.
+  // percpu_ref_kill: mark dead, switch to atomic (taking the confirm ref),
+  // drop the initial ref. The caller queues complete_switch() behind a grace
+  // period.
   RefResult kill();
-  // percpu_ref_switch_to_atomic_rcu: true when the count is zero afterwards
-  // (the release must run now).
+  // percpu_ref_switch_to_atomic_rcu: folds the counts and puts the confirm
+  // ref; true when the count is zero afterwards (the release must run now).
   bool complete_switch(PercpuArea& area);
 
   bool killed() const { return (flags_.load_relaxed() & kDead) != 0; }

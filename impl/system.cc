@@ -104,7 +104,10 @@ spec::Errno System::rmdir(Cpu& cur, spec::PathKey path) {
   memcg->state.store(static_cast<std::uint8_t>(spec::CgroupState::dying));
   --memcg->parent->nr_online_children;
   online_by_path_[path] = nullptr;
-  RefResult r = memcg->css.kill();  // drops the base ref
+  // kill_css: its own css_get (held until after the offline), then
+  // percpu_ref_kill_and_confirm (the switch's confirm ref, the base ref put).
+  css_get(cur, memcg);
+  RefResult r = memcg->css.kill();
   if (r == RefResult::underflow) events.record(spec::EventKind::css_ref_underflow, memcg->id, -1);
   memcg->offline_cpu = cur.id;
   queue_work(cur, memcg->offline_work, WorkKind::css_offline, memcg, /*rcu=*/true);
@@ -174,9 +177,10 @@ spec::Errno System::set_max(Cpu& cur, spec::PathKey path, std::optional<std::uin
   }
 }
 
-// memcg_hotplug_cpu_dead (v6.6 with the 9f01b4954490 backport), run on `cur`:
-// the dead CPU's byte stock drains into cur's page stock (__refill_stock is
-// this_cpu), then the dead CPU's page stock is uncharged.
+// memcg_hotplug_cpu_dead (v6.6), run on `cur`: the dead CPU's page stock is
+// uncharged. With 9f01b4954490 (the profile's hotplug_drains_obj_stock) its
+// byte stock is drained first, into cur's page stock (__refill_stock is
+// this_cpu); without, the byte stock keeps its bytes and objcg ref.
 spec::Errno System::cpu_offline(Cpu& cur, std::uint32_t dead) {
   CpuData& data = cpus_[dead];
   if (!data.online.load()) return spec::Errno::einval;
@@ -188,7 +192,8 @@ spec::Errno System::cpu_offline(Cpu& cur, std::uint32_t dead) {
   Objcg* old = nullptr;
   Objcg* hidden_old = nullptr;
   // Mutant::hotplug_drains_page_stock_only: 9f01b4954490 reverted.
-  if (mutant_ != spec::Mutant::hotplug_drains_page_stock_only) [[likely]] {
+  if (config_.profile_traits().hotplug_drains_obj_stock &&
+      mutant_ != spec::Mutant::hotplug_drains_page_stock_only) {
     cur.stock().stock_lock.lock();
     old = drain_obj_stock(cur, stock);
     if (MemcgStockPcp* hidden = hidden_obj_stock(dead)) hidden_old = drain_obj_stock(cur, *hidden);
@@ -231,6 +236,7 @@ spec::Snapshot System::snapshot() const {
     o.nr_charged_bytes =
         released ? objcg.released_nr_charged_bytes : objcg.nr_charged_bytes.load();
     o.charged_pages = objcg_ghost_total(pcpu, &objcg);
+    o.switch_pending = !released && objcg.refcnt.killed() && !objcg.refcnt.switched();
     snap.objcgs.push_back(o);
   }
   for (std::uint32_t i = 0; i < config_.ncpus; ++i) {

@@ -34,6 +34,7 @@ void count_steps(const Conformance& sut, CampaignStats& stats) {
   stats.runs += 1;
   stats.steps += sut.steps().size();
   stats.max_live_objects = std::max<std::uint64_t>(stats.max_live_objects, sut.live_objects());
+  for (const auto& [bug, n] : sut.known_violations()) stats.known_bug_violations[bug] += n;
   std::vector<std::optional<spec::Cpu>> alloc_cpu;  // by ObjKey
   for (const auto& step : sut.steps()) {
     stats.ops[step.op.index()] += 1;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -56,6 +57,9 @@ struct CampaignStats {
   std::array<std::uint64_t, kNrOpKinds> ops{};  // applied steps by op (OpKind order)
   std::array<std::array<std::uint64_t, 2>, 4> allocs{};  // by AllocKind, then nofail
   std::uint64_t cross_cpu_frees = 0;  // frees on another CPU than their allocation ran on
+  // Violations a known kernel bug of the profile explains, by bug id: results
+  // of the profile, not failures (spec/known_bug.h).
+  std::map<std::string, std::uint64_t> known_bug_violations;
   // The first failing run, before any shrinking: runs and steps up to and
   // including it, and the seconds from the campaign's start to its end.
   std::chrono::steady_clock::time_point start{};

@@ -281,6 +281,11 @@ bool Conformance::monitor_both(const spec::Op* op, spec::Errno result,
     on_subject = mode_ == CheckMode::full
                      ? subject_monitor_.check(on_subject_step)
                      : subject_monitor_.check_summary(on_subject_step, totals_, created);
+  // A known kernel bug of the profile is a result, not a failure.
+  for (const auto& v : on_reference)
+    if (v.known()) ++known_violations_[v.known_bug];
+  on_reference = spec::unexplained(on_reference);
+  on_subject = spec::unexplained(on_subject);
   if (!on_reference.empty()) {
     fail(line, "violation", fmt::format("on the reference: {}", violations_text(on_reference)));
     failure_->subject_violations = on_subject;
@@ -301,8 +306,8 @@ void Conformance::monitor_subject_after_failure(const AppliedStep& step) {
   if (!monitor_subject || mode_ != CheckMode::full || !failure_) return;
   try {
     const spec::Snapshot after = subject_->snapshot();
-    failure_->subject_violations = subject_monitor_.check(
-        spec::Step{&subject_before_, &step.op, step.subject_result, &after});
+    failure_->subject_violations = spec::unexplained(subject_monitor_.check(
+        spec::Step{&subject_before_, &step.op, step.subject_result, &after}));
   } catch (const std::exception&) {
     // The failure already says the subject threw.
   }

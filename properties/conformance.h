@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +117,9 @@ class Conformance {
   const spec::Snapshot& snapshot() const { return reference_before_; }
   CheckMode mode() const { return mode_; }
   const spec::ObjectTotals& object_totals() const { return totals_; }
+  // Violations on the reference that a known kernel bug of the profile
+  // explains (spec/known_bug.h): not failures; counted by bug id.
+  const std::map<std::string, std::uint64_t>& known_violations() const { return known_violations_; }
 
  private:
   void fail(std::size_t line, std::string kind, std::string message);
@@ -157,6 +161,7 @@ class Conformance {
   std::vector<AppliedStep> steps_;
   std::vector<OpRecipe> recipes_;
   std::optional<StepFailure> failure_;
+  std::map<std::string, std::uint64_t> known_violations_;
 };
 
 }  // namespace mv::properties

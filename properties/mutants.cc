@@ -29,11 +29,22 @@ void add_note(RunFailure& failure, spec::Mutant mutant, const MutantCampaignOpti
 }  // namespace
 
 MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOptions& options) {
+  MutantResult result;
+  result.mutant = mutant;
+  // A mutant that reverts a fix runs on a profile that has the fix.
+  const auto profile = spec::mutant_profile(mutant, options.configs.profile);
+  if (!profile) {
+    result.error = fmt::format("applies to no modeled profile ({})",
+                               spec::mutant_info(mutant).applies_text);
+    return result;
+  }
+  result.profile = *profile;
   CampaignOptions campaign;
   campaign.seed = options.seed;
   campaign.runs = options.runs;
   campaign.max_steps = options.max_steps;
   campaign.configs = options.configs;
+  campaign.configs.profile = *profile;
   campaign.subject = impl_factory(mutant);
   campaign.subject_name = "impl";
   // Full snapshots every step, and the mutated impl's own Monitor: its
@@ -43,8 +54,6 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   if (options.invariants_only) campaign.reference_mutant = mutant;
 
   auto outcome = run_campaign(campaign);
-  MutantResult result;
-  result.mutant = mutant;
   result.seconds = outcome.seconds;
   result.runs = outcome.stats.runs;
   result.steps = outcome.stats.steps;

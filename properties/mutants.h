@@ -31,6 +31,8 @@ struct MutantCampaignOptions {
 
 struct MutantResult {
   spec::Mutant mutant = spec::Mutant::none;
+  // The profile the campaign ran on (spec::mutant_profile of the requested one).
+  spec::Profile profile = spec::Profile::v6_6;
   bool killed = false;
   std::string error;  // RapidCheck could not run or gave up (neither killed nor survived)
   // How the shrunk counterexample fails: the failure kind ("disagreement",

@@ -319,7 +319,8 @@ OpRecipe make_recipe(const GenState& s, OpKind kind) {
       if (r.alloc_kind == spec::AllocKind::slab) r.size_bytes = *gen_slab_size(s.config);
       if (r.alloc_kind == spec::AllocKind::percpu) r.size_bytes = *gen_percpu_size(s.config);
       if (r.alloc_kind == spec::AllocKind::page) r.order = *gen_order();
-      r.nofail = *rc::gen::inRange(0, 10) == 0;
+      // A kernel stack is always charged with GFP_KERNEL (no nofail).
+      r.nofail = *rc::gen::inRange(0, 10) == 0 && r.alloc_kind != spec::AllocKind::stack;
       break;
     }
     case OpKind::free:

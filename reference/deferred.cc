@@ -26,12 +26,14 @@ Cpu work_cpu(const Kernel& k, Cpu queued_on) {
 void run_work(Kernel& k, const DeferredWork& work) {
   switch (work.kind) {
     case WorkKind::drain_work:
-      // docs/MODEL-v6.6.md: a drain queued for a CPU that went offline since
-      // still drains that CPU's (already emptied) stock and clears its bit.
-      drain_local_stock(k, work.cpu);
+      // drain_local_stock works on this_cpu_ptr(&memcg_stock): a drain work
+      // queued for a CPU that went offline since runs on another CPU (the
+      // workqueue unbinds the dead CPU's workers) and drains that CPU's stock,
+      // leaving the dead CPU's FLUSHING bit set.
+      drain_local_stock(k, work_cpu(k, work.cpu));
       break;
     case WorkKind::css_offline:
-      mem_cgroup_css_offline(k, work_cpu(k, work.cpu), work.subject);
+      css_killed_work_fn(k, work_cpu(k, work.cpu), work.subject);
       break;
     case WorkKind::objcg_to_atomic:
       percpu_ref_switch_to_atomic_rcu(k, work_cpu(k, work.cpu), work.subject);

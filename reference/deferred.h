@@ -14,7 +14,7 @@ struct Kernel;
 
 enum class WorkKind : std::uint8_t {
   drain_work,       // stock->work: drain_local_stock on `cpu`
-  css_offline,      // css_killed_work_fn -> mem_cgroup_css_offline(subject)
+  css_offline,      // the kill's confirmation, then css_killed_work_fn(subject)
   objcg_to_atomic,  // percpu_ref_switch_to_atomic_rcu(objcg subject)
   css_free,         // css_release -> css_free_rwork_fn(subject)
   objcg_free,       // kfree_rcu(objcg subject): nothing visible

@@ -100,24 +100,33 @@ void memcg_kmem_uncharge_page(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint32_t o
   obj_cgroup_put(k, cpu, objcg);
 }
 
-// memcg_charge_kernel_stack (v6.6, kernel/fork.c, CONFIG_VMAP_STACK): one
-// order-0 charge per page; a failure uncharges the pages already charged.
-Errno memcg_charge_kernel_stack(Kernel& k, Cpu cpu, TaskKey task, bool nofail, KmemObject& obj) {
+// memcg_charge_kernel_stack (v6.1 and v6.6, kernel/fork.c, CONFIG_VMAP_STACK):
+// one order-0 memcg_kmem_charge_page(page, GFP_KERNEL, 0) per page: never
+// __GFP_NOFAIL, whatever the trace asks (the trace reader refuses `nofail` on
+// a stack). When page i fails, v6.6 uncharges the nr_charged pages charged so
+// far; v6.1 calls memcg_kmem_uncharge_page on every page of the stack, which
+// skips the failed page and those after it (their memcg_data is 0). Either
+// way pages 0..i-1 go back, each into this CPU's page stock.
+Errno memcg_charge_kernel_stack(Kernel& k, Cpu cpu, TaskKey task, KmemObject& obj) {
   std::uint32_t nr_pages = arith::kernel_stack_nr_pages(k.page);
-  std::vector<std::optional<ObjcgId>> charged;  // each page's memcg_data
+  std::vector<std::optional<ObjcgId>> memcg_data(nr_pages);  // each page's objcg, if charged
+  std::uint32_t nr_charged = 0;
   for (std::uint32_t i = 0; i < nr_pages; ++i) {
-    std::optional<ObjcgId> page_objcg;
-    auto ret = memcg_kmem_charge_page(k, cpu, task, 0, nofail, page_objcg);
+    auto ret = memcg_kmem_charge_page(k, cpu, task, 0, /*nofail=*/false, memcg_data[i]);
     if (ret != Errno::ok) {
-      for (const auto& done : charged)
-        if (done) memcg_kmem_uncharge_page(k, cpu, *done, 0);
+      std::uint32_t nr_uncharged =
+          k.traits().stack_uncharge_on_error == spec::StackUnchargeOnError::every_page
+              ? nr_pages
+              : nr_charged;
+      for (std::uint32_t j = 0; j < nr_uncharged; ++j)
+        if (memcg_data[j]) memcg_kmem_uncharge_page(k, cpu, *memcg_data[j], 0);
       return ret;
     }
-    charged.push_back(page_objcg);
+    ++nr_charged;
   }
   // One task, one CPU, no concurrent migration: every page got the same objcg
   // (or none, for a task of the root cgroup).
-  obj.objcg = charged.front();
+  obj.objcg = memcg_data.front();
   obj.nr_kmem_pages = obj.objcg ? nr_pages : 0;
   obj.charged_bytes = obj.objcg ? arith::kmem_pages_bytes<M>(M::lit32(nr_pages), k.page).v : 0;
   return Errno::ok;
@@ -185,7 +194,7 @@ Errno kmem_alloc(Kernel& k, const spec::Alloc& op) {
     case AllocKind::slab: ret = alloc_slab(k, cpu, op, obj); break;
     case AllocKind::percpu: ret = alloc_percpu(k, cpu, op, obj); break;
     case AllocKind::page: ret = alloc_page(k, cpu, op, obj); break;
-    case AllocKind::stack: ret = memcg_charge_kernel_stack(k, cpu, op.task, op.nofail, obj); break;
+    case AllocKind::stack: ret = memcg_charge_kernel_stack(k, cpu, op.task, obj); break;
   }
   if (ret == Errno::ok) k.objects[op.obj] = obj;
   return ret;

@@ -22,6 +22,18 @@ std::optional<Cpu> lowest_online_cpu(const Kernel& k) {
   return std::nullopt;
 }
 
+// MAX_RECLAIM_RETRIES (mm/internal.h, v6.1 and v6.6).
+constexpr int kMaxReclaimRetries = 16;
+
+// mem_cgroup_margin (v6.6), memory only (no memsw on cgroup v2): the pages
+// left below max, 0 at or above it.
+std::uint64_t mem_cgroup_margin(const Kernel& k, MemcgId memcg) {
+  const auto& counter = k.memcg(memcg).memory;
+  auto count = M::lit64(counter.usage_bits);
+  auto limit = M::lit64(counter.max_pages);
+  return M::select(count < limit, limit - count, M::lit64(0)).v;
+}
+
 // css_has_online_children (v6.6): dying children do not count.
 bool has_online_child(const Kernel& k, MemcgId memcg) {
   for (const auto& child : k.memcgs)
@@ -126,11 +138,31 @@ Errno cgroup_rmdir(Kernel& k, Cpu this_cpu, PathKey path) {
   if (k.memcg(*memcg).nr_tasks != 0 || has_online_child(k, *memcg)) return Errno::ebusy;
   k.memcg(*memcg).state = CgroupState::dying;
   k.online_by_path.erase(path);
-  // percpu_ref_kill_and_confirm: the confirmation (after RCU) queues
-  // css_killed_work_fn -> offline_css; the kill drops the base reference.
-  queue_work(k, DeferredWork{WorkKind::css_offline, *memcg, this_cpu});
-  css_put(k, *memcg);
+  kill_css(k, this_cpu, *memcg);
   return Errno::ok;
+}
+
+// kill_css (v6.6, kernel/cgroup/cgroup.c): css_get, held until after the
+// offline ("Killing would put the base ref, but we need to keep it alive until
+// after ->css_offline()"), then percpu_ref_kill_and_confirm: the switch to
+// atomic mode takes its confirm reference (put by its RCU callback, which
+// queues css_killed_work_fn), and the base reference is put.
+void kill_css(Kernel& k, Cpu this_cpu, MemcgId memcg) {
+  css_get(k, memcg);  // kill_css's own reference
+  css_get(k, memcg);  // __percpu_ref_switch_to_atomic: "put after confirmation"
+  queue_work(k, DeferredWork{WorkKind::css_offline, memcg, this_cpu});
+  css_put(k, memcg);  // percpu_ref_kill_and_confirm: the base reference
+}
+
+// The kill's RCU callback and the work it queues, one deferred item in the
+// model: percpu_ref_call_confirm_rcu (css_killed_ref_fn queues
+// css_killed_work_fn; the confirm reference is put), then css_killed_work_fn
+// (v6.6): offline_css -> mem_cgroup_css_offline, and kill_css's reference is
+// put.
+void css_killed_work_fn(Kernel& k, Cpu this_cpu, MemcgId memcg) {
+  css_put(k, memcg);  // the confirm reference
+  mem_cgroup_css_offline(k, this_cpu, memcg);
+  css_put(k, memcg);  // kill_css's reference
 }
 
 // mem_cgroup_css_offline (v6.6), the steps the model has: memcg_offline_kmem,
@@ -204,15 +236,21 @@ Errno task_run_on(Kernel& k, spec::TaskKey task, Cpu cpu) {
   return Errno::ok;
 }
 
-// try_charge_memcg (v6.6) with no reclaim: try_to_free_mem_cgroup_pages frees
-// nothing, so after one drain_all_stock of mem_over_limit and one retry the
-// remaining retries, the OOM path and mem_cgroup_wait_acct_move cannot change
-// anything and are collapsed; a GFP_KERNEL charge then fails, a __GFP_NOFAIL
-// one is forced. No MEMCG_MAX/high events: no vmstat in the model.
+// try_charge_memcg (v6.6), for the charges the model makes: GFP_KERNEL (a
+// blocking charge without __GFP_NORETRY, __GFP_RETRY_MAYFAIL or __GFP_HIGH),
+// plus __GFP_NOFAIL when `nofail`, from a task that is not PF_MEMALLOC nor in
+// a v1 OOM. There is no reclaim (try_to_free_mem_cgroup_pages frees nothing)
+// and no OOM kill (mem_cgroup_oom fails), so every failed attempt goes the
+// same way: after the first drain_all_stock of mem_over_limit, the
+// MAX_RECLAIM_RETRIES retries run out, then nomem. Each attempt is a
+// page_counter_try_charge, and each failed one bumps the failcnt of the level
+// that refused. No MEMCG_MAX/OOM events and no memory.high work: no vmstat in
+// the model.
 Errno try_charge_memcg(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr_pages,
                        bool nofail) {
   auto want = M::lit32(nr_pages);
   auto batch = arith::charge_batch<M>(want, k.charge_batch_pages());
+  int nr_retries = kMaxReclaimRetries;
   bool drained = false;
   for (;;) {  // retry:
     if (consume_stock(k, this_cpu, memcg, nr_pages)) return Errno::ok;
@@ -227,12 +265,16 @@ Errno try_charge_memcg(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr_
       batch = want;
       continue;
     }
+    // try_to_free_mem_cgroup_pages: nr_reclaimed = 0.
+    if (mem_cgroup_margin(k, *mem_over_limit) >= nr_pages) continue;
     if (!drained) {
       drain_all_stock(k, this_cpu, *mem_over_limit);
       drained = true;
       continue;
     }
-    break;
+    // nr_reclaimed is 0, so no retry for a small charge; no task move.
+    if (nr_retries-- != 0) continue;
+    break;  // mem_cgroup_oom: no OOM victim in the model
   }
   // nomem:
   if (!nofail) return Errno::enomem;
@@ -260,12 +302,15 @@ Errno mem_cgroup_resize_max(Kernel& k, Cpu this_cpu, PathKey path,
   }
 }
 
-// memcg_hotplug_cpu_dead (v6.6 + 9f01b4954490 backport). It is a teardown
-// callback of the PREPARE section: it runs on the CPU driving the hotplug (the
-// "control" CPU, here the lowest online CPU), not on the dead one. So
+// memcg_hotplug_cpu_dead (v6.6; with 9f01b4954490 where the profile has it).
+// It is a teardown callback of the PREPARE section: it runs on the CPU driving
+// the hotplug (the "control" CPU, here the lowest online CPU), not on the dead
+// one. Without the fix it drains only the page stock (drain_stock uncharges
+// the page_counter directly): the dead CPU's obj stock keeps its bytes and its
+// objcg reference (the known bug hotplug_obj_stock_leak). With the fix,
 // drain_obj_stock's __refill_stock puts whole pages of the dead CPU's byte
-// stock into the control CPU's page stock (this_cpu_ptr), and the old objcg is
-// put there.
+// stock into the control CPU's page stock (this_cpu_ptr), and the old objcg
+// is put there.
 Errno memcg_hotplug_cpu_dead(Kernel& k, Cpu cpu) {
   if (!k.stock(cpu).online) return Errno::einval;
   k.stock(cpu).online = false;

@@ -56,7 +56,13 @@ void mem_cgroup_css_online(Kernel& k, spec::MemcgId memcg);
 void memcg_online_kmem(Kernel& k, spec::MemcgId memcg);
 // cgroup_rmdir (v6.6) -> cgroup_destroy_locked -> kill_css; the offline is deferred.
 spec::Errno cgroup_rmdir(Kernel& k, spec::Cpu this_cpu, spec::PathKey path);
-// mem_cgroup_css_offline (v6.6), run from deferred work on this_cpu.
+// kill_css (v6.6): two more css references (kill_css's, the switch's confirm
+// reference), the base one put, the confirmation queued.
+void kill_css(Kernel& k, spec::Cpu this_cpu, spec::MemcgId memcg);
+// The kill's confirmation and css_killed_work_fn (v6.6), one deferred item:
+// puts the confirm reference, offlines, puts kill_css's reference.
+void css_killed_work_fn(Kernel& k, spec::Cpu this_cpu, spec::MemcgId memcg);
+// mem_cgroup_css_offline (v6.6), run from css_killed_work_fn on this_cpu.
 void mem_cgroup_css_offline(Kernel& k, spec::Cpu this_cpu, spec::MemcgId memcg);
 // memcg_offline_kmem (v6.6).
 void memcg_offline_kmem(Kernel& k, spec::Cpu this_cpu, spec::MemcgId memcg);
@@ -72,14 +78,16 @@ spec::Errno task_exit(Kernel& k, spec::TaskKey task);
 spec::Errno task_migrate(Kernel& k, spec::TaskKey task, spec::PathKey path);
 spec::Errno task_run_on(Kernel& k, spec::TaskKey task, spec::Cpu cpu);
 
-// try_charge_memcg (v6.6) from this_cpu, without reclaim (see the doc).
+// try_charge_memcg (v6.6) from this_cpu, without reclaim or OOM kill: the
+// MAX_RECLAIM_RETRIES loop runs in full (see memcg.cc).
 spec::Errno try_charge_memcg(Kernel& k, spec::Cpu this_cpu, spec::MemcgId memcg,
                              std::uint32_t nr_pages, bool nofail);
 // mem_cgroup_resize_max (v6.6) for memory.max; max_pages nullopt is "max".
 spec::Errno mem_cgroup_resize_max(Kernel& k, spec::Cpu this_cpu, spec::PathKey path,
                                   std::optional<std::uint64_t> max_pages);
-// memcg_hotplug_cpu_dead (v6.6 with the 9f01b4954490 backport), with the CPU
-// marked offline first; see memcg.cc for the CPU that runs it.
+// memcg_hotplug_cpu_dead (v6.6; the obj stock too where the profile has
+// 9f01b4954490), with the CPU marked offline first; see memcg.cc for the CPU
+// that runs it.
 spec::Errno memcg_hotplug_cpu_dead(Kernel& k, spec::Cpu cpu);
 
 }  // namespace mv::reference

@@ -54,6 +54,7 @@ spec::ObjcgSnap objcg_snap(const ObjCgroup& o) {
   snap.refs = o.state == spec::ObjcgState::released ? 0 : o.refs;
   snap.nr_charged_bytes = o.nr_charged_bytes;
   snap.charged_pages = o.charged_pages;
+  snap.switch_pending = o.switch_pending;
   return snap;
 }
 
@@ -189,6 +190,10 @@ std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
                                                   spec::Mutant mutant) {
   if (auto problem = spec::config_problem(config); !problem.empty())
     throw std::invalid_argument(problem);
+  if (!spec::mutant_applies(mutant, config.profile_traits()))
+    throw std::invalid_argument(fmt::format("mutant {} does not apply to profile {}",
+                                            spec::mutant_name(mutant),
+                                            spec::profile_name(config.profile)));
   if (!spec::mutant_in_layer(mutant, spec::kLayerReference))
     throw std::invalid_argument(fmt::format("mutant {} has no reference version",
                                             spec::mutant_name(mutant)));

@@ -34,17 +34,19 @@ void obj_cgroup_get(Kernel& k, ObjcgId objcg) {
 }
 
 // obj_cgroup_tryget (v6.6): percpu_ref_tryget succeeds in percpu mode and,
-// in atomic mode, while the count is not zero (atomic_long_inc_not_zero).
+// in atomic mode (from the kill on), while the count is not zero
+// (atomic_long_inc_not_zero).
 bool obj_cgroup_tryget(Kernel& k, ObjcgId objcg) {
   k.touch_objcg(objcg);
   auto& o = k.objcg(objcg);
-  if (o.state == spec::ObjcgState::released || (o.atomic_mode && o.refs == 0)) return false;
+  if (o.state == spec::ObjcgState::released || (o.killed && o.refs == 0)) return false;
   o.refs += 1;
   return true;
 }
 
 // obj_cgroup_put (v6.6): percpu_ref_put; in atomic mode the put that reaches
-// zero runs the release function right there, on this CPU.
+// zero runs the release function right there, on this CPU. While the switch
+// is pending its confirm ref keeps the count above zero.
 void obj_cgroup_put(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   k.touch_objcg(objcg);
   auto& o = k.objcg(objcg);
@@ -54,25 +56,28 @@ void obj_cgroup_put(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
     return;
   }
   o.refs -= 1;
-  if (o.refs == 0 && o.atomic_mode && o.state != spec::ObjcgState::released)
+  if (o.refs == 0 && o.killed && o.state != spec::ObjcgState::released)
     obj_cgroup_release(k, this_cpu, objcg);
 }
 
-// percpu_ref_kill (v6.6) = percpu_ref_kill_and_confirm(ref, NULL): mark dead,
-// start the switch to atomic mode (call_rcu on this CPU; the switch's own
-// reference is not a holder and is not counted), drop the initial reference.
+// percpu_ref_kill (v6.6) = percpu_ref_kill_and_confirm(ref, NULL): mark dead;
+// __percpu_ref_switch_to_atomic takes a reference "put after confirmation"
+// and queues percpu_ref_switch_to_atomic_rcu (call_rcu on this CPU); then the
+// initial reference is put (the confirm ref keeps the count above zero).
 void percpu_ref_kill(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   k.objcg(objcg).killed = true;
+  obj_cgroup_get(k, objcg);  // the confirm reference
+  k.objcg(objcg).switch_pending = true;
   queue_work(k, DeferredWork{WorkKind::objcg_to_atomic, objcg, this_cpu});
-  obj_cgroup_put(k, this_cpu, objcg);  // cannot release: still in percpu mode
+  obj_cgroup_put(k, this_cpu, objcg);
 }
 
-// percpu_ref_switch_to_atomic_rcu (v6.6): the count is now exact; if every
-// holder is already gone, the switch's put releases the objcg.
+// percpu_ref_switch_to_atomic_rcu (v6.6) -> percpu_ref_call_confirm_rcu: the
+// count is exact from here; the confirm reference is put, which releases the
+// objcg on this CPU if every other holder is already gone.
 void percpu_ref_switch_to_atomic_rcu(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
-  auto& o = k.objcg(objcg);
-  o.atomic_mode = true;
-  if (o.refs == 0 && o.state != spec::ObjcgState::released) obj_cgroup_release(k, this_cpu, objcg);
+  k.objcg(objcg).switch_pending = false;
+  obj_cgroup_put(k, this_cpu, objcg);
 }
 
 // obj_cgroup_release (v6.6)

@@ -1,8 +1,9 @@
 // struct obj_cgroup (include/linux/memcontrol.h, v6.6) and the functions of
 // mm/memcontrol.c v6.6 that charge through it, count its references and
 // reparent it. Its refcount is a percpu_ref (lib/percpu-refcount.c): percpu
-// mode until killed, then switched to atomic mode by an RCU callback; release
-// runs when the count is zero in atomic mode.
+// mode until killed; the kill switches it to atomic mode, holding one more
+// reference (the switch's confirm reference) until its RCU callback has
+// summed the per-CPU counts; release runs at the put that reaches zero.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +22,10 @@ struct ObjCgroup {
   spec::MemcgId memcg = 0;   // objcg->memcg (the parent after reparenting)
   spec::ObjcgState state = spec::ObjcgState::active;
   std::int64_t refs = 0;        // percpu_ref count, summed over CPUs
-  bool killed = false;          // percpu_ref_kill has run
-  bool atomic_mode = false;     // the switch to atomic mode has completed
+  bool killed = false;          // percpu_ref_kill has run (__PERCPU_REF_DEAD)
+  // The kill's switch to atomic mode waits for its RCU callback, and holds
+  // the confirm reference until then (data->confirm_switch set).
+  bool switch_pending = false;
   std::uint32_t nr_charged_bytes = 0;  // atomic_t nr_charged_bytes, as unsigned int
   std::int64_t charged_pages = 0;      // ghost: pages charged minus pages uncharged through it
 };
@@ -35,10 +38,12 @@ void obj_cgroup_get(Kernel& k, spec::ObjcgId objcg);
 bool obj_cgroup_tryget(Kernel& k, spec::ObjcgId objcg);
 // obj_cgroup_put (v6.6) = percpu_ref_put, on this_cpu (where a release runs).
 void obj_cgroup_put(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg);
-// percpu_ref_kill (v6.6) on objcg->refcnt: drops the initial ref, queues the
-// switch to atomic mode (an RCU callback on this_cpu).
+// percpu_ref_kill (v6.6) on objcg->refcnt: takes the switch's confirm ref,
+// queues the switch to atomic mode (an RCU callback on this_cpu), drops the
+// initial ref.
 void percpu_ref_kill(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg);
-// percpu_ref_switch_to_atomic_rcu (v6.6), the deferred half of the kill.
+// percpu_ref_switch_to_atomic_rcu (v6.6), the deferred half of the kill: puts
+// the confirm ref (which releases the objcg if nothing else holds it).
 void percpu_ref_switch_to_atomic_rcu(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg);
 // obj_cgroup_release (v6.6).
 void obj_cgroup_release(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg);

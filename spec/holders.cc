@@ -14,7 +14,7 @@ bool objects_hold_memcg_directly(const ProfileTraits& traits) {
 }
 
 std::int64_t CssHolders::total() const {
-  std::int64_t sum = base_refs + id_refs + task_refs;
+  std::int64_t sum = base_refs + kill_refs + id_refs + task_refs;
   sum += static_cast<std::int64_t>(children.size());
   for (const auto& s : page_stocks) sum += s.refs;
   for (const auto& o : objects) sum += o.refs;
@@ -23,7 +23,7 @@ std::int64_t CssHolders::total() const {
 }
 
 std::int64_t ObjcgHolders::total() const {
-  std::int64_t sum = initial_refs + static_cast<std::int64_t>(obj_stocks.size());
+  std::int64_t sum = initial_refs + confirm_refs + static_cast<std::int64_t>(obj_stocks.size());
   for (const auto& o : objects) sum += o.refs;
   return sum;
 }
@@ -39,6 +39,8 @@ std::map<MemcgId, CssHolders> css_holders(const SnapshotIndex& index, const Prof
     if (cg.state == CgroupState::freed) continue;
     CssHolders& h = holders[cg.id];
     h.base_refs = cg.state == CgroupState::online ? 1 : 0;  // cgroup core percpu_ref_init
+    // kill_css: css_get + the switch's confirm reference, until the offline.
+    h.kill_refs = cg.state == CgroupState::dying && !cg.offlined ? 2 : 0;
     h.id_refs = cg.offlined ? 0 : 1;                         // mem_cgroup_css_online
     for (MemcgId child : index.children(cg.id)) {
       const CgroupSnap* c = index.memcg(child);
@@ -82,8 +84,11 @@ std::map<ObjcgId, ObjcgHolders> objcg_holders(const SnapshotIndex& index) {
   const Snapshot& snap = index.snap();
   std::map<ObjcgId, ObjcgHolders> holders;
   for (const auto& objcg : snap.objcgs)
-    if (objcg.state != ObjcgState::released)
+    if (objcg.state != ObjcgState::released) {
       holders[objcg.id].initial_refs = objcg.state == ObjcgState::active ? 1 : 0;
+      // __percpu_ref_switch_to_atomic: "put after confirmation".
+      holders[objcg.id].confirm_refs = objcg.switch_pending ? 1 : 0;
+    }
   auto holder_of = [&](ObjcgId id) -> ObjcgHolders* {
     auto it = holders.find(id);
     return it == holders.end() ? nullptr : &it->second;

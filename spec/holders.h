@@ -42,6 +42,11 @@ struct ObjectHolder {
 // The css references a memcg's holders account for.
 struct CssHolders {
   std::int64_t base_refs = 0;           // 1 while online (dropped by percpu_ref_kill at rmdir)
+  // While dying and not yet offlined: kill_css's css_get (put by
+  // css_killed_work_fn after the offline) and the confirm reference of
+  // percpu_ref_kill_and_confirm (put by the kill's RCU callback, which the
+  // models run in the same deferred item as the offline): 2.
+  std::int64_t kill_refs = 0;
   std::int64_t id_refs = 0;             // 1 until offlined (mem_cgroup_id_put)
   std::vector<MemcgId> children;        // not freed: css_free_rwork_fn puts the parent
   std::int64_t task_refs = 0;           // 1 per task (the css_set reference, once per task)
@@ -54,6 +59,9 @@ struct CssHolders {
 // The references an objcg's holders account for.
 struct ObjcgHolders {
   std::int64_t initial_refs = 0;      // 1 while active (killed by memcg_reparent_objcgs)
+  // 1 while the kill's switch to atomic mode waits for its RCU callback
+  // (ObjcgSnap::switch_pending): the switch's confirm reference.
+  std::int64_t confirm_refs = 0;
   std::vector<ObjectHolder> objects;  // slab/percpu 1, page/stack nr_kmem_pages
   std::vector<Cpu> obj_stocks;        // CPUs whose obj stock caches it
   std::int64_t total() const;

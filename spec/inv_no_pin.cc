@@ -88,6 +88,8 @@ class PinAnalysis {
     if (cg.css_refs == 0)
       why.push_back("css refcount 0 but not freed (no css_free pending)");
     if (h.id_refs) why.push_back("the ID reference (mem_cgroup_css_offline never ran)");
+    if (h.kill_refs)
+      why.push_back("kill_css's and the confirm reference (css_killed_work_fn never ran)");
     if (h.task_refs) why.push_back(fmt::format("{} tasks", h.task_refs));
     for (const auto& s : h.page_stocks)
       if (s.nr_pages != 0)
@@ -166,7 +168,7 @@ InvariantDef no_pin_invariant() {
            "after quiesce, a removed cgroup is freed unless only documented holders keep it, and "
            "a killed objcg nobody holds is released",
            kStatement, kSources, kProfiles,
-           {Profile::v5_10, Profile::v6_6, Profile::v6_16}},
+           objcg_profile_ids()},
           check};
 }
 

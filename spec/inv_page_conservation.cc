@@ -98,7 +98,7 @@ InvariantDef page_conservation_invariant() {
            "every page a memcg's page_counter holds is in a page stock, charged through an objcg, "
            "or held by a directly charged kmem page of its subtree",
            kStatement, kSources, kProfiles,
-           {Profile::v5_10, Profile::v6_6, Profile::v6_16}},
+           objcg_profile_ids()},
           check};
 }
 

@@ -28,8 +28,10 @@ constexpr std::string_view kStatement =
     "`nr_charged_bytes` <= ncpus × (PAGE_SIZE - 1): it grows only by `drain_obj_stock`'s "
     "sub-page remainder, and each CPU's stock can drain an objcg at most once between two "
     "`atomic_xchg` that empty it, since caching it again performs that xchg; (vi) an offline "
-    "CPU's page stock is empty (`memcg_hotplug_cpu_dead` drains it in every version) and, in "
-    "profiles with 9f01b4954490, so is its obj stock.";
+    "CPU's page stock and obj stock are empty (`memcg_hotplug_cpu_dead` drains the page stock in "
+    "every version, and the obj stock since 9f01b4954490; in a profile without that fix, an "
+    "offline CPU's obj stock left as it was at the offline is the known kernel bug "
+    "`hotplug_obj_stock_leak`).";
 
 constexpr std::string_view kSources =
     "mm/memcontrol.c v6.6 `consume_stock` (`nr_pages > MEMCG_CHARGE_BATCH` misses), "
@@ -45,9 +47,11 @@ constexpr std::string_view kSources =
 constexpr std::string_view kProfiles =
     "**v5.2, v5.3**: page stock only (batch 32); no obj stock, so (iii)-(v) hold trivially. "
     "**v5.10**: batch 32; B = PAGE_SIZE; the hotplug callback drains only the page stock, so an "
-    "offline CPU may keep its objcg cached (the leak 9f01b4954490 fixed), which is allowed. "
-    "**v6.6**: batch 64; B as for v5.14+; the profile includes the stable backport of "
-    "9f01b4954490, so an offline CPU's obj stock must be empty. **v6.16**: batch 64, seven slots "
+    "offline CPU keeps its objcg cached: (vi) fires, explained by the known bug "
+    "`hotplug_obj_stock_leak` (fixed by 9f01b4954490). **v6.1, v6.6**: batch 64; B as for "
+    "v5.14+; as released (6.1.192, 6.6.57) they lack 9f01b4954490: the same known bug. "
+    "**v6.6+9f01b4954490**: v6.6 with the fix (as 6.6.y from 6.6.90): an offline CPU's obj "
+    "stock must be empty. **v6.16**: batch 64, seven slots "
     "per CPU (`uint8_t nr_pages`), separate obj stock; B as for v5.14+; the trylock-failure path "
     "of `refill_obj_stock` adds remainders to `nr_charged_bytes` without caching the objcg, which "
     "could exceed (v) under reentrancy that a sequential model never produces.";
@@ -98,11 +102,13 @@ void check_obj_stock(const CheckContext& ctx, const StockSnap& stock, Report& re
 void check_offline(const CheckContext& ctx, const StockSnap& stock, Report& report) {
   if (stock.online) return;
   if (!stock.page_stock.empty())
-    report.add(fmt::format("offline CPU {}: page stock still caches {} ({} pages)", stock.cpu,
+    report.add("offline_page_stock", stock.cpu,
+               fmt::format("offline CPU {}: page stock still caches {} ({} pages)", stock.cpu,
                            ctx.memcg_name(stock.page_stock.front().memcg, ctx.after),
                            stock.page_stock.front().nr_pages));
-  if (ctx.traits.hotplug_drains_obj_stock && (stock.cached_objcg || stock.nr_bytes))
-    report.add(fmt::format("offline CPU {}: obj stock still caches objcg {} ({} bytes)", stock.cpu,
+  if (stock.cached_objcg || stock.nr_bytes)
+    report.add("offline_obj_stock", stock.cpu,
+               fmt::format("offline CPU {}: obj stock still caches objcg {} ({} bytes)", stock.cpu,
                            stock.cached_objcg ? fmt::format("{}", *stock.cached_objcg) : "none",
                            stock.nr_bytes));
 }

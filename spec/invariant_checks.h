@@ -32,6 +32,11 @@ class Report {
  public:
   Report(std::string_view id, std::vector<Violation>& out) : id_(id), out_(out) {}
   void add(std::string message) { out_.push_back({std::string(id_), std::move(message)}); }
+  // A violation of a named clause of the invariant, on `subject` (see
+  // Violation::clause).
+  void add(std::string_view clause, std::uint32_t subject, std::string message) {
+    out_.push_back({std::string(id_), std::move(message), std::string(clause), subject});
+  }
 
  private:
   std::string_view id_;
@@ -59,7 +64,9 @@ InvariantDef reparent_invariant();           // spec/inv_reparent.cc
 
 // Profile lists shared by several invariants.
 std::vector<Profile> all_profile_ids();
-std::vector<Profile> objcg_profile_ids();  // v5.10, v6.6, v6.16
+std::vector<Profile> objcg_profile_ids();  // v5.10 and later
+// The objcg profiles older than `first_excluded`.
+std::vector<Profile> objcg_profile_ids_before(Profile first_excluded);
 
 // New events since the last step (Snapshot::events is cumulative).
 std::vector<Event> new_events(const CheckContext& ctx);

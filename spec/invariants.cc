@@ -15,6 +15,7 @@
 
 #include "spec/holders.h"
 #include "spec/invariant_checks.h"
+#include "spec/known_bug.h"
 
 namespace mv::spec {
 
@@ -53,7 +54,23 @@ std::string anchor(std::string_view heading) {
   return a;
 }
 
+// memcg_hotplug_cpu_dead ran for op's CPU: remember what its obj stock held.
+void note_offline(const Step& step, Monitor::History& history) {
+  if (!step.op || !step.before || step.result != Errno::ok) return;
+  const auto* offline = std::get_if<CpuOffline>(step.op);
+  if (!offline || offline->cpu >= step.before->stocks.size()) return;
+  const StockSnap& stock = step.before->stocks[offline->cpu];
+  history.offline_obj_stocks[offline->cpu] = {stock.cached_objcg, stock.nr_bytes};
+}
+
 }  // namespace
+
+std::vector<Violation> unexplained(const std::vector<Violation>& violations) {
+  std::vector<Violation> out;
+  for (const auto& v : violations)
+    if (!v.known()) out.push_back(v);
+  return out;
+}
 
 std::vector<Profile> all_profile_ids() {
   std::vector<Profile> ids;
@@ -65,6 +82,13 @@ std::vector<Profile> objcg_profile_ids() {
   std::vector<Profile> ids;
   for (const auto& t : all_profiles())
     if (profile_has_objcg(t)) ids.push_back(t.profile);
+  return ids;
+}
+
+std::vector<Profile> objcg_profile_ids_before(Profile first_excluded) {
+  std::vector<Profile> ids;
+  for (Profile p : objcg_profile_ids())
+    if (p < first_excluded) ids.push_back(p);
   return ids;
 }
 
@@ -132,6 +156,7 @@ std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
   if (step.op)
     if (const auto* alloc = std::get_if<Alloc>(step.op); alloc && alloc->nofail)
       history_.forced_charge_seen = true;
+  note_offline(step, history_);
 
   std::optional<SnapshotIndex> after_index;
   if (after_objects)
@@ -151,6 +176,7 @@ std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
     Report report(def.info.id, out);
     def.check(ctx, report);
   }
+  mark_known_bugs(ctx, out);
   history_.events_reported = step.after->events.size();
   return out;
 }
@@ -183,6 +209,25 @@ std::string render_invariants_markdown(
       fmt::format_to(out, " {} |", checked_in(info, t.profile) ? "checked" : "-");
     fmt::format_to(out, "\n");
   }
+  fmt::format_to(out,
+                 "\n## Known kernel bugs\n\n"
+                 "A profile's kernel may really have a bug that breaks an invariant; its model "
+                 "reproduces it. A violation that such a known bug explains (exactly: an invariant, "
+                 "one of its clauses, and a test on the state) is reported as known, with the fix "
+                 "that removes it (`\"known\": true`, `\"known_bug\"` and `\"fix\"` in the JSON "
+                 "report), and does not fail a verdict; every other violation does "
+                 "(`spec/known_bug.cc`).\n\n"
+                 "| bug | fix | kernel function | breaks | in profiles |\n| --- | --- | --- | --- | --- |\n");
+  for (const auto& bug : known_bug_catalog()) {
+    std::vector<Profile> present;
+    for (const auto& t : all_profiles())
+      if (bug.present(t)) present.push_back(t.profile);
+    fmt::format_to(out, "| `{}` | {} | `{}` | {} ({}) | {} |\n", bug.id, bug.fix, bug.function,
+                   bug.invariant, bug.clause, profile_list(present));
+  }
+  for (const auto& bug : known_bug_catalog())
+    fmt::format_to(out, "\n**`{}`**: {}. Fixed by {} {}. Explains: {}\n", bug.id, bug.title,
+                   bug.fix, bug.fix_detail, bug.explains);
   for (const auto& info : invariant_registry()) {
     fmt::format_to(out, "\n## {}\n\n**{}**\n\n", info.id, info.title);
     fmt::format_to(out, "**Statement.** {}\n\n", info.statement);

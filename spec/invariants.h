@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +31,21 @@ const InvariantInfo* find_invariant(std::string_view id);
 struct Violation {
   std::string invariant;  // an id from the registry
   std::string message;    // what is wrong, in kernel terms
+  // Which part of the invariant fired ("offline_obj_stock"; empty when the
+  // checker names none) and what it fired on (a CPU, memcg or objcg id), so
+  // that a known kernel bug can say precisely which violations it explains.
+  std::string clause;
+  std::optional<std::uint32_t> subject;
+  // The id of the profile's known kernel bug that explains this violation
+  // (spec/known_bug.h); empty when none does. A known violation does not fail
+  // a verdict.
+  std::string known_bug;
+  bool known() const { return !known_bug.empty(); }
   bool operator==(const Violation&) const = default;
 };
+
+// The violations that fail a verdict: those no known kernel bug explains.
+std::vector<Violation> unexplained(const std::vector<Violation>& violations);
 
 // One step of a run as the checkers see it.
 struct Step {
@@ -71,6 +85,13 @@ class Monitor {
     std::size_t events_reported = 0;          // Snapshot::events is cumulative
     std::uint64_t largest_charged_bytes = 0;  // largest slab/percpu charge seen on a live object
     bool forced_charge_seen = false;          // an alloc with nofail ran: usage may exceed max
+    // The obj stock of each CPU taken offline, as it was when
+    // memcg_hotplug_cpu_dead ran (spec/known_bug.cc: hotplug_obj_stock_leak).
+    struct ObjStockAtOffline {
+      std::optional<ObjcgId> cached_objcg;
+      std::uint32_t nr_bytes = 0;
+    };
+    std::map<Cpu, ObjStockAtOffline> offline_obj_stocks;
   };
   const History& history() const { return history_; }
 

@@ -10,6 +10,10 @@ namespace {
 
 constexpr std::uint8_t kBoth = kLayerImpl | kLayerReference;
 
+bool has_hotplug_obj_stock_drain(const ProfileTraits& traits) {
+  return traits.hotplug_drains_obj_stock;
+}
+
 std::vector<MutantInfo> build_catalog() {
   std::vector<MutantInfo> c;
   c.push_back({Mutant::none, "none", MutantKind::slip, "", "the correct model", "", "no mutation",
@@ -60,13 +64,15 @@ std::vector<MutantInfo> build_catalog() {
                kBoth, ""});
   c.push_back({Mutant::hotplug_drains_page_stock_only, "hotplug_drains_page_stock_only",
                MutantKind::historical,
-               "9f01b4954490 \"memcg: drain obj stock on cpu hotplug teardown\" (v6.15-rc; stable "
-               "to 6.1)",
+               "9f01b4954490 \"memcg: drain obj stock on cpu hotplug teardown\" (v6.15-rc1; in 6.6.y "
+               "from 6.6.90)",
                "a dead CPU's byte stock kept its bytes and its objcg reference forever",
                "memcg_hotplug_cpu_dead",
                "cpu_offline drains only the page stock: the dead CPU's byte stock keeps nr_bytes "
-               "and its cached objcg's reference",
-               kBoth, ""});
+               "and its cached objcg's reference. v6.1 and v6.6 as released have this bug (the "
+               "known kernel bug hotplug_obj_stock_leak), so the mutant applies only to profiles "
+               "with the fix: v6.6+9f01b4954490 (and v6.16 once modeled)",
+               kBoth, "", has_hotplug_obj_stock_drain, "profiles with 9f01b4954490"});
   c.push_back({Mutant::dual_obj_stock, "dual_obj_stock", MutantKind::historical,
                "fead2b869764, the revert of 559271146efc \"mm/memcg: optimize user context "
                "object stock access\" (~v5.19)",
@@ -239,7 +245,9 @@ std::vector<KernelBug> build_bug_catalog() {
        "overstating the protected usage of the level and its parent's children totals",
        {"protected_usage_on_failure"}},
       {"9f01b4954490", "memcg: drain obj stock on cpu hotplug teardown", "Shakeel Butt",
-       "v6.15-rc, March 2025 (absent from 6.6.57 and Debian's 6.1.192)", "memcg_hotplug_cpu_dead",
+       "v6.15-rc1, March 2025; in 6.6.y from 6.6.90 (absent from 6.6.57 and Debian's 6.1.192, "
+       "whose profiles have it as the known kernel bug hotplug_obj_stock_leak)",
+       "memcg_hotplug_cpu_dead",
        "from v5.9 (bf4f059954dc) the hotplug callback drained only the dead CPU's page stock: its "
        "byte stock kept its bytes, its cached vmstat deltas and its objcg reference forever",
        {"hotplug_drains_page_stock_only"}},
@@ -298,6 +306,19 @@ bool mutant_in_layer(Mutant mutant, MutantLayer layer) {
   return (mutant_info(mutant).layers & layer) != 0;
 }
 
+bool mutant_applies(Mutant mutant, const ProfileTraits& traits) {
+  const auto& info = mutant_info(mutant);
+  return !info.applies || info.applies(traits);
+}
+
+std::optional<Profile> mutant_profile(Mutant mutant, Profile preferred) {
+  const auto& wanted = traits(preferred);
+  if (wanted.modeled && mutant_applies(mutant, wanted)) return preferred;
+  for (const auto& t : all_profiles())
+    if (t.modeled && mutant_applies(mutant, t)) return t.profile;
+  return std::nullopt;
+}
+
 std::string mutant_layers_text(std::uint8_t layers) {
   std::string text;
   if (layers & kLayerImpl) text += "impl";
@@ -347,14 +368,16 @@ std::string render_mutants_markdown() {
       "counterexample: `memcg-verify replay FILE --mutant auto` (its header note names the "
       "model and the mutant: `--model both --mutant NAME`).\n\n"
       "## Expressible mutants\n\n"
-      "| mutant | kind | upstream fix | kernel function | bug | what the mutant does | layers |\n"
-      "| --- | --- | --- | --- | --- | --- | --- |\n";
+      "| mutant | kind | upstream fix | kernel function | bug | what the mutant does | layers | "
+      "profiles |\n"
+      "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
   for (const auto& info : mutant_catalog()) {
     if (!info.mutant || *info.mutant == Mutant::none) continue;
-    md += fmt::format("| `{}` | {} | {} | `{}` | {} | {} | {} |\n", info.name,
+    md += fmt::format("| `{}` | {} | {} | `{}` | {} | {} | {} | {} |\n", info.name,
                       mutant_kind_name(info.kind), info.commit.empty() ? "-" : cell(info.commit),
                       cell(info.function), cell(info.bug), cell(info.description),
-                      mutant_layers_text(info.layers));
+                      mutant_layers_text(info.layers),
+                      info.applies ? cell(info.applies_text) : std::string("all"));
   }
   md +=
       "\n## Catalog entries the v6.6 model cannot express\n\n"

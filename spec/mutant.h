@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "spec/profile.h"
+
 namespace mv::spec {
 
 enum class Mutant : std::uint8_t {
@@ -59,6 +61,11 @@ struct MutantInfo {
   std::string_view description;       // what the mutant does in the model
   std::uint8_t layers = 0;            // MutantLayer bits; 0 when not expressible
   std::string_view not_expressible;   // why, when mutant is nullopt
+  // The profiles whose kernel the mutant changes; nullptr: every profile. A
+  // mutant that reverts a fix applies only where the profile has the fix
+  // (elsewhere it is the kernel as released).
+  bool (*applies)(const ProfileTraits& traits) = nullptr;
+  std::string_view applies_text;      // "profiles with 9f01b4954490", when applies is set
 };
 
 // Every catalog entry: the expressible mutants in enum order, then the entries
@@ -72,6 +79,11 @@ std::optional<Mutant> parse_mutant(std::string_view name);
 // Every expressible mutant, without none, in enum order.
 std::vector<Mutant> all_mutants();
 bool mutant_in_layer(Mutant mutant, MutantLayer layer);
+// Whether the mutant changes the kernel of this profile.
+bool mutant_applies(Mutant mutant, const ProfileTraits& traits);
+// The profile to run the mutant on: `preferred` if it applies there, else the
+// first modeled profile it applies to; nullopt if none.
+std::optional<Profile> mutant_profile(Mutant mutant, Profile preferred);
 // "impl, reference"
 std::string mutant_layers_text(std::uint8_t layers);
 // A real upstream bug in the modeled code: the bug catalog (docs/MUTANTS.md

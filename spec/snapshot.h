@@ -48,6 +48,9 @@ struct ObjcgSnap {
   // (obj_cgroup_charge_pages, forced or not) minus pages uncharged through it
   // (obj_cgroup_uncharge_pages, drain_obj_stock, obj_cgroup_release).
   std::int64_t charged_pages = 0;
+  // Killed (percpu_ref_kill), and the switch to atomic mode still waits for
+  // its RCU callback: the switch holds one more reference until then.
+  bool switch_pending = false;
   bool operator==(const ObjcgSnap&) const = default;
 };
 

@@ -23,8 +23,9 @@ inline Factory reference_factory() {
 class Sim : public mv::testing::ModelSim {
  public:
   explicit Sim(std::uint32_t ncpus = 4, std::uint64_t page_size_bytes = 4096,
-               const Factory& factory = impl_factory())
-      : ModelSim(factory, ncpus, page_size_bytes) {}
+               const Factory& factory = impl_factory(),
+               spec::Profile profile = spec::Profile::v6_6)
+      : ModelSim(factory, ncpus, page_size_bytes, profile) {}
 };
 
 }  // namespace mv::impl::testing

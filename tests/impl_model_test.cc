@@ -75,9 +75,10 @@ TEST_F(FirstSlab, RmdirReparentsDrainsAndFrees) {
   ASSERT_EQ(sim.free("o", 0), Errno::ok);
   ASSERT_EQ(sim.exit("t"), Errno::ok);
   ASSERT_EQ(sim.rmdir("/a"), Errno::ok);
-  // Killed: base ref gone; ID + page stock remain; the offline is queued.
+  // Killed: base ref gone; ID + page stock + kill_css's and the confirm
+  // reference; the offline is queued.
   EXPECT_EQ(sim.cg("/a").state, CgroupState::dying);
-  EXPECT_EQ(sim.cg("/a").css_refs, 2);
+  EXPECT_EQ(sim.cg("/a").css_refs, 4);
   EXPECT_EQ(sim.snap().pending_work, 1u);
   ASSERT_EQ(sim.quiesce(), Errno::ok);
   // Offline: the objcg now points at /; drain_all_stock(/a) drains CPU 0: the
@@ -127,17 +128,18 @@ TEST(ImplModel, OverTheLimitFailsUnlessNofail) {
   ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
   ASSERT_EQ(sim.set_max("/a", 0), Errno::ok);
   ASSERT_EQ(sim.spawn("t", "/a", 0), Errno::ok);
-  // batch 64 fails, 1 page fails, drain_all_stock, 1 page fails again: ENOMEM
-  // with three failed attempts and nothing charged; the pre-hook ref is put.
+  // batch 64 fails, 1 page fails, drain_all_stock, 1 page fails again, then
+  // the 16 MAX_RECLAIM_RETRIES: ENOMEM with 19 failed attempts and nothing
+  // charged; the pre-hook ref is put.
   EXPECT_EQ(sim.slab("t", "o", 128), Errno::enomem);
   EXPECT_EQ(sim.cg("/a").usage_pages, 0);
-  EXPECT_EQ(sim.cg("/a").failcnt, 3u);
+  EXPECT_EQ(sim.cg("/a").failcnt, 19u);
   EXPECT_EQ(sim.objcg_of("/a").refs, 1);
   EXPECT_TRUE(sim.snap().objects.empty());
   // __GFP_NOFAIL: the same attempts, then a forced charge of exactly 1 page.
   EXPECT_EQ(sim.slab("t", "o", 128, /*nofail=*/true), Errno::ok);
   EXPECT_EQ(sim.cg("/a").usage_pages, 1);
-  EXPECT_EQ(sim.cg("/a").failcnt, 6u);
+  EXPECT_EQ(sim.cg("/a").failcnt, 38u);
   EXPECT_EQ(sim.stock(0).nr_bytes, 3960u);
 }
 
@@ -232,7 +234,7 @@ TEST(ImplModel, DrainOfAFlushingCpuDoesNotQueueItsWorkTwice) {
 }
 
 TEST(ImplModel, CpuOfflineDrainsIntoTheControlCpu) {
-  Sim sim;
+  Sim sim(4, 4096, impl_factory(), spec::Profile::v6_6_hotplug_fix);
   ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
   ASSERT_EQ(sim.spawn("t", "/a", 3), Errno::ok);
   ASSERT_EQ(sim.slab("t", "o", 128), Errno::ok);

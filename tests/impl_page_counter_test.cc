@@ -104,10 +104,10 @@ TEST(ImplPercpuRef, KillThenSwitchReleasesOnlyAtZero) {
   PcpuRef ref;
   ref.init(area, 1, false);
   ref.get(area.cpu_base(0));                // 2
-  EXPECT_EQ(ref.kill(), RefResult::ok);     // initial ref gone: 1, still biased
+  EXPECT_EQ(ref.kill(), RefResult::ok);     // + the confirm ref, - the initial ref
   EXPECT_TRUE(ref.killed());
-  EXPECT_EQ(ref.total(area), 1);
-  EXPECT_FALSE(ref.complete_switch(area));  // 1 left: no release yet
+  EXPECT_EQ(ref.total(area), 2);
+  EXPECT_FALSE(ref.complete_switch(area));  // the confirm ref put: 1 left, no release
   EXPECT_EQ(area.nr_free_slots(), 4u);      // the per-CPU slot is given back
   EXPECT_EQ(ref.tryget(area.cpu_base(1)), RefResult::ok);  // killed, not zero: succeeds
   EXPECT_EQ(ref.put(area.cpu_base(1)), RefResult::ok);
@@ -124,9 +124,10 @@ TEST(ImplPercpuRef, SwitchReleasesWhenEverythingWasPutBefore) {
   ref.init(area, 1, false);
   ref.get(area.cpu_base(0));
   ref.put(area.cpu_base(1));   // the holder's put lands on another CPU
-  ref.kill();                  // 0 in total, but not released in percpu mode
+  ref.kill();                  // only the switch's confirm ref is left
+  EXPECT_EQ(ref.total(area), 1);
+  EXPECT_TRUE(ref.complete_switch(area));  // its put releases
   EXPECT_EQ(ref.total(area), 0);
-  EXPECT_TRUE(ref.complete_switch(area));
 }
 
 TEST(ImplPercpuRef, OutOfSlotsStartsAtomicWithTheSameReleaseTiming) {

@@ -21,8 +21,9 @@ using Factory = std::function<std::unique_ptr<spec::Model>(const spec::Config&,
 
 class ModelSim {
  public:
-  ModelSim(const Factory& factory, std::uint32_t ncpus, std::uint64_t page_size_bytes) {
-    config_.profile = spec::Profile::v6_6;
+  ModelSim(const Factory& factory, std::uint32_t ncpus, std::uint64_t page_size_bytes,
+           spec::Profile profile = spec::Profile::v6_6) {
+    config_.profile = profile;
     config_.ncpus = ncpus;
     config_.page_size_bytes = page_size_bytes;
     model_ = factory(config_, paths_);

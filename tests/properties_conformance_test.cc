@@ -101,13 +101,23 @@ TEST(PropertiesConformance, BoundedCampaignPassesAndHitsEveryMark) {
     EXPECT_GT(result.marks[i], 0u) << "coverage mark never hit: "
                                    << spec::mark_name(spec::mark_at(i));
   EXPECT_TRUE(result.missing_marks.empty());
-  // Every op of the trace vocabulary ran, every alloc kind with and without nofail.
+  // Every op of the trace vocabulary ran, every alloc kind with and without
+  // nofail, but a stack: memcg_charge_kernel_stack is always GFP_KERNEL.
   for (std::size_t k = 0; k < kNrOpKinds; ++k)
     EXPECT_GT(result.stats.ops[k], 0u) << op_kind_name(static_cast<OpKind>(k));
   for (std::size_t kind = 0; kind < 4; ++kind)
-    for (int nofail = 0; nofail < 2; ++nofail)
-      EXPECT_GT(result.stats.allocs[kind][nofail], 0u)
-          << spec::alloc_kind_name(static_cast<spec::AllocKind>(kind)) << " nofail " << nofail;
+    for (int nofail = 0; nofail < 2; ++nofail) {
+      const bool stack_nofail = kind == static_cast<std::size_t>(spec::AllocKind::stack) && nofail;
+      if (stack_nofail)
+        EXPECT_EQ(result.stats.allocs[kind][nofail], 0u);
+      else
+        EXPECT_GT(result.stats.allocs[kind][nofail], 0u)
+            << spec::alloc_kind_name(static_cast<spec::AllocKind>(kind)) << " nofail " << nofail;
+    }
+  // v6.6 as released: offlining a CPU whose obj stock caches an objcg shows
+  // the known kernel bug, and only that one.
+  EXPECT_GT(result.stats.known_bug_violations["hotplug_obj_stock_leak"], 0u);
+  EXPECT_EQ(result.stats.known_bug_violations.size(), 1u);
   EXPECT_GT(result.stats.cross_cpu_frees, 100u);
 }
 

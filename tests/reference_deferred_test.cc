@@ -119,8 +119,30 @@ TEST(ReferenceDeferred, AnEmptyPageStockIsNotFlushedAndPinsTheMemcg) {
   EXPECT_EQ(sim.cg("/a").state, CgroupState::freed);
 }
 
-TEST(ReferenceDeferred, CpuOfflineDrainsBothStocks) {
+// v6.6 as released: memcg_hotplug_cpu_dead drains only the page stock (the
+// known bug hotplug_obj_stock_leak, fixed by 9f01b4954490).
+TEST(ReferenceDeferred, CpuOfflineDrainsOnlyThePageStockInV66) {
   Sim sim(2);
+  sim.mkdir("/a");
+  sim.spawn("t", "/a", 1);
+  sim.slab("t", "o1", 128);
+  ASSERT_EQ(sim.cpu_offline(1), Errno::ok);
+  EXPECT_FALSE(sim.stock(1).online);
+  EXPECT_FALSE(sim.page_stock(1));  // drain_stock: 63 pages uncharged
+  EXPECT_EQ(sim.cg("/a").usage_pages, 1);
+  ASSERT_TRUE(sim.stock(1).cached_objcg);  // the obj stock is left as it was
+  EXPECT_EQ(*sim.stock(1).cached_objcg, sim.objcg_of("/a").id);
+  EXPECT_EQ(sim.stock(1).nr_bytes, 3960u);
+  EXPECT_EQ(sim.objcg_of("/a").nr_charged_bytes, 0u);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 3);  // initial + o1 + the dead CPU's stock
+  EXPECT_EQ(sim.cg("/a").css_refs, 3);    // base + ID + task
+  EXPECT_EQ(sim.task_snap("t").cpu, 0u);  // moved to an online CPU
+  EXPECT_EQ(sim.cpu_offline(1), Errno::einval);
+  EXPECT_EQ(sim.cpu_offline(0), Errno::ebusy);  // the last online CPU
+}
+
+TEST(ReferenceDeferred, CpuOfflineDrainsBothStocksWithTheFix) {
+  Sim sim(2, 4096, spec::Profile::v6_6_hotplug_fix);
   sim.mkdir("/a");
   sim.spawn("t", "/a", 1);
   sim.slab("t", "o1", 128);
@@ -135,12 +157,10 @@ TEST(ReferenceDeferred, CpuOfflineDrainsBothStocks) {
   EXPECT_EQ(sim.cg("/a").css_refs, 3);    // base + ID + task
   EXPECT_EQ(sim.task_snap("t").cpu, 0u);  // moved to an online CPU
   EXPECT_FALSE(sim.page_stock(0));        // no whole page to move
-  EXPECT_EQ(sim.cpu_offline(1), Errno::einval);
-  EXPECT_EQ(sim.cpu_offline(0), Errno::ebusy);  // the last online CPU
 }
 
 TEST(ReferenceDeferred, CpuOfflineMovesWholeStockedPagesToTheControlCpu) {
-  Sim sim(3);
+  Sim sim(3, 4096, spec::Profile::v6_6_hotplug_fix);
   sim.mkdir("/a");
   sim.spawn("t", "/a", 2);
   sim.slab("t", "o1", 84);    // 4004 bytes stocked on CPU 2
@@ -162,19 +182,33 @@ TEST(ReferenceDeferred, CpuOfflineMovesWholeStockedPagesToTheControlCpu) {
   EXPECT_FALSE(sim.page_stock(1));
 }
 
+// A drain work queued for a CPU that then went offline runs on another CPU
+// (the workqueue unbinds the dead CPU's workers) and drain_local_stock
+// drains that CPU's stock (this_cpu_ptr), not the dead one's.
 TEST(ReferenceDeferred, DrainWorkQueuedForACpuThatWentOffline) {
   Sim sim(2);
   sim.mkdir("/a");
   sim.spawn("t", "/a", 1);
-  sim.slab("t", "o1", 128);
-  sim.drain_all("/a", 0);
+  sim.slab("t", "o1", 128);  // CPU 1: 63 pages, 3960 bytes; usage 64
+  sim.drain_all("/a", 0);    // CPU 1's drain work queued
   ASSERT_TRUE(sim.stock(1).flushing);
-  sim.cpu_offline(1);  // drains the stocks but not the FLUSHING bit
+  sim.spawn("u", "/a", 0);
+  sim.slab("u", "o2", 128);  // CPU 0: 63 pages, 3960 bytes; usage 128
+  ASSERT_EQ(sim.cg("/a").usage_pages, 128);
+  ASSERT_EQ(sim.cpu_offline(1), Errno::ok);  // only CPU 1's page stock goes: 65
   EXPECT_TRUE(sim.stock(1).flushing);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 65);
   EXPECT_EQ(sim.snap().pending_work, 1u);
-  sim.quiesce();  // the work drains the (empty) stock and clears the bit
-  EXPECT_FALSE(sim.stock(1).flushing);
-  EXPECT_EQ(sim.cg("/a").usage_pages, 1);
+  sim.quiesce();  // the work runs on CPU 0 and drains CPU 0's stock
+  EXPECT_FALSE(sim.page_stock(0));
+  EXPECT_FALSE(sim.stock(0).cached_objcg);
+  EXPECT_FALSE(sim.stock(0).flushing);
+  EXPECT_EQ(sim.cg("/a").usage_pages, 2);
+  EXPECT_EQ(sim.objcg_of("/a").nr_charged_bytes, 3960u);
+  // The dead CPU keeps its FLUSHING bit and its obj stock.
+  EXPECT_TRUE(sim.stock(1).flushing);
+  EXPECT_EQ(sim.stock(1).nr_bytes, 3960u);
+  EXPECT_EQ(sim.objcg_of("/a").refs, 4);  // initial + o1 + o2 + CPU 1's stock
   EXPECT_TRUE(sim.snap().events.empty());
 }
 
@@ -203,7 +237,7 @@ TEST(ReferenceDeferred, OfflineQueuedOnACpuThatWentOfflineRunsElsewhere) {
 }
 
 TEST(ReferenceDeferred, CpuOfflineMovesAFullBytePageBeforeTheOffline) {
-  Sim sim(2);
+  Sim sim(2, 4096, spec::Profile::v6_6_hotplug_fix);
   sim.mkdir("/a");
   sim.spawn("t", "/a", 1);
   sim.slab("t", "o1", 128);

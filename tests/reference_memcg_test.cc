@@ -74,7 +74,8 @@ TEST(ReferenceMemcg, RmdirWithLiveObjectsReparentsAndFrees) {
   EXPECT_EQ(sim.cg("/p/c").state, CgroupState::dying);
   EXPECT_FALSE(sim.cg("/p/c").offlined);
   EXPECT_EQ(sim.cg("/p/c").objcg, sim.objcg_of("/p/c").id);
-  EXPECT_EQ(sim.cg("/p/c").css_refs, 2);  // ID + page stock (base dropped)
+  // ID + page stock + kill_css's and the confirm reference (base dropped).
+  EXPECT_EQ(sim.cg("/p/c").css_refs, 4);
   EXPECT_EQ(sim.snap().pending_work, 1u);
 
   sim.quiesce();

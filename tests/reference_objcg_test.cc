@@ -159,13 +159,15 @@ TEST(ReferenceObjcg, PercpuRefMechanics) {
   EXPECT_EQ(k.objcg(id).refs, 3);
   obj_cgroup_put(k, 0, id);
   obj_cgroup_put(k, 0, id);
-  // Killing drops the initial ref; in percpu mode reaching 0 releases nothing.
+  // Killing takes the switch's confirm ref and drops the initial one: 1 left.
   percpu_ref_kill(k, 0, id);
-  EXPECT_EQ(k.objcg(id).refs, 0);
+  EXPECT_EQ(k.objcg(id).refs, 1);
+  EXPECT_TRUE(k.objcg(id).switch_pending);
   EXPECT_EQ(k.objcg(id).state, ObjcgState::active);  // reparenting sets the state
   EXPECT_EQ(k.deferred.size(), 1u);
-  // The RCU callback finds the count at 0: release, then kfree_rcu queued.
+  // The RCU callback puts the confirm ref: 0, release, then kfree_rcu queued.
   quiesce(k);
+  EXPECT_FALSE(k.objcg(id).switch_pending);
   EXPECT_EQ(k.objcg(id).state, ObjcgState::released);
   EXPECT_FALSE(obj_cgroup_tryget(k, id));
   EXPECT_TRUE(k.deferred.empty());

@@ -105,12 +105,13 @@ TEST(ReferencePageCounter, TryChargeFailureThroughTheModel) {
   ASSERT_EQ(sim.set_max("/p/c", 100), Errno::ok);
   sim.spawn("t", "/p/c", 0);
   // 16 pages: the 64-page batch fits /p/c (max 100) but not /p (10); the
-  // exact 16 fails at /p too; drain_all_stock(/p) finds nothing; retry fails.
+  // exact 16 fails at /p too; drain_all_stock(/p) finds nothing; the retry
+  // and the 16 MAX_RECLAIM_RETRIES retries fail: 19 failures, all at /p.
   ASSERT_EQ(sim.page("t", "pg", 4), Errno::enomem);
   EXPECT_EQ(sim.cg("/p/c").usage_pages, 0);
   EXPECT_EQ(sim.cg("/p").usage_pages, 0);
   EXPECT_EQ(sim.root().usage_pages, 0);
-  EXPECT_EQ(sim.cg("/p").failcnt, 3u);
+  EXPECT_EQ(sim.cg("/p").failcnt, 19u);
   EXPECT_EQ(sim.cg("/p/c").failcnt, 0u);
   EXPECT_EQ(sim.root().failcnt, 0u);
   EXPECT_EQ(sim.cg("/p/c").watermark_pages, 64u);
@@ -119,9 +120,9 @@ TEST(ReferencePageCounter, TryChargeFailureThroughTheModel) {
   EXPECT_EQ(sim.objcg_of("/p/c").charged_pages, 0);
   EXPECT_FALSE(sim.live("pg"));
 
-  // With __GFP_NOFAIL the same three failures, then exactly 16 pages forced.
+  // With __GFP_NOFAIL the same 19 failures, then exactly 16 pages forced.
   ASSERT_EQ(sim.page("t", "forced", 4, /*nofail=*/true), Errno::ok);
-  EXPECT_EQ(sim.cg("/p").failcnt, 6u);
+  EXPECT_EQ(sim.cg("/p").failcnt, 38u);
   EXPECT_EQ(sim.cg("/p/c").usage_pages, 16);
   EXPECT_EQ(sim.cg("/p").usage_pages, 16);  // past its max of 10
   EXPECT_EQ(sim.root().usage_pages, 16);

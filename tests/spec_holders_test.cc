@@ -67,6 +67,36 @@ TEST(Holders, V66CountsTheCachedMemcgOnceAndNoObjcgOrDirectPage) {
   EXPECT_EQ(two.total(), 2);  // the slab object + CPU 0's obj stock
 }
 
+// kill_css's css_get and the confirm reference of percpu_ref_kill_and_confirm
+// are held from rmdir until the offline; a killed objcg holds the confirm
+// reference until its switch's RCU callback.
+TEST(Holders, TheKillHoldsReferencesUntilTheOfflineAndTheSwitch) {
+  Snapshot s = sample(Profile::v6_6);
+  s.cgroups[1].state = CgroupState::dying;
+  s.tasks.clear();
+  s.objects.pop_back();
+  s.stocks[0].cached_objcg.reset();
+  s.objcgs[1].switch_pending = true;
+  SnapshotIndex index(s);
+  const auto holders = css_holders(index, traits(Profile::v6_6));
+  const CssHolders& a = holders.at(1);
+  EXPECT_EQ(a.base_refs, 0);
+  EXPECT_EQ(a.kill_refs, 2);
+  EXPECT_EQ(a.id_refs, 1);
+  EXPECT_EQ(a.total(), 4);  // + the page stock
+  s.cgroups[1].offlined = true;
+  SnapshotIndex offlined(s);
+  const auto holders_after = css_holders(offlined, traits(Profile::v6_6));
+  const CssHolders& after = holders_after.at(1);
+  EXPECT_EQ(after.kill_refs, 0);
+  EXPECT_EQ(after.id_refs, 0);
+  EXPECT_EQ(after.total(), 1);
+  const auto objcgs = objcg_holders(offlined);
+  const ObjcgHolders& two = objcgs.at(2);
+  EXPECT_EQ(two.confirm_refs, 1);
+  EXPECT_EQ(two.total(), 1);
+}
+
 TEST(Holders, V510AddsKmemPagesAndReparentedObjcgs) {
   Snapshot s = sample(Profile::v5_10);
   SnapshotIndex index(s);

@@ -259,6 +259,9 @@ TEST(TraceReader, AllocFieldsDependOnKind) {
   expect_error(alloc("\"kind\":\"stack\",\"size\":8"), 2, "\"size\" does not apply to kind stack");
   expect_error(alloc("\"kind\":\"stack\",\"order\":2"), 2, "\"order\" does not apply");
   expect_error(alloc("\"kind\":\"stack\",\"nofail\":1"), 2, "\"nofail\" must be true or false");
+  // memcg_charge_kernel_stack always charges with GFP_KERNEL.
+  expect_error(alloc("\"kind\":\"stack\",\"nofail\":true"), 2,
+               "\"nofail\": true does not apply to kind stack");
   expect_error(alloc("\"kind\":\"stack\",\"colour\":1"), 2, "unknown field \"colour\" in alloc");
   expect_error(std::string(kHeader) + "\n{\"op\":\"alloc\",\"task\":\"t\",\"kind\":\"stack\"}\n", 2,
                "missing field \"obj\"");
@@ -278,6 +281,7 @@ TEST(TraceReader, LimitsAreTheKernels) {
   ok("\"kind\":\"page\",\"order\":11");
   ok("\"kind\":\"page\",\"order\":4294967295");
   ok("\"kind\":\"page\",\"order\":0,\"nofail\":false");
+  ok("\"kind\":\"stack\",\"nofail\":false");  // GFP_KERNEL, as always
 }
 
 TEST(TraceReader, MalformedPathsAndNames) {

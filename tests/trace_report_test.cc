@@ -85,6 +85,51 @@ TEST(Report, ObjectsOfRootTasksAreUncharged) {
   EXPECT_TRUE(r["objects"][0]["objcg"].is_null());
 }
 
+// A violation a known kernel bug explains is marked known, with the fix, and
+// does not fail the replay; on the profile with the fix the same trace is clean.
+TEST(Report, KnownKernelBugsAreMarkedAndDoNotFail) {
+  const std::string body = R"(
+{"op":"mkdir","cg":"/a"}
+{"op":"spawn","task":"t","cg":"/a","cpu":1}
+{"op":"alloc","task":"t","obj":"o1","kind":"slab","size":100}
+{"op":"cpu_offline","cpu":1}
+)";
+  for (const char* profile : {"v6.1", "v6.6"}) {
+    auto trace = read(std::string(R"({"profile":")") + profile +
+                      R"(","cpus":2,"page_size":4096})" + body);
+    ASSERT_FALSE(trace.error) << trace.error->what();
+    for (auto choice : {ModelChoice::reference, ModelChoice::both}) {
+      auto result = replay(trace, choice);
+      EXPECT_EQ(result.exit_code(), 0) << result.verdict();
+      EXPECT_EQ(result.nr_unexplained(), 0u);
+      auto r = report_json(trace, result);
+      ASSERT_EQ(r["violations"].size(), 1u) << r["violations"].dump();
+      const auto& v = r["violations"][0];
+      EXPECT_EQ(v["invariant"], "INV-STOCK-BOUNDS");
+      EXPECT_EQ(v["line"], 5);
+      EXPECT_EQ(v["known"], true);
+      EXPECT_EQ(v["known_bug"], "hotplug_obj_stock_leak");
+      EXPECT_EQ(v["fix"], "9f01b4954490");
+      ASSERT_EQ(r["known_bugs"].size(), 1u);
+      EXPECT_EQ(r["known_bugs"][0]["violations"], 1);
+      EXPECT_EQ(r["known_bugs"][0]["function"], "memcg_hotplug_cpu_dead");
+      EXPECT_NE(result.verdict().find("known kernel bug hotplug_obj_stock_leak (fixed by "
+                                      "9f01b4954490)"),
+                std::string::npos)
+          << result.verdict();
+      auto text = report_text(trace, result);
+      EXPECT_NE(text.find("known kernel bug hotplug_obj_stock_leak"), std::string::npos) << text;
+    }
+  }
+  auto fixed = read(R"({"profile":"v6.6+9f01b4954490","cpus":2,"page_size":4096})" + body);
+  auto result = replay(fixed, ModelChoice::both);
+  EXPECT_EQ(result.exit_code(), 0) << result.verdict();
+  EXPECT_TRUE(result.violations.empty());
+  auto r = report_json(fixed, result);
+  EXPECT_TRUE(r["known_bugs"].empty());
+  EXPECT_TRUE(r["stocks"][1]["obj_stock"].is_null());
+}
+
 TEST(Report, HeaderErrorHasNoState) {
   auto trace = read(R"({"profile":"v6.6","cpus":2,"page_size":1000})");
   auto result = replay(trace, ModelChoice::reference);

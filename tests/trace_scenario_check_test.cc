@@ -60,6 +60,33 @@ TEST(ScenarioCheck, NoViolationsExpected) {
   EXPECT_EQ(m[0], "violations: INV-LIMIT, INV-NO-PIN, expected none");
 }
 
+// Known violations (a known kernel bug of the profile) are not "violations"
+// of an expectation; they are expected by bug id, exactly.
+TEST(ScenarioCheck, KnownBugsAreExpectedByIdAndExactly) {
+  const Json report = Json::parse(R"J({"violations":[
+      {"invariant":"INV-STOCK-BOUNDS","line":5,"message":"m","known":true,
+       "known_bug":"hotplug_obj_stock_leak","fix":"9f01b4954490"},
+      {"invariant":"INV-LIMIT","line":6,"message":"m","known":false,"known_bug":null}]})J");
+  auto check = [&](const std::string& expect) {
+    return expectation_mismatches(parse_expectation(Json::parse(expect)), 0, report);
+  };
+  EXPECT_TRUE(check(R"({"exit":0,"violations":["INV-LIMIT"],
+                        "known_bugs":["hotplug_obj_stock_leak"]})")
+                  .empty());
+  auto absent = check(R"({"exit":0,"violations":["INV-LIMIT"]})");
+  ASSERT_EQ(absent.size(), 1u);
+  EXPECT_EQ(absent[0], "known bugs: hotplug_obj_stock_leak, expected none");
+  auto counted = check(R"({"exit":0,"violations":["INV-LIMIT","INV-STOCK-BOUNDS"],
+                           "known_bugs":["hotplug_obj_stock_leak"]})");
+  ASSERT_EQ(counted.size(), 1u);
+  EXPECT_EQ(counted[0], "violations: INV-LIMIT, expected INV-LIMIT, INV-STOCK-BOUNDS");
+  auto other = check(R"({"exit":0,"violations":["INV-LIMIT"],"known_bugs":["another"]})");
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0], "known bugs: hotplug_obj_stock_leak, expected another");
+  EXPECT_THROW(parse_expectation(Json::parse(R"({"exit":0,"known_bugs":"x"})")),
+               std::invalid_argument);
+}
+
 TEST(ScenarioCheck, ExpectationsAreParsedStrictly) {
   auto bad = [](const std::string& text) {
     EXPECT_THROW(parse_expectation(Json::parse(text)), std::invalid_argument) << text;

@@ -1,5 +1,6 @@
 #include "trace/replay.h"
 
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "reference/model.h"
+#include "spec/known_bug.h"
 #include "spec/model.h"
 #include "trace/driver.h"
 #include "trace/snapshot_diff.h"
@@ -40,9 +42,15 @@ std::string_view model_choice_name(ModelChoice choice) {
   return "?";
 }
 
+std::size_t ReplayResult::nr_unexplained() const {
+  std::size_t n = 0;
+  for (const auto& v : violations) n += v.violation.known() ? 0 : 1;
+  return n;
+}
+
 int ReplayResult::exit_code() const {
   if (error) return 2;
-  if (model_failure || disagreement || !violations.empty()) return 1;
+  if (model_failure || disagreement || nr_unexplained() != 0) return 1;
   return 0;
 }
 
@@ -53,18 +61,35 @@ std::string ReplayResult::verdict() const {
                        model_failure->model, model_failure->message);
   if (disagreement)
     return fmt::format("DISAGREEMENT at line {}: {}", disagreement->line, disagreement->message);
-  if (!violations.empty()) {
+  if (const std::size_t n = nr_unexplained(); n != 0) {
     std::set<std::string> ids;
-    for (const auto& v : violations) ids.insert(v.violation.invariant);
+    for (const auto& v : violations)
+      if (!v.violation.known()) ids.insert(v.violation.invariant);
     std::string list;
     for (const auto& id : ids) list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
-    return fmt::format("VIOLATED: {} violation{} ({})", violations.size(),
-                       violations.size() == 1 ? "" : "s", list);
+    return fmt::format("VIOLATED: {} violation{} ({}){}", n, n == 1 ? "" : "s", list,
+                       known_text(", besides "));
   }
   if (model == ModelChoice::both)
-    return fmt::format("OK: every invariant holds; reference and impl agree on all {} steps",
-                       steps.size());
-  return fmt::format("OK: every invariant holds over {} steps", steps.size());
+    return fmt::format("OK: every invariant holds; reference and impl agree on all {} steps{}",
+                       steps.size(), known_text(", but for "));
+  return fmt::format("OK: every invariant holds over {} steps{}", steps.size(),
+                     known_text(", but for "));
+}
+
+std::string ReplayResult::known_text(std::string_view lead) const {
+  std::map<std::string, std::size_t> by_bug;
+  for (const auto& v : violations)
+    if (v.violation.known()) ++by_bug[v.violation.known_bug];
+  if (by_bug.empty()) return {};
+  std::string list;
+  for (const auto& [id, n] : by_bug) {
+    const spec::KnownBug* bug = spec::find_known_bug(id);
+    list += fmt::format("{}{} violation{} of the known kernel bug {} (fixed by {})",
+                        list.empty() ? "" : "; ", n, n == 1 ? "" : "s", id,
+                        bug ? bug->fix : std::string_view("?"));
+  }
+  return fmt::format("{}{}", lead, list);
 }
 
 namespace {

@@ -63,9 +63,16 @@ struct ReplayResult {
   std::optional<Disagreement> disagreement;
   std::optional<ModelFailure> model_failure;
 
-  // docs/DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input.
+  // docs/DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input. A
+  // violation that a known kernel bug of the profile explains
+  // (spec/known_bug.h) does not make the subject wrong.
   int exit_code() const;
   std::string verdict() const;  // one line
+  // Violations no known kernel bug explains.
+  std::size_t nr_unexplained() const;
+  // "<lead>3 violations of the known kernel bug X (fixed by F)", or "" when
+  // no violation is known.
+  std::string known_text(std::string_view lead) const;
 };
 
 // Replays `trace` with the chosen models. The result holds no reference to

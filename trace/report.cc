@@ -1,9 +1,11 @@
 #include "trace/report.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
+#include "spec/known_bug.h"
 #include "spec/overloaded.h"
 #include "trace/text.h"
 
@@ -177,11 +179,33 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
   spec::Snapshot empty;
   out.update(snapshot_json(result.snapshot ? *result.snapshot : empty, trace.names));
   Json violations = Json::array();
-  for (const auto& v : result.violations)
-    violations.push_back(Json{{"invariant", v.violation.invariant},
-                              {"line", v.line},
-                              {"message", v.violation.message}});
+  std::map<std::string, std::size_t> known_counts;
+  for (const auto& v : result.violations) {
+    Json entry{{"invariant", v.violation.invariant},
+               {"line", v.line},
+               {"message", v.violation.message},
+               {"known", v.violation.known()}};
+    if (!v.violation.clause.empty()) entry["clause"] = v.violation.clause;
+    const spec::KnownBug* bug = spec::find_known_bug(v.violation.known_bug);
+    entry["known_bug"] = bug ? Json(bug->id) : Json(nullptr);
+    entry["fix"] = bug ? Json(bug->fix) : Json(nullptr);
+    if (bug) ++known_counts[v.violation.known_bug];
+    violations.push_back(std::move(entry));
+  }
   out["violations"] = std::move(violations);
+  // The known kernel bugs that explained violations, with their fix.
+  Json known_bugs = Json::array();
+  for (const auto& [id, n] : known_counts) {
+    const spec::KnownBug& bug = *spec::find_known_bug(id);
+    known_bugs.push_back(Json{{"id", bug.id},
+                              {"title", bug.title},
+                              {"fix", bug.fix},
+                              {"fix_detail", bug.fix_detail},
+                              {"function", bug.function},
+                              {"invariant", bug.invariant},
+                              {"violations", n}});
+  }
+  out["known_bugs"] = std::move(known_bugs);
   out["error"] = result.error ? Json{{"line", result.error->line},
                                      {"message", result.error->reason},
                                      {"what", result.error->what()}}
@@ -212,7 +236,12 @@ std::string report_text(const Trace& trace, const ReplayResult& result) {
   auto violations_at = [&](std::size_t line) {
     for (const auto& v : result.violations)
       if (v.line == line)
-        steps.add({"", "!", v.violation.invariant, "", v.violation.message});
+        steps.add({"", v.violation.known() ? "known" : "!", v.violation.invariant, "",
+                   v.violation.known()
+                       ? fmt::format("{} [known kernel bug {}, fixed by {}]", v.violation.message,
+                                     v.violation.known_bug,
+                                     spec::find_known_bug(v.violation.known_bug)->fix)
+                       : v.violation.message});
   };
   violations_at(1);  // the initial state
   for (const auto& step : result.steps) {

@@ -42,6 +42,12 @@ Expectation parse_expectation(const Json& doc) {
         ids.push_back(id.get<std::string>());
       }
       e.violations = std::move(ids);
+    } else if (key == "known_bugs") {
+      if (!value.is_array()) throw bad("\"known_bugs\" must be a list of known bug ids");
+      for (const auto& id : value) {
+        if (!id.is_string()) throw bad("\"known_bugs\" must be a list of known bug ids");
+        e.known_bugs.push_back(id.get<std::string>());
+      }
     } else if (key == "error") {
       if (!value.is_object()) throw bad(R"("error" must be {"line": N, "contains": "text"})");
       for (const auto& [field, v] : value.items()) {
@@ -83,20 +89,27 @@ std::vector<std::string> expectation_mismatches(const Expectation& expect, int e
     if (actual != expected)
       out.push_back(fmt::format("{}: {}, expected {}", pointer, actual.dump(), expected.dump()));
   }
+  auto list = [](const std::set<std::string>& ids) {
+    std::string s;
+    for (const auto& id : ids) s += fmt::format("{}{}", s.empty() ? "" : ", ", id);
+    return s.empty() ? std::string("none") : s;
+  };
+  std::set<std::string> got_violations, got_known;
+  if (report.contains("violations"))
+    for (const auto& v : report.at("violations")) {
+      if (v.value("known", false))
+        got_known.insert(v.value("known_bug", ""));
+      else
+        got_violations.insert(v.value("invariant", ""));
+    }
   if (expect.violations) {
     std::set<std::string> want(expect.violations->begin(), expect.violations->end());
-    std::set<std::string> got;
-    if (report.contains("violations"))
-      for (const auto& v : report.at("violations")) got.insert(v.value("invariant", ""));
-    if (want != got) {
-      auto list = [](const std::set<std::string>& ids) {
-        std::string s;
-        for (const auto& id : ids) s += fmt::format("{}{}", s.empty() ? "" : ", ", id);
-        return s.empty() ? std::string("none") : s;
-      };
-      out.push_back(fmt::format("violations: {}, expected {}", list(got), list(want)));
-    }
+    if (want != got_violations)
+      out.push_back(fmt::format("violations: {}, expected {}", list(got_violations), list(want)));
   }
+  const std::set<std::string> want_known(expect.known_bugs.begin(), expect.known_bugs.end());
+  if (want_known != got_known)
+    out.push_back(fmt::format("known bugs: {}, expected {}", list(got_known), list(want_known)));
   if (expect.error_line || expect.error_contains) {
     const auto& error = report.contains("error") ? report.at("error") : Json(nullptr);
     if (error.is_null()) {

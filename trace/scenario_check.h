@@ -4,6 +4,9 @@
 //    "exit": 0,                                   // replay's exit status
 //    "checks": {"/cgroups/1/usage_pages": 64},    // JSON pointer -> value in the --json report
 //    "violations": ["INV-LIMIT"],                 // optional: exactly these invariant ids fire
+//                                                 // (violations no known kernel bug explains)
+//    "known_bugs": ["hotplug_obj_stock_leak"],    // exactly these known bugs explain violations
+//                                                 // (absent: none may)
 //    "error": {"line": 7, "contains": "unknown op"}}  // optional: the trace error expected
 #pragma once
 
@@ -23,6 +26,7 @@ struct Expectation {
   int exit = 0;
   std::vector<std::pair<std::string, Json>> checks;  // JSON pointer, expected value
   std::optional<std::vector<std::string>> violations;
+  std::vector<std::string> known_bugs;  // absent from the file: none
   std::optional<std::size_t> error_line;
   std::optional<std::string> error_contains;
 };

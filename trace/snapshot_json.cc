@@ -45,6 +45,7 @@ Json objcg_json(const spec::Snapshot& s, const TraceNames& names, const spec::Ob
       {"refs", o.refs},
       {"nr_charged_bytes", o.nr_charged_bytes},
       {"charged_pages", o.charged_pages},
+      {"switch_pending", o.switch_pending},
       {"origin_id", o.origin},
       {"memcg_id", o.memcg},
   };

@@ -322,6 +322,11 @@ class OpReader {
         break;
     }
     if (f.has("nofail")) a.nofail = f.boolean("nofail");
+    // kernel/fork.c memcg_charge_kernel_stack charges with a fixed GFP_KERNEL.
+    if (a.nofail && a.kind == spec::AllocKind::stack)
+      throw LineError(
+          "alloc: \"nofail\": true does not apply to kind stack (memcg_charge_kernel_stack "
+          "always charges with GFP_KERNEL, never __GFP_NOFAIL)");
     return a;
   }
 

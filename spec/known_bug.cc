@@ -1,0 +1,75 @@
+#include "spec/known_bug.h"
+
+#include "spec/invariant_checks.h"
+
+namespace mv::spec {
+
+namespace {
+
+bool lacks_hotplug_obj_stock_drain(const ProfileTraits& traits) {
+  return traits.profile >= Profile::v5_10 && !traits.hotplug_drains_obj_stock;
+}
+
+// The offline CPU's obj stock is exactly what it held when
+// memcg_hotplug_cpu_dead ran: the callback left it alone, and nothing can
+// reach a dead CPU's stock afterwards (drain_all_stock walks online CPUs).
+bool offline_obj_stock_untouched(const CheckContext& ctx, const Violation& violation) {
+  if (!violation.subject) return false;
+  const Cpu cpu = *violation.subject;
+  auto frozen = ctx.history.offline_obj_stocks.find(cpu);
+  const auto& stocks = ctx.after.snap().stocks;
+  if (frozen == ctx.history.offline_obj_stocks.end() || cpu >= stocks.size()) return false;
+  const StockSnap& stock = stocks[cpu];
+  return !stock.online && stock.cached_objcg == frozen->second.cached_objcg &&
+         stock.nr_bytes == frozen->second.nr_bytes;
+}
+
+}  // namespace
+
+const std::vector<KnownBug>& known_bug_catalog() {
+  static const std::vector<KnownBug> catalog = {
+      {"hotplug_obj_stock_leak",
+       "CPU hotplug teardown drains only the page stock: the dead CPU's obj stock keeps its bytes "
+       "and its objcg reference",
+       "9f01b4954490",
+       "\"memcg: drain obj stock on cpu hotplug teardown\" (v6.15-rc1; Fixes bf4f059954dc, so "
+       "present from v5.9; in 6.6.y from 6.6.90; not in 6.6.57 nor in Debian's 6.1.192)",
+       "memcg_hotplug_cpu_dead",
+       "INV-STOCK-BOUNDS",
+       "offline_obj_stock",
+       "INV-STOCK-BOUNDS (vi) on an offline CPU whose obj stock (cached objcg and nr_bytes) is "
+       "exactly what it held when memcg_hotplug_cpu_dead ran for it. The consequences follow from "
+       "that and break nothing else: the cached objcg keeps the stock's reference (counted as a "
+       "holder, so it is never released) and its nr_bytes stay charged. A page stock left on an "
+       "offline CPU, a change of the offline CPU's obj stock after the offline, and every other "
+       "clause of INV-STOCK-BOUNDS are not explained.",
+       lacks_hotplug_obj_stock_drain, offline_obj_stock_untouched},
+  };
+  return catalog;
+}
+
+const KnownBug* find_known_bug(std::string_view id) {
+  for (const auto& bug : known_bug_catalog())
+    if (bug.id == id) return &bug;
+  return nullptr;
+}
+
+std::vector<const KnownBug*> known_bugs(const ProfileTraits& traits) {
+  std::vector<const KnownBug*> out;
+  for (const auto& bug : known_bug_catalog())
+    if (bug.present(traits)) out.push_back(&bug);
+  return out;
+}
+
+void mark_known_bugs(const CheckContext& ctx, std::vector<Violation>& violations) {
+  const auto bugs = known_bugs(ctx.traits);
+  if (bugs.empty()) return;
+  for (auto& v : violations)
+    for (const KnownBug* bug : bugs)
+      if (v.invariant == bug->invariant && v.clause == bug->clause && bug->matches(ctx, v)) {
+        v.known_bug = std::string(bug->id);
+        break;
+      }
+}
+
+}  // namespace mv::spec
