@@ -18,7 +18,10 @@ std::string replay_command(const std::string& file, spec::Mutant mutant) {
 }
 
 OpRunResult run_program(const OpProgram& program, spec::Mutant mutant) {
-  properties::Conformance sut(program.config, properties::impl_factory(mutant), "impl",
+  // A mutant that reverts a fix runs on a profile that has the fix.
+  spec::Config config = program.config;
+  if (auto profile = spec::mutant_profile(mutant, config.profile)) config.profile = *profile;
+  properties::Conformance sut(config, properties::impl_factory(mutant), "impl",
                               properties::CheckMode::full);
   sut.monitor_subject = true;
   for (const auto& recipe : program.recipes)
@@ -31,7 +34,7 @@ OpRunResult run_program(const OpProgram& program, spec::Mutant mutant) {
   if (result.failure) {
     result.table = properties::steps_table(sut);
     result.trace_jsonl = properties::trace_jsonl(
-        program.config, sut.names(), sut.steps(),
+        config, sut.names(), sut.steps(),
         fmt::format("fuzz_ops finding ({} at line {}); replay: {}", result.failure->kind,
                     result.failure->line, replay_command("FILE", mutant)));
     // A finding is only one if its trace is a trace: the runner must never

@@ -121,6 +121,27 @@ TEST(PropertiesConformance, BoundedCampaignPassesAndHitsEveryMark) {
   EXPECT_GT(result.stats.cross_cpu_frees, 100u);
 }
 
+// The other modeled profiles: impl and reference agree on them too; v6.1 has
+// v6.6's known hotplug bug, the profile with its fix has none.
+TEST(PropertiesConformance, V61AndTheFixedV66Conform) {
+  for (auto profile : {spec::Profile::v6_1, spec::Profile::v6_6_hotplug_fix}) {
+    CampaignOptions options;
+    options.seed = 20240608;
+    options.runs = 400;
+    options.max_steps = 150;
+    options.configs.profile = profile;
+    auto result = run_campaign(options);
+    ASSERT_TRUE(result.passed) << spec::profile_name(profile) << ": "
+                               << result.rapidcheck_message
+                               << (result.failure ? result.failure->table : "");
+    EXPECT_GT(result.stats.ops[static_cast<std::size_t>(OpKind::cpu_offline)], 0u);
+    if (profile == spec::Profile::v6_1)
+      EXPECT_GT(result.stats.known_bug_violations["hotplug_obj_stock_leak"], 0u);
+    else
+      EXPECT_TRUE(result.stats.known_bug_violations.empty());
+  }
+}
+
 TEST(PropertiesConformance, BrokenSubjectIsCaughtShrunkAndReplaysToTheSameFailure) {
   CampaignOptions options;
   options.seed = 7;
