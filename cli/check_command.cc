@@ -18,6 +18,11 @@
 // failure, 2 usage, 3 undecided: RapidCheck gave up, or coverage incomplete (a
 // mark never hit, named).
 //
+// `--subject kernel` (or `--kernel-src DIR`, which implies it) runs the
+// kernel's own code (kernel/kernel_subject.h) against the reference instead
+// of the impl, each run's kernel model in a child process: a crash or a hang
+// of the kernel code is a failure of the subject, shrunk like any other.
+//
 // Checked-step throughput: `memcg-verify check --bench-live [--seed N]
 // [--bench-steps 20000] [--bench-targets 100,1000,10000] [--check-mode
 // summary|full] [--subject impl|reference] [--monitor-subject] [--json]` times
@@ -40,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kernel_options.h"
 #include "properties/campaign.h"
 #include "properties/campaign_chunks.h"
 #include "properties/failure_trace.h"
@@ -73,6 +79,8 @@ struct CheckOptions {
   bool monitor_subject = false;
   unsigned jobs = 1;
   std::string shard;  // "I/N"
+  KernelOptions kernel;
+  std::shared_ptr<const kernel::KernelSubject> kernel_subject;  // opened by run_check
 };
 
 // A progress bar on stderr, only when stderr is a terminal (never in CI logs).
@@ -115,6 +123,8 @@ std::string rerun_flags(const CheckOptions& o, std::uint64_t seed) {
   if (o.page_size) flags += fmt::format(" --page-size {}", *o.page_size);
   if (o.profile != "v6.6") flags += fmt::format(" --profile {}", o.profile);
   if (!o.mutant.empty()) flags += fmt::format(" --mutant {}", o.mutant);
+  if (o.kernel.given()) flags += fmt::format(" --kernel-src {}", o.kernel.kernel_src);
+  else if (o.kernel_subject) flags += " --subject kernel";
   return flags;
 }
 
@@ -150,6 +160,10 @@ spec::Mutant mutant_of(const CheckOptions& o) {
 }
 
 properties::ModelFactory subject_factory(const CheckOptions& o) {
+  if (o.kernel_subject)
+    return [subject = o.kernel_subject](const spec::Config& config, const spec::PathTable& paths) {
+      return subject->make_model(config, paths);
+    };
   return o.subject == "reference" ? properties::reference_factory(mutant_of(o))
                                   : properties::impl_factory(mutant_of(o));
 }
@@ -217,7 +231,18 @@ int run_bench(const CheckOptions& o, const spec::Config& config, std::uint64_t s
   return failed ? 1 : 0;
 }
 
-int run_check(const CheckOptions& o) {
+int run_check(CheckOptions o) {
+  if (o.kernel.given()) o.subject = "kernel";
+  if (o.subject == "kernel") {
+    if (!o.mutant.empty()) {
+      std::cerr << "memcg-verify check: a kernel mutant is a patched tree: memcg-verify mutants "
+                   "--kernel runs them\n";
+      return 2;
+    }
+    o.kernel_subject = o.kernel.open();
+    // The reference runs the tree's profile unless another one was asked for.
+    if (o.profile == "v6.6") o.profile = std::string(spec::profile_name(o.kernel_subject->profile()));
+  }
   auto profile = spec::parse_profile(o.profile);
   if (!profile) {
     std::cerr << fmt::format("memcg-verify check: unknown profile \"{}\"\n", o.profile);
@@ -286,6 +311,8 @@ int run_check(const CheckOptions& o) {
   campaign.progress = [&bar](std::uint64_t done, const properties::CampaignStats& stats) {
     bar.update(done, stats);
   };
+  if (!o.json && o.kernel_subject)
+    std::cout << fmt::format("kernel model: {}\n", o.kernel_subject->description());
   if (!o.json)
     std::cout << fmt::format("campaign: {} runs of up to {} steps in {} chunk{}{}; {}{}\n", o.runs,
                              o.steps + 1, chunks, chunks == 1 ? "" : "s",
@@ -331,7 +358,9 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
                     double wall_seconds, const Json& extra) {
   std::string trace_path;
   // The model (and the mutant) that reproduce a failure.
-  const std::string replay_model = o.subject == "reference" ? "reference" : "both";
+  const std::string replay_model = o.kernel_subject            ? "reference,kernel"
+                                   : o.subject == "reference" ? "reference"
+                                                              : "both";
   if (result.failure) {
     std::filesystem::path dir(o.out_dir);
     std::error_code ec;
@@ -378,6 +407,7 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
                  {"profile", o.profile},
                  {"check_mode", o.check_mode},
                  {"subject", o.subject},
+                 {"kernel", o.kernel_subject ? Json(o.kernel_subject->description()) : Json(nullptr)},
                  {"mutant", o.mutant.empty() ? Json(nullptr) : Json(o.mutant)},
                  {"runs", result.stats.runs},
                  {"steps", result.stats.steps},
@@ -405,8 +435,9 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
     if (!trace_path.empty())
       std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model {}{}\n",
                                trace_path, trace_path, replay_model,
-                               o.mutant.empty() ? std::string()
-                                                : fmt::format(" --mutant {}", o.mutant));
+                               o.kernel.given() ? fmt::format(" --kernel-src {}", o.kernel.kernel_src)
+                               : o.mutant.empty() ? std::string()
+                                                  : fmt::format(" --mutant {}", o.mutant));
     std::cout << fmt::format("rerun: memcg-verify check {}\n", rerun_flags(o, seed))
               << fmt::format("rapidcheck: memcg-verify check {} --reproduce '{}'\n",
                              rerun_flags(o, seed), result.reproduce_token);
@@ -433,7 +464,8 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
         names);
     return exit_code;
   }
-  std::cout << "OK: the impl conforms to the reference and every invariant holds on every step\n";
+  std::cout << fmt::format("OK: the {} conforms to the reference and every invariant holds on every step\n",
+                           o.subject);
   return exit_code;
 }
 
@@ -474,9 +506,10 @@ void add_check(CLI::App& app, int& exit_code) {
                 "also run a second invariant Monitor on the impl's snapshots (redundant: they are "
                 "compared equal to the reference's first)");
   cmd->add_option("--subject", o->subject,
-                  "impl (default), or reference: the reference against itself, to measure the "
-                  "checking alone")
-      ->check(CLI::IsMember({"impl", "reference"}));
+                  "impl (default), kernel (the kernel's own code, default tree or --kernel-src), or "
+                  "reference: the reference against itself, to measure the checking alone")
+      ->check(CLI::IsMember({"impl", "kernel", "reference"}));
+  o->kernel.add_to(cmd);
   cmd->add_option("--jobs", o->jobs,
                   "worker processes (default 1); the report is the same whatever N, for a seed");
   cmd->add_option("--shard", o->shard,

@@ -1,4 +1,5 @@
-// memcg-verify replay TRACE [--json] [--model reference|impl|both] [--mutant NAME]
+// memcg-verify replay TRACE [--json] [--model reference|impl|both|kernel|reference,kernel]
+//                     [--mutant NAME] [--kernel-src DIR]
 // Replays a trace (docs/TRACE_FORMAT.md) and prints the report. Exit status
 // (docs/DESIGN.md): 0 every invariant holds, 1 a violation or a model disagreement,
 // 2 bad input or usage (`FILE:LINE: reason` on stderr, and the report of
@@ -7,7 +8,9 @@
 // (--model reference), e.g. to reproduce `check --mutant` or `mutants` traces;
 // `--mutant auto` takes the mutant (and, without --model, the model) from the
 // trace header's note, which `check` and `mutants` write
-// (properties/failure_trace.h).
+// (properties/failure_trace.h). The kernel model (`kernel`, and
+// `reference,kernel` in lock-step) is the kernel's own code of the default
+// tree or of `--kernel-src DIR`.
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -17,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/kernel_options.h"
 #include "properties/failure_trace.h"
 #include "trace/replay.h"
 #include "trace/report.h"
@@ -31,6 +35,7 @@ struct ReplayOptions {
   std::string model = "reference";
   bool model_given = false;  // --model was on the command line
   std::string mutant;
+  KernelOptions kernel;
 };
 
 // `--mutant auto`: the model and mutant the header note names (check and
@@ -58,7 +63,11 @@ int run_replay(ReplayOptions options) {
     std::cerr << fmt::format("memcg-verify replay: unknown model \"{}\"\n", options.model);
     return 2;
   }
-  if (*choice != trace::ModelChoice::reference && !trace::impl_available()) {
+  if (options.kernel.given() && !trace::uses_kernel(*choice)) {
+    std::cerr << "memcg-verify replay: --kernel-src needs --model kernel or reference,kernel\n";
+    return 2;
+  }
+  if (trace::uses_impl(*choice) && !trace::impl_available()) {
     std::cerr << fmt::format(
         "memcg-verify replay: --model {} needs the impl model, which this build does not "
         "include (impl/*.cc were absent when CMake configured); use --model reference\n",
@@ -75,6 +84,15 @@ int run_replay(ReplayOptions options) {
     }
     mutant = *parsed;
   }
+  std::shared_ptr<const kernel::KernelSubject> kernel;
+  if (trace::uses_kernel(*choice)) {
+    if (mutant != spec::Mutant::none) {
+      std::cerr << "memcg-verify replay: a kernel mutant is a patched tree: memcg-verify mutants "
+                   "--kernel writes traces that replay with --kernel-src\n";
+      return 2;
+    }
+    kernel = options.kernel.open();
+  }
   // A trace read once: stdin cannot be read twice.
   auto trace = auto_trace ? std::move(*auto_trace) : trace::read_trace_file(options.trace_path);
   if (trace.has_config && !spec::mutant_applies(mutant, spec::traits(trace.config.profile))) {
@@ -84,7 +102,7 @@ int run_replay(ReplayOptions options) {
                              spec::mutant_info(mutant).applies_text);
     return 2;
   }
-  auto result = trace::replay(trace, *choice, mutant);
+  auto result = trace::replay(trace, *choice, mutant, kernel);
   if (options.json)
     // Every string in the report is valid UTF-8 (trace/text.h); `replace` is
     // the last resort that keeps the report parseable if one ever is not.
@@ -96,8 +114,10 @@ int run_replay(ReplayOptions options) {
   std::cout.flush();
   if (result.error) std::cerr << result.error->what() << "\n";
   if (result.disagreement)
-    std::cerr << fmt::format("{}:{}: reference and impl disagree: {}\n", trace.file,
-                             result.disagreement->line, result.disagreement->message);
+    std::cerr << fmt::format("{}:{}: reference and {} disagree: {}\n", trace.file,
+                             result.disagreement->line,
+                             *choice == trace::ModelChoice::reference_kernel ? "kernel" : "impl",
+                             result.disagreement->message);
   if (result.model_failure)
     std::cerr << fmt::format("{}:{}: the {} model failed: {}\n", trace.file,
                              result.model_failure->line, result.model_failure->model,
@@ -113,14 +133,16 @@ void add_replay(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_flag("--json", options->json, "print the JSON report (docs/DESIGN.md) instead of tables");
   auto* model = cmd->add_option("--model", options->model,
-                  "reference (default), impl, or both: reference and impl in lock-step, "
-                  "compared after every operation")
-      ->check(CLI::IsMember({"reference", "impl", "both"}));
+                  "reference (default), impl, both (reference and impl in lock-step, compared "
+                  "after every operation), kernel (the kernel's own code), or reference,kernel "
+                  "(reference and kernel in lock-step)")
+      ->check(CLI::IsMember({"reference", "impl", "both", "kernel", "reference,kernel"}));
   cmd->add_option("--mutant", options->mutant,
                   "inject this bug of the mutant catalog (`memcg-verify mutants --list`) into the "
                   "impl (--model impl or both; the reference stays correct) or into the "
                   "reference (--model reference); auto: the mutant the trace header's note names "
                   "(check and mutants write it), and its model unless --model is given");
+  options->kernel.add_to(cmd);
   run_guarded(cmd, exit_code, [options, model] {
     options->model_given = model->count() > 0;
     return run_replay(*options);

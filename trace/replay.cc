@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "kernel/kernel_subject.h"
 #include "reference/model.h"
 #include "spec/known_bug.h"
 #include "spec/model.h"
@@ -26,10 +27,18 @@ bool impl_available() {
 #endif
 }
 
+bool uses_impl(ModelChoice choice) { return choice == ModelChoice::impl || choice == ModelChoice::both; }
+
+bool uses_kernel(ModelChoice choice) {
+  return choice == ModelChoice::kernel || choice == ModelChoice::reference_kernel;
+}
+
 std::optional<ModelChoice> parse_model_choice(std::string_view name) {
   if (name == "reference") return ModelChoice::reference;
   if (name == "impl") return ModelChoice::impl;
   if (name == "both") return ModelChoice::both;
+  if (name == "kernel") return ModelChoice::kernel;
+  if (name == "reference,kernel") return ModelChoice::reference_kernel;
   return std::nullopt;
 }
 
@@ -38,6 +47,8 @@ std::string_view model_choice_name(ModelChoice choice) {
     case ModelChoice::reference: return "reference";
     case ModelChoice::impl: return "impl";
     case ModelChoice::both: return "both";
+    case ModelChoice::kernel: return "kernel";
+    case ModelChoice::reference_kernel: return "reference,kernel";
   }
   return "?";
 }
@@ -70,9 +81,10 @@ std::string ReplayResult::verdict() const {
     return fmt::format("VIOLATED: {} violation{} ({}){}", n, n == 1 ? "" : "s", list,
                        known_text(", besides "));
   }
-  if (model == ModelChoice::both)
-    return fmt::format("OK: every invariant holds; reference and impl agree on all {} steps{}",
-                       steps.size(), known_text(", but for "));
+  if (model == ModelChoice::both || model == ModelChoice::reference_kernel)
+    return fmt::format("OK: every invariant holds; reference and {} agree on all {} steps{}",
+                       model == ModelChoice::both ? "impl" : "kernel", steps.size(),
+                       known_text(", but for "));
   return fmt::format("OK: every invariant holds over {} steps{}", steps.size(),
                      known_text(", but for "));
 }
@@ -94,16 +106,20 @@ std::string ReplayResult::known_text(std::string_view lead) const {
 
 namespace {
 
-std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec::Mutant mutant) {
+std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec::Mutant mutant,
+                                    const kernel::KernelSubject* kernel) {
   std::vector<NamedModel> models;
   const auto reference_mutant = choice == ModelChoice::reference ? mutant : spec::Mutant::none;
-  if (choice != ModelChoice::impl)
+  if (choice == ModelChoice::reference || choice == ModelChoice::both ||
+      choice == ModelChoice::reference_kernel)
     models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths,
                                                                    reference_mutant)});
 #ifdef MV_HAVE_IMPL
-  if (choice != ModelChoice::reference)
+  if (uses_impl(choice))
     models.push_back({"impl", impl::make_impl_model(trace.config, trace.names.paths, mutant)});
 #endif
+  if (uses_kernel(choice))
+    models.push_back({"kernel", kernel->make_model(trace.config, trace.names.paths)});
   return models;
 }
 
@@ -205,23 +221,28 @@ class Replayer {
 
 }  // namespace
 
-ReplayResult replay(const Trace& trace, ModelChoice choice, spec::Mutant mutant) {
-  if (choice != ModelChoice::reference && !impl_available())
+ReplayResult replay(const Trace& trace, ModelChoice choice, spec::Mutant mutant,
+                    std::shared_ptr<const kernel::KernelSubject> kernel) {
+  if (uses_impl(choice) && !impl_available())
     throw std::invalid_argument(
         "this build has no impl model (impl/*.cc were absent at configure time); use "
         "--model reference");
+  if (uses_kernel(choice) && !kernel) kernel = kernel::KernelSubject::open({});
   std::vector<NamedModel> models;
   if (trace.has_config) {
     try {
-      models = make_models(trace, choice, mutant);
+      models = make_models(trace, choice, mutant, kernel.get());
     } catch (const std::exception& e) {
       ReplayResult result;
       result.model = choice;
       result.model_failure = ModelFailure{1, std::string(model_choice_name(choice)), e.what()};
+      if (kernel) result.kernel = kernel->description();
       return result;
     }
   }
-  return replay_models(trace, std::move(models), choice);
+  auto result = replay_models(trace, std::move(models), choice);
+  if (kernel) result.kernel = kernel->description();
+  return result;
 }
 
 ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label) {

@@ -17,12 +17,22 @@
 #include "spec/snapshot.h"
 #include "trace/trace_reader.h"
 
+namespace mv::kernel {
+class KernelSubject;
+}
+
 namespace mv::trace {
 
-enum class ModelChoice { reference, impl, both };
+// `both` is reference and impl in lock-step; `reference_kernel` (spelled
+// "reference,kernel") is the reference and the kernel's own code
+// (kernel/kernel_subject.h) in lock-step.
+enum class ModelChoice { reference, impl, both, kernel, reference_kernel };
 
 // Whether this build links the optimized implementation (impl/*.cc exist).
 bool impl_available();
+// Whether the choice needs the impl, the kernel model.
+bool uses_impl(ModelChoice choice);
+bool uses_kernel(ModelChoice choice);
 std::optional<ModelChoice> parse_model_choice(std::string_view name);
 std::string_view model_choice_name(ModelChoice choice);
 
@@ -62,6 +72,8 @@ struct ReplayResult {
   std::optional<TraceError> error;  // the replay stopped here: bad input
   std::optional<Disagreement> disagreement;
   std::optional<ModelFailure> model_failure;
+  // The kernel tree, when the kernel model took part ("Linux 6.1.192 from ...").
+  std::string kernel;
 
   // docs/DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input. A
   // violation that a known kernel bug of the profile explains
@@ -80,9 +92,12 @@ struct ReplayResult {
 // for ModelChoice::impl or both when impl_available() is false. `mutant`
 // (spec/mutant.h) is injected into the impl for impl and both (the reference
 // then stays correct), into the reference for ModelChoice::reference; a model
-// without that mutant is a model failure at line 1.
+// without that mutant is a model failure at line 1. `kernel` is the kernel
+// model of the kernel choices (default: the build's default tree; a kernel
+// mutant is a patched tree, kernel/kernel_mutants.h).
 ReplayResult replay(const Trace& trace, ModelChoice choice,
-                    spec::Mutant mutant = spec::Mutant::none);
+                    spec::Mutant mutant = spec::Mutant::none,
+                    std::shared_ptr<const kernel::KernelSubject> kernel = nullptr);
 
 struct NamedModel {
   std::string name;  // in disagreement messages: "reference", "impl"

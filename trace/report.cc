@@ -167,6 +167,7 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
   }
   out["file"] = shown_file(trace);
   out["model"] = model_choice_name(result.model);
+  out["kernel"] = result.kernel.empty() ? Json(nullptr) : Json(result.kernel);
   Json results = Json::array();
   for (const auto& step : result.steps) {
     Json r{{"line", step.line},
@@ -231,6 +232,7 @@ std::string report_text(const Trace& trace, const ReplayResult& result) {
                        trace.config.page_size_bytes, model_choice_name(result.model));
   else
     out += fmt::format("{}: no usable header\n\n", shown_file(trace));
+  if (!result.kernel.empty()) out += fmt::format("kernel model: {}\n\n", result.kernel);
 
   Table steps({"line", "op", "result", "cpu", "what"});
   auto violations_at = [&](std::size_t line) {
