@@ -123,8 +123,7 @@ std::string rerun_flags(const CheckOptions& o, std::uint64_t seed) {
   if (o.page_size) flags += fmt::format(" --page-size {}", *o.page_size);
   if (o.profile != "v6.6") flags += fmt::format(" --profile {}", o.profile);
   if (!o.mutant.empty()) flags += fmt::format(" --mutant {}", o.mutant);
-  if (o.kernel.given()) flags += fmt::format(" --kernel-src {}", o.kernel.kernel_src);
-  else if (o.kernel_subject) flags += " --subject kernel";
+  if (o.kernel_subject) flags += o.kernel.given() ? o.kernel.flags() : " --subject kernel";
   return flags;
 }
 
@@ -435,7 +434,7 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
     if (!trace_path.empty())
       std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model {}{}\n",
                                trace_path, trace_path, replay_model,
-                               o.kernel.given() ? fmt::format(" --kernel-src {}", o.kernel.kernel_src)
+                               o.kernel_subject ? o.kernel.flags()
                                : o.mutant.empty() ? std::string()
                                                   : fmt::format(" --mutant {}", o.mutant));
     std::cout << fmt::format("rerun: memcg-verify check {}\n", rerun_flags(o, seed))

@@ -12,6 +12,10 @@
 // mutant survived or its trace does not replay, 2 usage, 3 a campaign could
 // not decide. `--list` prints the catalog (`--markdown`: docs/MUTANTS.md;
 // `--json`: an array of objects with at least `name` and `kind`, a contract).
+// `--kernel` (or `--kernel-src DIR`) mutates the kernel's own code instead:
+// each mutant with a kernel version (kernel/kernel_mutants.h) is a patched
+// copy of the tree's extracted code, built into its own kernel model and run
+// against the correct reference; the others are listed as not applicable.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -28,6 +32,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kernel_options.h"
+#include "kernel/kernel_mutants.h"
+#include "kernel/kernel_subject.h"
 #include "properties/mutants.h"
 #include "properties/worker_pool.h"
 #include "spec/mutant.h"
@@ -51,6 +58,8 @@ struct MutantsOptions {
   bool list = false;
   bool markdown = false;
   unsigned jobs = 1;
+  bool kernel = false;
+  KernelOptions kernel_options;
 };
 
 double median(std::vector<double> values) {
@@ -89,7 +98,20 @@ Json catalog_entry_json(const spec::MutantInfo& info) {
               {"not_expressible", text_or_null(info.not_expressible)}};
 }
 
+// The kernel versions of the mutants: the patches, or why there is none.
+int print_kernel_list() {
+  for (const auto& km : kernel::kernel_mutants()) {
+    if (km.mutant == spec::Mutant::none) continue;
+    std::cout << spec::mutant_name(km.mutant) << "\n";
+    if (km.patches.empty()) std::cout << fmt::format("    not expressible: {}\n", km.not_expressible);
+    for (const auto& p : km.patches)
+      std::cout << fmt::format("    {} {}: \"{}\" -> \"{}\"\n", p.file, p.chunk, p.from, p.to);
+  }
+  return 0;
+}
+
 int print_list(const MutantsOptions& o) {
+  if (o.kernel) return print_kernel_list();
   if (o.markdown) {
     std::cout << spec::render_mutants_markdown();
     return 0;
@@ -119,9 +141,11 @@ struct Row {
   std::string trace_path;
   bool replayed = false;
   std::string replay_problem;
+  std::string not_applicable;  // --kernel: why the tree has no version of it
 };
 
 std::string status_text(const Row& row) {
+  if (!row.not_applicable.empty()) return "n/a";
   if (!row.result.error.empty()) return "UNDECIDED";
   if (!row.result.killed) return "SURVIVED";
   return row.replayed ? "killed" : "killed*";
@@ -140,7 +164,11 @@ void print_row(const Row& row) {
   const std::string on = r.profile == spec::Profile::v6_6
                              ? std::string()
                              : fmt::format(" [on {}]", spec::profile_name(r.profile));
-  if (r.killed)
+  if (!row.not_applicable.empty())
+    std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8} {:>6}  {}\n", info.name,
+                             spec::mutant_kind_name(info.kind), status_text(row), "-", "-", "-", "-",
+                             row.not_applicable);
+  else if (r.killed)
     std::cout << fmt::format("{:<31} {:<10} {:<9} {:>5} {:>7} {:>8.3f} {:>6}  {}{}\n", info.name,
                              spec::mutant_kind_name(info.kind), status_text(row), r.runs_to_kill,
                              r.steps_to_kill, r.seconds_to_kill, r.shrunk_steps,
@@ -179,7 +207,8 @@ Json row_json(const Row& row) {
               {"trace", row.trace_path.empty() ? Json(nullptr) : Json(row.trace_path)},
               {"replayed", row.replayed},
               {"replay_problem", row.replay_problem.empty() ? Json(nullptr) : Json(row.replay_problem)},
-              {"reproduce", r.reproduce_token}};
+              {"reproduce", r.reproduce_token},
+              {"not_applicable", row.not_applicable.empty() ? Json(nullptr) : Json(row.not_applicable)}};
 }
 
 std::string write_trace(const MutantsOptions& o, const Row& row, std::uint64_t seed) {
@@ -197,8 +226,14 @@ std::string write_trace(const MutantsOptions& o, const Row& row, std::uint64_t s
   return path;
 }
 
-int run_mutants(const MutantsOptions& o) {
+int run_mutants(MutantsOptions o) {
+  if (o.kernel_options.given()) o.kernel = true;
   if (o.list) return print_list(o);
+  if (o.kernel && o.invariants_only) {
+    std::cerr << "memcg-verify mutants: --invariants-only mutates the reference too; with --kernel "
+                 "the reference stays correct\n";
+    return 2;
+  }
   std::vector<spec::Mutant> mutants;
   if (o.only.empty()) {
     mutants = spec::all_mutants();
@@ -229,9 +264,10 @@ int run_mutants(const MutantsOptions& o) {
   (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
   if (!o.json) {
     std::cout << fmt::format(
-        "mutant campaign: each mutant in the impl{}, up to {} runs of up to {} steps; runs, steps "
+        "mutant campaign: each mutant in the {}{}, up to {} runs of up to {} steps; runs, steps "
         "and seconds to the first failing run, shrunk = operations in the shrunk "
         "counterexample\n",
+        o.kernel ? "kernel's code" : "impl",
         o.invariants_only ? " and the reference (only invariants can kill)" : ", the reference correct",
         o.runs, o.steps + 1);
     print_header();
@@ -254,15 +290,37 @@ int run_mutants(const MutantsOptions& o) {
       tasks, o.jobs,
       [&](std::size_t i) {
         Row row;
-        row.result = properties::run_mutant_campaign(mutants[i], campaign);
-        if (row.result.killed) {
-          row.trace_path = write_trace(o, row, seed);
-          row.replayed = properties::replay_reproduces(row.result, o.invariants_only, &row.replay_problem);
+        row.result.mutant = mutants[i];
+        auto mutant_campaign = campaign;
+        // --kernel: the mutant's kernel model, the tree with its patches,
+        // built (or found in the cache) here; a mutant without a kernel
+        // version is not applicable.
+        if (o.kernel) {
+          KernelOptions mutated = o.kernel_options;
+          mutated.kernel_mutant = std::string(spec::mutant_name(mutants[i]));
+          try {
+            const auto& km = kernel::kernel_mutant(mutants[i]);
+            if (km.patches.empty()) throw std::runtime_error(std::string(km.not_expressible));
+            mutant_campaign.kernel = mutated.open();
+            mutant_campaign.kernel_flags = mutated.flags();
+            mutant_campaign.configs.profile = mutant_campaign.kernel->profile();
+          } catch (const std::exception& e) {
+            row.not_applicable = e.what();
+          }
+        }
+        if (row.not_applicable.empty()) {
+          row.result = properties::run_mutant_campaign(mutants[i], mutant_campaign);
+          if (row.result.killed) {
+            row.trace_path = write_trace(o, row, seed);
+            row.replayed = properties::replay_reproduces(row.result, o.invariants_only, &row.replay_problem,
+                                                         mutant_campaign.kernel);
+          }
         }
         return Json{{"result", properties::mutant_result_json(row.result)},
                     {"trace", row.trace_path},
                     {"replayed", row.replayed},
-                    {"replay_problem", row.replay_problem}}
+                    {"replay_problem", row.replay_problem},
+                    {"not_applicable", row.not_applicable}}
             .dump();
       },
       [&](const properties::TaskOutput& out) {
@@ -273,6 +331,7 @@ int run_mutants(const MutantsOptions& o) {
           row.trace_path = j.at("trace");
           row.replayed = j.at("replayed");
           row.replay_problem = j.at("replay_problem");
+          row.not_applicable = j.value("not_applicable", "");
         } else {
           row.result.mutant = mutants[out.task];
           row.result.error = out.problem;
@@ -291,6 +350,7 @@ int run_mutants(const MutantsOptions& o) {
   std::vector<double> steps, seconds, shrunk;
   for (const auto& row : rows) {
     const auto& r = row.result;
+    if (!row.not_applicable.empty()) continue;
     if (!r.error.empty()) ++undecided;
     else if (!r.killed) ++survived;
     if (!r.killed) continue;
@@ -330,9 +390,14 @@ int run_mutants(const MutantsOptions& o) {
       killed, rows.size(), median(steps), median(seconds), median(shrunk));
   if (killed)
     std::cout << fmt::format(
-        "counterexamples: {}/mutant-NAME-{}.jsonl; replay one: memcg-verify replay FILE "
-        "--mutant auto (its header note says --model {} --mutant NAME)\n",
-        o.out_dir, seed, o.invariants_only ? "impl" : "both");
+        "counterexamples: {}/mutant-NAME-{}.jsonl; replay one: memcg-verify replay FILE {}\n",
+        o.out_dir, seed,
+        o.kernel ? fmt::format("--model reference,kernel{} --kernel-mutant NAME",
+                               o.kernel_options.kernel_src.empty()
+                                   ? std::string()
+                                   : " --kernel-src " + o.kernel_options.kernel_src)
+                 : fmt::format("--mutant auto (its header note says --model {} --mutant NAME)",
+                               o.invariants_only ? "impl" : "both"));
   for (const auto& row : rows)
     if (row.result.killed && !row.replayed)
       std::cout << fmt::format("FAILED: the counterexample of {} does not replay: {}\n",
@@ -372,6 +437,10 @@ void add_mutants(CLI::App& app, int& exit_code) {
                   "whatever N");
   cmd->add_flag("--list", o->list, "print the mutant catalog and exit");
   cmd->add_flag("--markdown", o->markdown, "with --list: docs/MUTANTS.md");
+  cmd->add_flag("--kernel", o->kernel,
+                "mutate the kernel's own code (the default tree, or --kernel-src) instead of the "
+                "impl: each mutant with a kernel version is a patched tree");
+  o->kernel_options.add_to(cmd);
   run_guarded(cmd, exit_code, [o] { return run_mutants(*o); });
 }
 

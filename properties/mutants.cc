@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "kernel/kernel_subject.h"
 #include "properties/campaign_chunks.h"
 #include "properties/failure_trace.h"
 #include "trace/replay.h"
@@ -18,6 +19,13 @@ namespace {
 
 // The header's `note` says how to replay the counterexample.
 void add_note(RunFailure& failure, spec::Mutant mutant, const MutantCampaignOptions& options) {
+  if (options.kernel) {
+    const auto found_by = fmt::format("mutant {} in the kernel's code (memcg-verify mutants --kernel --seed {})",
+                                      spec::mutant_name(mutant), options.seed);
+    failure.trace_jsonl = with_header_note(
+        failure.trace_jsonl, replay_note(found_by, "reference,kernel", spec::Mutant::none) + options.kernel_flags);
+    return;
+  }
   const auto found_by = fmt::format(
       "mutant {} in the {} (memcg-verify mutants --seed {}{})", spec::mutant_name(mutant),
       options.invariants_only ? "impl and the reference" : "impl", options.seed,
@@ -31,8 +39,11 @@ void add_note(RunFailure& failure, spec::Mutant mutant, const MutantCampaignOpti
 MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOptions& options) {
   MutantResult result;
   result.mutant = mutant;
-  // A mutant that reverts a fix runs on a profile that has the fix.
-  const auto profile = spec::mutant_profile(mutant, options.configs.profile);
+  // A mutant that reverts a fix runs on a profile that has the fix; in a
+  // kernel tree's code the tree's profile (the patch applied, so it changes
+  // that code).
+  const auto profile = options.kernel ? std::optional<spec::Profile>(options.configs.profile)
+                                      : spec::mutant_profile(mutant, options.configs.profile);
   if (!profile) {
     result.error = fmt::format("applies to no modeled profile ({})",
                                spec::mutant_info(mutant).applies_text);
@@ -47,6 +58,12 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   campaign.configs.profile = *profile;
   campaign.subject = impl_factory(mutant);
   campaign.subject_name = "impl";
+  if (options.kernel) {
+    campaign.subject = [kernel = options.kernel](const spec::Config& config, const spec::PathTable& paths) {
+      return kernel->make_model(config, paths);
+    };
+    campaign.subject_name = "kernel";
+  }
   // Full snapshots every step, and the mutated impl's own Monitor: its
   // invariant violations are reported beside a disagreement.
   campaign.mode = CheckMode::full;
@@ -129,7 +146,8 @@ std::string killed_by_text(const MutantResult& r) {
   return fmt::format("{} (same step as the {})", invariants, r.kind);
 }
 
-bool replay_reproduces(const MutantResult& r, bool invariants_only, std::string* why) {
+bool replay_reproduces(const MutantResult& r, bool invariants_only, std::string* why,
+                       std::shared_ptr<const kernel::KernelSubject> kernel) {
   auto say = [why](std::string text) {
     if (why) *why = std::move(text);
     return false;
@@ -138,14 +156,18 @@ bool replay_reproduces(const MutantResult& r, bool invariants_only, std::string*
   std::istringstream in(r.failure->trace_jsonl);
   auto trace = trace::read_trace(in, fmt::format("mutant-{}.jsonl", spec::mutant_name(r.mutant)));
   if (trace.error) return say(fmt::format("the trace does not read back: {}", trace.error->what()));
-  const auto choice = invariants_only ? trace::ModelChoice::impl : trace::ModelChoice::both;
-  // `replay --mutant auto` replays what the header note names: it must be this.
+  const auto choice = kernel            ? trace::ModelChoice::reference_kernel
+                      : invariants_only ? trace::ModelChoice::impl
+                                        : trace::ModelChoice::both;
+  // `replay --mutant auto` replays what the header note names: it must be this
+  // (a kernel mutant is a patched tree, named by --kernel-mutant, not --mutant).
   const auto hint = replay_hint(trace.header_note);
-  const std::string_view model = invariants_only ? "impl" : "both";
-  if (hint.mutant != spec::mutant_name(r.mutant) || hint.model != model)
+  const std::string_view model = trace::model_choice_name(choice);
+  const std::string_view mutant = kernel ? std::string_view() : spec::mutant_name(r.mutant);
+  if (hint.mutant != mutant || hint.model != model)
     return say(fmt::format("the header note says --model {} --mutant {}, not --model {} --mutant {}",
-                           hint.model, hint.mutant, model, spec::mutant_name(r.mutant)));
-  auto replayed = trace::replay(trace, choice, r.mutant);
+                           hint.model, hint.mutant, model, mutant));
+  auto replayed = trace::replay(trace, choice, kernel ? spec::Mutant::none : r.mutant, kernel);
   const std::size_t line = r.failure->failure.line;
   std::optional<std::size_t> failed_at;
   if (replayed.model_failure) failed_at = replayed.model_failure->line;

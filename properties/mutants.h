@@ -19,6 +19,10 @@
 #include "trace/snapshot_json.h"
 #include "spec/mutant.h"
 
+namespace mv::kernel {
+class KernelSubject;
+}
+
 namespace mv::properties {
 
 struct MutantCampaignOptions {
@@ -27,6 +31,11 @@ struct MutantCampaignOptions {
   int max_steps = 100;  // RapidCheck's size
   ConfigChoice configs;
   bool invariants_only = false;
+  // A kernel model with the mutant already in its code (a patched tree,
+  // kernel/kernel_mutants.h) as the subject instead of the impl;
+  // `kernel_flags` names it in replay hints (" --kernel-mutant NAME").
+  std::shared_ptr<const kernel::KernelSubject> kernel;
+  std::string kernel_flags;
 };
 
 struct MutantResult {
@@ -67,7 +76,9 @@ std::string killed_by_text(const MutantResult& result);
 // Whether replaying the shrunk trace (the mutant in the impl, the reference
 // correct, as `replay --model both --mutant NAME`; in both with
 // invariants_only, as `replay --model impl --mutant NAME`) fails at the same
-// line. `why` says what happened otherwise.
-bool replay_reproduces(const MutantResult& result, bool invariants_only, std::string* why);
+// line. `why` says what happened otherwise. With `kernel`, the trace is
+// replayed as `replay --model reference,kernel` on that kernel model.
+bool replay_reproduces(const MutantResult& result, bool invariants_only, std::string* why,
+                       std::shared_ptr<const kernel::KernelSubject> kernel = nullptr);
 
 }  // namespace mv::properties
