@@ -413,6 +413,12 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
                  {"seconds", result.seconds},
                  {"steps_per_second", steps_per_second},
                  {"max_live_objects", result.stats.max_live_objects},
+                 // The first failing run, before shrinking: runs and steps up to its end.
+                 {"first_failure", result.stats.first_failure_runs
+                                       ? Json{{"runs", *result.stats.first_failure_runs},
+                                              {"steps", result.stats.first_failure_steps},
+                                              {"seconds", result.stats.first_failure_seconds}}
+                                       : Json(nullptr)},
                  {"marks", marks_json(result.marks)},
                  {"known_bugs", known_bugs_json(result.stats)},
                  {"missing_marks", missing},

@@ -109,7 +109,9 @@ std::optional<spec::ObjKey> object_of(const spec::Op& op) {
   try {
     model = factory(config, paths);
   } catch (const std::exception& e) {
-    send_frame(fd, kFailure, e.what());
+    wire::Writer why;
+    why.string(e.what());
+    send_frame(fd, kFailure, why.take());
     _exit(0);
   }
   wire::Writer ready;

@@ -17,6 +17,19 @@ static struct mm_struct *const mvk_some_mm = (struct mm_struct *)&mvk_node0;
 static struct task_struct mvk_task;
 struct task_struct *mvk_current = &mvk_task;
 
+/* A step that makes this many calls into the shims has not finished: a loop
+ * (a correct step makes a few hundred). Stopping it here reports the hang at
+ * once, where the proxy's watchdog would wait its timeout. */
+#define MVK_STEP_CALL_LIMIT 20000000UL
+static unsigned long mvk_step_calls;
+
+static void mvk_count_call(void)
+{
+	if (++mvk_step_calls > MVK_STEP_CALL_LIMIT)
+		mvk_bug("the step made more than 20000000 calls into the shims without finishing (a loop?)",
+			__FILE__, __LINE__, __func__);
+}
+
 /* local_lock of memcg_stock, one per CPU. */
 static int mvk_stock_lock_held[MVK_MAX_CPUS];
 
@@ -52,6 +65,7 @@ void mvk_warn(const char *what, const char *file, int line, const char *func)
 
 void mvk_lock(int *held, const char *what)
 {
+	mvk_count_call();
 	if (*held) {
 		char message[96];
 		snprintf(message, sizeof(message), "%s taken twice (a deadlock in the kernel)", what);
@@ -120,6 +134,7 @@ struct mem_cgroup *mem_cgroup_alloc(void)
 /* The CPU the operation runs on and, for an allocation, the task's memcg. */
 static void mvk_enter(unsigned int cpu, struct mem_cgroup *task_memcg)
 {
+	mvk_step_calls = 0;
 	mvk_cpu = cpu;
 	mvk_task.mvk_memory_css = task_memcg ? &task_memcg->css : &root_mem_cgroup->css;
 	mvk_task.mm = mvk_some_mm;

@@ -71,6 +71,7 @@ int mvk_memcg_id(struct mem_cgroup *memcg) { return memcg ? memcg->mvk_id : -1; 
 /* Freed memcgs and released objcgs are few: a linear look-up per access. */
 void mvk_touch(const volatile void *addr)
 {
+	mvk_count_call();
 	const char *p = (const char *)addr;
 	for (int id = 0; id < mvk_nr_memcgs; id++) {
 		const char *m = (const char *)mvk_memcgs[id].memcg;
@@ -93,6 +94,7 @@ void mvk_below_zero(const volatile void *addr, long value)
 
 void mvk_ref_touch(struct percpu_ref *ref)
 {
+	mvk_count_call();
 	if (ref->mvk_kind == MVK_REF_CSS && mvk_memcgs[ref->mvk_id].freed)
 		mvk_record_event(MVK_EV_MEMCG_USE_AFTER_FREE, ref->mvk_id, 0);
 	if (ref->mvk_kind == MVK_REF_OBJCG && mvk_objcgs[ref->mvk_id].released)
