@@ -1,4 +1,5 @@
-// memcg-verify scenarios [DIR] [--model reference|impl|both]
+// memcg-verify scenarios [DIR] [--model reference|impl|both|kernel|reference,kernel]
+//                        [--kernel-src DIR]
 // Replays every DIR/NAME.jsonl and checks it against DIR/NAME.expect.json
 // (trace/scenario_check.h). Exit 0 when every scenario meets its expectation,
 // 1 when one does not, 2 when DIR has no scenario.
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/kernel_options.h"
 #include "trace/replay.h"
 #include "trace/scenario_check.h"
 
@@ -20,6 +22,7 @@ namespace {
 struct ScenariosOptions {
   std::string dir = "scenarios";
   std::string model = "auto";
+  KernelOptions kernel;
 };
 
 int run_scenarios(const ScenariosOptions& options) {
@@ -29,9 +32,18 @@ int run_scenarios(const ScenariosOptions& options) {
                     ? (trace::impl_available() ? trace::ModelChoice::both
                                                : trace::ModelChoice::reference)
                     : trace::parse_model_choice(options.model).value_or(trace::ModelChoice::reference);
-  if (choice != trace::ModelChoice::reference && !trace::impl_available()) {
+  if (trace::uses_impl(choice) && !trace::impl_available()) {
     std::cerr << "memcg-verify scenarios: this build has no impl model; use --model reference\n";
     return 2;
+  }
+  if (options.kernel.given() && !trace::uses_kernel(choice)) {
+    std::cerr << "memcg-verify scenarios: --kernel-src needs --model kernel or reference,kernel\n";
+    return 2;
+  }
+  std::shared_ptr<const kernel::KernelSubject> kernel;
+  if (trace::uses_kernel(choice)) {
+    kernel = options.kernel.open();
+    std::cout << fmt::format("kernel model: {}\n", kernel->description());
   }
   if (!std::filesystem::is_directory(options.dir)) {
     std::cerr << fmt::format("memcg-verify scenarios: {}: not a directory\n", options.dir);
@@ -48,7 +60,7 @@ int run_scenarios(const ScenariosOptions& options) {
                            "exit", "checks", "replay verdict");
   std::size_t failed = 0;
   for (const auto& files : scenarios) {
-    auto outcome = trace::run_scenario(files, choice);
+    auto outcome = trace::run_scenario(files, choice, kernel);
     if (!outcome.passed()) ++failed;
     std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  {}\n", outcome.name, width,
                              outcome.passed() ? "pass" : "FAIL", outcome.exit, outcome.nr_checks,
@@ -68,8 +80,9 @@ void add_scenarios(CLI::App& app, int& exit_code) {
   cmd->add_option("DIR", options->dir, "scenario directory (default: scenarios)");
   cmd->add_option("--model", options->model,
                   "auto (default: both when the impl is built, else reference), reference, "
-                  "impl or both")
-      ->check(CLI::IsMember({"auto", "reference", "impl", "both"}));
+                  "impl, both, kernel (the kernel's own code) or reference,kernel")
+      ->check(CLI::IsMember({"auto", "reference", "impl", "both", "kernel", "reference,kernel"}));
+  options->kernel.add_to(cmd);
   run_guarded(cmd, exit_code, [options] { return run_scenarios(*options); });
 }
 

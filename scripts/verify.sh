@@ -6,6 +6,10 @@
 #   - every Z3 lemma (memcg-verify prove), when the build has the proofs;
 #   - a conformance campaign (memcg-verify check) of about a minute with a
 #     fixed seed: the impl against the reference, every invariant every step;
+#   - a bounded kernel campaign (memcg-verify check --subject kernel): the
+#     kernel's own code of the build's default tree (docs/KERNEL-CHANGE.md)
+#     against the reference, every invariant every step, when the build has
+#     a kernel tree;
 #   - the exhaustive small scope (memcg-verify enumerate) to depth 5: every
 #     string of the small alphabet, deduplicated by state;
 #   - the mutant table (memcg-verify mutants): every catalogued bug injected
@@ -47,6 +51,12 @@ if has_command check; then
 else
   echo
   echo "== check: this build has no 'check' command (properties/ not built); skipped"
+fi
+if has_command kernel && "$bin" kernel > /dev/null 2>&1; then
+  run_step kernel check --subject kernel --seed 1 --runs "${MV_KERNEL_RUNS:-2000}" --steps 500 --out build
+else
+  echo
+  echo "== kernel: this build has no kernel model (no kernel tree when CMake configured); skipped"
 fi
 if has_command enumerate; then
   run_step enumerate enumerate --depth "${MV_ENUMERATE_DEPTH:-5}" --out build

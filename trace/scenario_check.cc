@@ -140,7 +140,8 @@ std::vector<ScenarioFiles> find_scenarios(const std::filesystem::path& dir) {
   return out;
 }
 
-ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice) {
+ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
+                             std::shared_ptr<const kernel::KernelSubject> kernel) {
   ScenarioOutcome outcome;
   outcome.name = files.name;
   Expectation expect;
@@ -153,7 +154,7 @@ ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice) {
   outcome.expected_exit = expect.exit;
   outcome.nr_checks = expect.checks.size();
   auto trace = read_trace_file(files.trace.string());
-  auto result = replay(trace, choice);
+  auto result = replay(trace, choice, spec::Mutant::none, std::move(kernel));
   outcome.exit = result.exit_code();
   outcome.verdict = result.verdict();
   outcome.mismatches = expectation_mismatches(expect, outcome.exit, report_json(trace, result));

@@ -59,7 +59,10 @@ struct ScenarioOutcome {
   bool passed() const { return mismatches.empty(); }
 };
 
-// Replays one scenario in-process and checks it.
-ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice);
+// Replays one scenario in-process (the kernel model: in a child process) and
+// checks it. `kernel` is the kernel model of the kernel choices (default: the
+// build's default tree).
+ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
+                             std::shared_ptr<const kernel::KernelSubject> kernel = nullptr);
 
 }  // namespace mv::trace

@@ -75,6 +75,7 @@ static void mvk_css_free_work(struct work_struct *work)
 	percpu_ref_exit(&css->refcnt);
 	css->flags |= CSS_RELEASED;
 	mvk_memcgs[css->id].freed = true;
+	mvk_mark_dead(mvk_memcgs[css->id].memcg, sizeof(struct mem_cgroup), MVK_EV_MEMCG_USE_AFTER_FREE, css->id);
 	if (parent)
 		css_put(parent);
 }

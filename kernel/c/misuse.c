@@ -68,21 +68,48 @@ int mvk_objcg_id(struct obj_cgroup *objcg)
 
 int mvk_memcg_id(struct mem_cgroup *memcg) { return memcg ? memcg->mvk_id : -1; }
 
-/* Freed memcgs and released objcgs are few: a linear look-up per access. */
+/* The memory of freed memcgs and released objcgs, sorted by address: every
+ * access is looked up in it (binary search). */
+struct mvk_dead_range {
+	const char *begin, *end;
+	int kind; /* the event a touch records */
+	int id;
+};
+static struct mvk_dead_range *mvk_dead;
+static unsigned int mvk_nr_dead, mvk_dead_cap;
+
+void mvk_mark_dead(const void *object, size_t size, int kind, int id)
+{
+	if (mvk_nr_dead == mvk_dead_cap) {
+		mvk_dead_cap = mvk_dead_cap ? 2 * mvk_dead_cap : 16;
+		mvk_dead = realloc(mvk_dead, mvk_dead_cap * sizeof(*mvk_dead));
+		if (!mvk_dead)
+			mvk_bug("out of memory in the model", __FILE__, __LINE__, __func__);
+	}
+	const char *begin = object;
+	unsigned int at = mvk_nr_dead;
+	while (at > 0 && mvk_dead[at - 1].begin > begin) {
+		mvk_dead[at] = mvk_dead[at - 1];
+		at--;
+	}
+	mvk_dead[at] = (struct mvk_dead_range){begin, begin + size, kind, id};
+	mvk_nr_dead++;
+}
+
 void mvk_touch(const volatile void *addr)
 {
 	mvk_count_call();
 	const char *p = (const char *)addr;
-	for (int id = 0; id < mvk_nr_memcgs; id++) {
-		const char *m = (const char *)mvk_memcgs[id].memcg;
-		if (mvk_memcgs[id].freed && p >= m && p < m + sizeof(struct mem_cgroup))
-			mvk_record_event(MVK_EV_MEMCG_USE_AFTER_FREE, id, 0);
+	unsigned int lo = 0, hi = mvk_nr_dead; /* the first range beginning after p is at hi */
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+		if (mvk_dead[mid].begin <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	for (int id = 1; id < mvk_nr_objcgs; id++) {
-		const char *o = (const char *)mvk_objcgs[id].objcg;
-		if (mvk_objcgs[id].released && p >= o && p < o + sizeof(struct obj_cgroup))
-			mvk_record_event(MVK_EV_OBJCG_USE_AFTER_FREE, id, 0);
-	}
+	if (lo > 0 && p < mvk_dead[lo - 1].end)
+		mvk_record_event(mvk_dead[lo - 1].kind, mvk_dead[lo - 1].id, 0);
 }
 
 void mvk_below_zero(const volatile void *addr, long value)

@@ -73,9 +73,12 @@ static inline void mvk_before_obj_cgroup_release(struct percpu_ref *ref)
 }
 static inline void mvk_after_obj_cgroup_release(struct percpu_ref *ref)
 {
-	struct mvk_objcg_entry *e = mvk_objcg_entry_of(container_of(ref, struct obj_cgroup, refcnt));
-	if (e)
+	struct obj_cgroup *objcg = container_of(ref, struct obj_cgroup, refcnt);
+	struct mvk_objcg_entry *e = mvk_objcg_entry_of(objcg);
+	if (e) {
 		e->released = true;
+		mvk_mark_dead(objcg, sizeof(*objcg), MVK_EV_OBJCG_USE_AFTER_FREE, objcg->refcnt.mvk_id);
+	}
 }
 
 #endif /* MVK_OBSERVE_H */

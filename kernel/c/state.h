@@ -36,5 +36,7 @@ struct mvk_objcg_entry *mvk_objcg_entry_of(struct obj_cgroup *objcg);
 int mvk_objcg_id(struct obj_cgroup *objcg);  /* 0 for NULL */
 int mvk_memcg_id(struct mem_cgroup *memcg);  /* -1 for NULL */
 void mvk_record_event(int kind, unsigned int subject, long long value);
+/* From now on a touch of [object, object + size) is the event `kind`. */
+void mvk_mark_dead(const void *object, size_t size, int kind, int id);
 
 #endif /* MVK_STATE_H */

@@ -137,12 +137,22 @@ Extracted extract_tree(const fs::path& tree, const std::vector<TextPatch>& patch
       for (const auto& c : file.chunks)
         if (c.kind != ChunkKind::prototype && c.kind != ChunkKind::other) chosen.insert(&c);
     } else {
-      for (const auto& name : sel.names) {
-        auto found = find_chunks(file, name);
-        if (found.empty())
+      for (auto entry : sel.names) {
+        // "a|b": the generations name it differently; whichever the tree has.
+        // "a?": only some generations have it.
+        const bool optional = !entry.empty() && entry.back() == '?';
+        if (optional) entry.pop_back();
+        std::vector<const Chunk*> found;
+        for (std::size_t begin = 0; begin <= entry.size();) {
+          auto end = std::min(entry.find('|', begin), entry.size());
+          auto some = find_chunks(file, entry.substr(begin, end - begin));
+          found.insert(found.end(), some.begin(), some.end());
+          begin = end + 1;
+        }
+        if (found.empty() && !optional)
           throw std::runtime_error(fmt::format(
               "{}:1: no definition of {} in the tree {} ({}): the kernel model needs it ({})",
-              (tree / sel.path).string(), name, tree.string(), out.version.text(), sel.why));
+              (tree / sel.path).string(), entry, tree.string(), out.version.text(), sel.why));
         chosen.insert(found.begin(), found.end());
       }
     }

@@ -14,7 +14,7 @@ const std::vector<FileSelection>& manifest() {
         "MEMCG_DATA_FLAGS_MASK", "obj_cgroup_memcg", "__folio_objcg", "get_mem_cgroup_from_objcg",
         "folio_memcg_kmem", "mem_cgroup_is_root", "mem_cgroup_from_css", "obj_cgroup_tryget",
         "obj_cgroup_get", "obj_cgroup_put", "mem_cgroup_from_counter", "parent_mem_cgroup",
-        "mem_cgroup_is_descendant", "memcg_kmem_enabled", "memcg_kmem_charge_page",
+        "mem_cgroup_is_descendant", "memcg_kmem_enabled|memcg_kmem_online", "memcg_kmem_charge_page",
         "memcg_kmem_uncharge_page"},
        "the objcg type, the kmem-page charge entry points, the memcg hierarchy helpers"},
       {"mm/internal.h", false, {"MAX_RECLAIM_RETRIES"}, "try_charge_memcg's retry budget"},
@@ -22,8 +22,9 @@ const std::vector<FileSelection>& manifest() {
       {"mm/memcontrol.c", false,
        {// globals
         "root_mem_cgroup", "int_active_memcg", "cgroup_memory_nosocket", "cgroup_memory_nokmem",
+        "cgroup_memory_nobpf?",
         "objcg_lock", "mem_cgroup_idr", "memcg_idr_lock",
-        "memcg_kmem_enabled_key", "struct memcg_stock_pcp", "memcg_stock", "percpu_charge_mutex",
+        "memcg_kmem_enabled_key|memcg_kmem_online_key", "struct memcg_stock_pcp", "memcg_stock", "percpu_charge_mutex",
         "memcg_max_mutex", "OBJCGS_CLEAR_MASK",
         // helpers of the charge path
         "do_memsw_account", "task_is_dying", "mem_cgroup_kmem_disabled", "mem_cgroup_from_task",

@@ -14,7 +14,10 @@ namespace mv::kernel::extract {
 struct FileSelection {
   std::string path;                // relative to the tree's top
   bool all = false;                // every definition of the file
-  std::vector<std::string> names;  // else these (functions, "struct tag", macros, objects)
+  // Else these (functions, "struct tag", macros, objects); "a|b" is one
+  // definition that generations name differently (whichever the tree has);
+  // "a?" one that only some generations have.
+  std::vector<std::string> names;
   std::string why;                 // one line: what of the model this is
 };
 

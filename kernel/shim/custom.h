@@ -173,6 +173,7 @@ static inline int mutex_trylock(struct mutex *m)
 struct idr { int unused; };
 #define DEFINE_IDR(name) struct idr name = { 0 }
 static inline void idr_remove(struct idr *idr, unsigned long id) {}
+static inline void idr_replace(struct idr *idr, void *ptr, unsigned long id) {}
 #define MEM_CGROUP_ID_MAX USHRT_MAX
 
 /* ---- memory (include/linux/slab.h): the C heap; a failure would be a

@@ -56,6 +56,10 @@ static inline void reparent_shrinker_deferred(struct mem_cgroup *memcg) {}
 static inline void memcg_reparent_list_lrus(struct mem_cgroup *memcg, struct mem_cgroup *parent) {}
 static inline void wb_memcg_offline(struct mem_cgroup *memcg) {}
 static inline void init_memcg_events(void) {}
+/* mm/vmscan.c (6.6) lru_gen_online_memcg, lru_gen_offline_memcg: the
+ * multi-generational LRU's per-memcg lists; the model has no LRU pages. */
+static inline void lru_gen_online_memcg(struct mem_cgroup *memcg) {}
+static inline void lru_gen_offline_memcg(struct mem_cgroup *memcg) {}
 /* mm/list_lru.c memcg_list_lru_alloc: the model's slab caches have no
  * list_lru (slab_alloc_node passes none). */
 static inline int memcg_list_lru_alloc(struct mem_cgroup *memcg, struct list_lru *lru, gfp_t gfp)
