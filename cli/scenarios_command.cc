@@ -58,9 +58,15 @@ int run_scenarios(const ScenariosOptions& options) {
   for (const auto& s : scenarios) width = std::max(width, s.name.size());
   std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  {}\n", "scenario", width, "status",
                            "exit", "checks", "replay verdict");
-  std::size_t failed = 0;
+  std::size_t failed = 0, skipped = 0;
   for (const auto& files : scenarios) {
     auto outcome = trace::run_scenario(files, choice, kernel);
+    if (!outcome.skipped.empty()) {
+      ++skipped;
+      std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  not run on the kernel model: {}\n",
+                               outcome.name, width, "skip", "-", "-", outcome.skipped);
+      continue;
+    }
     if (!outcome.passed()) ++failed;
     std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  {}\n", outcome.name, width,
                              outcome.passed() ? "pass" : "FAIL", outcome.exit, outcome.nr_checks,
@@ -68,8 +74,9 @@ int run_scenarios(const ScenariosOptions& options) {
     for (const auto& m : outcome.mismatches)
       std::cout << fmt::format("{:<{}}    {}: {}\n", "", width, files.trace.string(), m);
   }
-  std::cout << fmt::format("scenarios (--model {}): {} passed, {} failed\n",
-                           trace::model_choice_name(choice), scenarios.size() - failed, failed);
+  std::cout << fmt::format("scenarios (--model {}): {} passed, {} failed{}\n",
+                           trace::model_choice_name(choice), scenarios.size() - failed - skipped,
+                           failed, skipped ? fmt::format(", {} skipped", skipped) : "");
   return failed == 0 ? 0 : 1;
 }
 

@@ -6,7 +6,10 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "kernel/kernel_subject.h"
+#include "spec/known_bug.h"
 #include "trace/report.h"
 
 namespace mv::trace {
@@ -140,6 +143,23 @@ std::vector<ScenarioFiles> find_scenarios(const std::filesystem::path& dir) {
   return out;
 }
 
+std::string kernel_scenario_mismatch(spec::Profile scenario, spec::Profile tree) {
+  const auto names = [](spec::Profile profile) {
+    std::vector<std::string> ids;
+    for (const auto* bug : spec::known_bugs(spec::traits(profile)))
+      ids.push_back(fmt::format("{} (fixed by {})", bug->id, bug->fix));
+    return ids;
+  };
+  const auto of_scenario = names(scenario), of_tree = names(tree);
+  if (of_scenario == of_tree) return "";
+  const auto list = [](const std::vector<std::string>& ids) {
+    return ids.empty() ? std::string("none") : fmt::format("{}", fmt::join(ids, ", "));
+  };
+  return fmt::format("its profile {} has the known kernel bugs: {}; the tree's profile {}: {}",
+                     spec::profile_name(scenario), list(of_scenario), spec::profile_name(tree),
+                     list(of_tree));
+}
+
 ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
                              std::shared_ptr<const kernel::KernelSubject> kernel) {
   ScenarioOutcome outcome;
@@ -154,6 +174,11 @@ ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
   outcome.expected_exit = expect.exit;
   outcome.nr_checks = expect.checks.size();
   auto trace = read_trace_file(files.trace.string());
+  if (uses_kernel(choice) && trace.has_config) {
+    if (!kernel) kernel = kernel::KernelSubject::open({});
+    outcome.skipped = kernel_scenario_mismatch(trace.config.profile, kernel->profile());
+    if (!outcome.skipped.empty()) return outcome;
+  }
   auto result = replay(trace, choice, spec::Mutant::none, std::move(kernel));
   outcome.exit = result.exit_code();
   outcome.verdict = result.verdict();

@@ -56,12 +56,22 @@ struct ScenarioOutcome {
   std::size_t nr_checks = 0;
   std::vector<std::string> mismatches;
   std::string verdict;  // the replay's verdict line
+  // Why the scenario was not run on the kernel model (empty: it was run).
+  std::string skipped;
   bool passed() const { return mismatches.empty(); }
 };
 
+// Empty when a scenario of `scenario` profile speaks about the kernel model's
+// tree (profile `tree`), else why not: a scenario pins what a kernel with its
+// profile's known bugs does, and a tree with other known bugs (it has a fix
+// the scenario's kernel lacks, or the other way round) does something else
+// there by construction.
+std::string kernel_scenario_mismatch(spec::Profile scenario, spec::Profile tree);
+
 // Replays one scenario in-process (the kernel model: in a child process) and
 // checks it. `kernel` is the kernel model of the kernel choices (default: the
-// build's default tree).
+// build's default tree). A scenario whose profile's known bugs are not the
+// tree's is skipped (kernel_scenario_mismatch).
 ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
                              std::shared_ptr<const kernel::KernelSubject> kernel = nullptr);
 
