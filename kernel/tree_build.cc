@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -67,10 +69,39 @@ std::string first_errors(const std::string& output) {
       out += "\n  " + line;
       ++kept;
     }
-  return out.empty() ? "\n" + output.substr(0, 2000) : out;
+  if (out.empty()) out.append("\n").append(output, 0, 2000);
+  return out;
 }
 
 }  // namespace
+
+// What else goes into a built model than the tree's extracted text: the
+// compiler, its flags and our glue and shims (kernel/c, kernel/shim), so that
+// a cached model of an unchanged tree is rebuilt when memcg-verify changed.
+std::string toolchain_digest(const Toolchain& toolchain) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a: a cache key
+  const auto mix = [&h](const std::string& text) {
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xffu) * 1099511628211ull;  // a separator: "ab","c" is not "a","bc"
+  };
+  mix(toolchain.c_compiler);
+  for (const auto& flag : toolchain.c_flags) mix(flag);
+  std::vector<fs::path> files;
+  for (const char* sub : {"kernel/c", "kernel/shim"}) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(toolchain.source_dir / sub, ec))
+      if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    mix(file.filename().string());
+    mix(text.str());
+  }
+  return fmt::format("{:016x}", h);
+}
 
 Toolchain configured_toolchain() {
   Toolchain t;
@@ -89,7 +120,7 @@ BuiltModel build_kernel_model(const fs::path& tree, const std::vector<extract::T
   built.version = extracted.version;
   built.digest = extract::digest_of(extracted);
   built.names = extracted.names;
-  const fs::path dir = toolchain.cache_dir / built.digest;
+  const fs::path dir = toolchain.cache_dir / (built.digest + "-" + toolchain_digest(toolchain));
   built.module = dir / "kernel-model.so";
   if (fs::is_regular_file(built.module)) {
     built.from_cache = true;

@@ -2,8 +2,8 @@
 // mutants): the extractor cuts the tree's definitions out into a cache
 // directory, and the C compiler the project was configured with builds
 // kernel/c/model.c over them into a shared object. A tree whose generated
-// sources are unchanged is not compiled again (the cache is keyed by their
-// digest). The default tree's model is built by CMake the same way.
+// sources, compiler, flags and our glue and shims are unchanged is not
+// compiled again (the cache is keyed by their digests). The default tree's model is built by CMake the same way.
 #pragma once
 
 #include <filesystem>
@@ -24,6 +24,9 @@ struct Toolchain {
 // The toolchain this build was configured with; the cache is $MV_KERNEL_CACHE
 // if set, else kernel-cache/ in the build tree.
 Toolchain configured_toolchain();
+// The digest of what a built model depends on besides the tree: the
+// compiler, its flags, the glue and shims under source_dir (part of the key).
+std::string toolchain_digest(const Toolchain& toolchain);
 
 struct BuiltModel {
   std::filesystem::path module;       // the shared object

@@ -11,6 +11,7 @@ packages=(
   valgrind
   clang-14 libclang-rt-14-dev llvm-14 zip  # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer (fuzz/)
   gcovr                                    # scripts/coverage.sh
+  linux-source-6.1 xz-utils               # the default tree of the kernel model (kernel/, docs/KERNEL-CHANGE.md)
 )
 
 missing=()

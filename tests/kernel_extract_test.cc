@@ -10,6 +10,7 @@
 
 #include "kernel/extract/c_source.h"
 #include "kernel/extract/extract.h"
+#include "kernel/tree_build.h"
 
 namespace mv::kernel::extract {
 namespace {
@@ -204,6 +205,27 @@ TEST(KernelExtract, AMissingDefinitionIsNamedWithItsFile) {
               std::string::npos)
         << e.what();
   }
+}
+
+// A cached model is keyed by the toolchain too: a change of the compiler, a
+// flag, or a file of our glue or shims builds the tree again.
+TEST(KernelExtract, TheCacheKeyCoversTheCompilerTheFlagsAndTheGlue) {
+  TempDir source;
+  fs::create_directories(source.path() / "kernel/c");
+  fs::create_directories(source.path() / "kernel/shim");
+  std::ofstream(source.path() / "kernel/c/model.c") << "int x;";
+  std::ofstream(source.path() / "kernel/shim/dup.h") << "#define A 1";
+  Toolchain toolchain{"cc", {"-O2"}, source.path(), source.path() / "cache"};
+  const auto base = toolchain_digest(toolchain);
+  EXPECT_EQ(toolchain_digest(toolchain), base);
+  auto other = toolchain;
+  other.c_compiler = "clang";
+  EXPECT_NE(toolchain_digest(other), base);
+  other = toolchain;
+  other.c_flags = {"-O0"};
+  EXPECT_NE(toolchain_digest(other), base);
+  std::ofstream(source.path() / "kernel/shim/dup.h") << "#define A 2";
+  EXPECT_NE(toolchain_digest(toolchain), base);
 }
 
 }  // namespace
