@@ -34,8 +34,7 @@ class FakeModel final : public spec::Model {
     if (const auto* a = std::get_if<spec::Alloc>(&op)) {
       if (a->obj == 13) std::raise(SIGSEGV);
       if (a->obj == 14)
-        for (volatile int spin = 0;; spin = spin + 1) {
-        }
+        for (volatile int spin = 0;;) spin = spin + 1;
       if (a->obj == 15) throw std::runtime_error("BUG_ON(x) at mm/fake.c:1 in fake()");
       objects_.push_back(spec::ObjectSnap{a->obj, a->kind, a->size_bytes + 8, 3, std::nullopt, 0});
       return spec::Errno::ok;
