@@ -87,7 +87,8 @@ std::string word_after(std::string_view text, std::string_view flag) {
   std::string word;
   for (auto i = at + flag.size(); i < text.size(); ++i) {
     const char c = text[i];
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) break;
+    // ',': the lock-step model "reference,kernel" is one word.
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ',')) break;
     word += c;
   }
   return word;

@@ -199,6 +199,25 @@ TEST_F(CliKernel, ATreeWithoutTheCodeOrThatDoesNotCompileIsBadInput) {
   EXPECT_NE(run.err.find("not a kernel tree"), std::string::npos) << run.err;
 }
 
+// A mutant of the catalog as a patch of the kernel's code is killed, and its
+// counterexample replays (the table's check); a mutant the trees already are
+// is listed as not applicable, never as a survivor.
+TEST_F(CliKernel, KernelMutantsAreKilledAndTheirTracesReplay) {
+  auto run = run_cli({"mutants", "--kernel", "--seed", "1", "--only", "old_objcg_not_put", "--only",
+                      "refill_obj_stock_at_page_size", "--only", "hotplug_drains_page_stock_only",
+                      "--out", dir_.path().string()});
+  ASSERT_EQ(run.exit, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("2 of 3 mutants killed"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("does not replay"), std::string::npos) << run.out;
+  const auto trace = dir_.path() / "mutant-old_objcg_not_put-1.jsonl";
+  ASSERT_TRUE(fs::exists(trace)) << run.out;
+  auto replay = run_cli({"replay", trace.string(), "--model", "reference,kernel", "--kernel-mutant",
+                         "old_objcg_not_put"});
+  EXPECT_EQ(replay.exit, 1) << replay.out << replay.err;
+  replay = run_cli({"replay", trace.string(), "--model", "reference,kernel"});
+  EXPECT_EQ(replay.exit, 0) << replay.out << replay.err;
+}
+
 TEST_F(CliKernel, ReplayOnTheKernelModel) {
   auto run = run_cli({"replay", MV_SOURCE_DIR "/scenarios/first_slab_alloc.jsonl", "--model", "kernel", "--json"});
   ASSERT_EQ(run.exit, 0) << run.out << run.err;

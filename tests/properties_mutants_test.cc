@@ -108,7 +108,7 @@ TEST(MutantCatalog, CoversEveryBugCatalogEntry) {
 // note that says nothing about replaying names nothing.
 TEST(ReplayNote, RoundTripsTheModelAndEveryMutant) {
   for (auto mutant : spec::all_mutants()) {
-    for (std::string_view model : {"both", "impl", "reference"}) {
+    for (std::string_view model : {"both", "impl", "reference", "reference,kernel"}) {
       const auto note = replay_note("found by a test (--mutant decoy)", model, mutant);
       const auto hint = replay_hint(note);
       EXPECT_EQ(hint.model, model) << note;
@@ -119,6 +119,10 @@ TEST(ReplayNote, RoundTripsTheModelAndEveryMutant) {
   EXPECT_EQ(plain.model, "both");
   EXPECT_EQ(plain.mutant, "");
   EXPECT_EQ(replay_hint("a hand-written trace --model impl --mutant canary").mutant, "");
+  const auto kernel = replay_hint(replay_note("found", "reference,kernel", spec::Mutant::none) +
+                                  " --kernel-mutant canary");
+  EXPECT_EQ(kernel.model, "reference,kernel");
+  EXPECT_EQ(kernel.mutant, "");
   const auto trace = with_header_note("{\"profile\":\"v6.6\",\"note\":\"old\"}\n{\"op\":\"x\"}\n", "new");
   EXPECT_EQ(trace, "{\"profile\":\"v6.6\",\"note\":\"new\"}\n{\"op\":\"x\"}\n");
 }
