@@ -26,7 +26,9 @@ constexpr std::string_view kStatement =
     "that returned ok, the memcg's max is the new value and its usage is at most that value; "
     "(d) at every step, a memcg's usage exceeds its max only if some `alloc` with `nofail` "
     "(`__GFP_NOFAIL`: `page_counter_charge` in `try_charge_memcg`'s force path) ran earlier in the "
-    "run.";
+    "run; (e) after a `set_max` that returned EBUSY, the memcg's max is unchanged and its usage "
+    "is above the requested max (`page_counter_set_max` refuses only `usage > nr_pages`: a max "
+    "of exactly the usage is accepted).";
 
 constexpr std::string_view kSources =
     "mm/page_counter.c `page_counter_try_charge` (speculative add, `if (new > c->max)` undo, "
@@ -110,6 +112,26 @@ void check_set_max(const CheckContext& ctx, const SetMax& set_max, Report& repor
                            *set_max.max_pages, cg->usage_pages));
 }
 
+// (e) mem_cgroup_resize_max returns EBUSY only when page_counter_set_max
+// failed after the drain: usage > max at that point, which is the state after.
+void check_set_max_busy(const CheckContext& ctx, const SetMax& set_max, Report& report) {
+  if (ctx.step.result != Errno::ebusy) return;
+  const CgroupSnap* cg = ctx.after.online_memcg_at(set_max.cg);
+  const CgroupSnap* old = cg ? ctx.before->memcg(cg->id) : nullptr;
+  if (!cg || !old) return;
+  if (cg->max_pages != old->max_pages)
+    report.add(fmt::format("{}: set_max returned EBUSY but max changed from {} to {}",
+                           ctx.memcg_name(*cg), max_text(*old), max_text(*cg)));
+  // "max" is PAGE_COUNTER_MAX, which no usage can be above.
+  const bool above = set_max.max_pages && cg->usage_pages > 0 &&
+                     static_cast<std::uint64_t>(cg->usage_pages) > *set_max.max_pages;
+  if (!above)
+    report.add(fmt::format("{}: set_max {} returned EBUSY with usage {}, not above it",
+                           ctx.memcg_name(*cg),
+                           set_max.max_pages ? fmt::format("{}", *set_max.max_pages) : "max",
+                           cg->usage_pages));
+}
+
 void check_forced(const CheckContext& ctx, Report& report) {
   if (ctx.history.forced_charge_seen) return;
   for (const auto& cg : ctx.after.snap().cgroups)
@@ -122,7 +144,10 @@ void check(const CheckContext& ctx, Report& report) {
   if (ctx.before && ctx.step.op) {
     if (const auto* alloc = std::get_if<Alloc>(ctx.step.op)) check_alloc(ctx, *alloc, report);
     if (ctx.step.result == Errno::enomem) check_enomem(ctx, report);
-    if (const auto* set_max = std::get_if<SetMax>(ctx.step.op)) check_set_max(ctx, *set_max, report);
+    if (const auto* set_max = std::get_if<SetMax>(ctx.step.op)) {
+      check_set_max(ctx, *set_max, report);
+      check_set_max_busy(ctx, *set_max, report);
+    }
   }
   check_forced(ctx, report);
 }

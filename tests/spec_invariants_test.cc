@@ -724,6 +724,23 @@ TEST(Limit, FiresWhenSetMaxReturnsOkBelowUsage) {
   EXPECT_TRUE(any_message_contains(check(bad), "set_max 32 returned ok with usage 64 above it"));
 }
 
+TEST(Limit, FiresWhenSetMaxIsBusyAtExactlyTheUsage) {
+  // page_counter_set_max refuses only `usage > nr_pages`: a max of exactly
+  // the usage (64) is accepted, so EBUSY for it is wrong; EBUSY for 63 is right.
+  const Snapshot s = after_alloc();
+  Scenario bad{s, Op{SetMax{1, 64}}, Errno::ebusy, s};
+  Scenario clean{s, Op{SetMax{1, 63}}, Errno::ebusy, s};
+  expect_only("INV-LIMIT", clean, bad);
+  EXPECT_TRUE(any_message_contains(check(bad), "set_max 64 returned EBUSY with usage 64"));
+  Scenario unlimited{s, Op{SetMax{1, std::nullopt}}, Errno::ebusy, s};
+  EXPECT_TRUE(any_message_contains(check(unlimited), "set_max max returned EBUSY"));
+  // EBUSY leaves max as it was.
+  Snapshot changed = s;
+  changed.cgroups[1].max_pages = 63;
+  Scenario moved{s, Op{SetMax{1, 63}}, Errno::ebusy, changed};
+  EXPECT_TRUE(any_message_contains(check(moved), "returned EBUSY but max changed from max to 63"));
+}
+
 TEST(NoUaf, FiresOnATaskInAFreedMemcg) {
   Snapshot s = after_alloc();
   CgroupSnap c{.id = 2, .path = 2, .parent = 0, .state = CgroupState::freed, .offlined = true};
