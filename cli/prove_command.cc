@@ -1,12 +1,14 @@
-// memcg-verify prove [--only NAME] [--json] [--timeout-ms N] [--jobs N]
+// memcg-verify prove [--only NAME] [--json] [--rlimit N] [--timeout-ms N] [--jobs N]
 // Runs the Z3 lemmas of proofs/ (proofs/lemma.h) at every width where each is
 // meaningful (LP64, ILP32) and PAGE_SIZE 4K/16K/64K, one row per combination.
 // Exit (docs/DESIGN.md): 0 every row proved or refuted as its lemma expects; 1 a
 // row refuted, vacuous, or proved where a refutation was expected; 3 a row
-// undecided (solver unknown, time limit); 2 usage (unknown --only name).
+// undecided (solver unknown: the row's deterministic Z3 resource budget, --rlimit,
+// ran out, or the wall-clock backstop, --timeout-ms, hit); 2 usage (unknown --only name).
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -23,7 +25,7 @@ namespace {
 struct ProveOptions {
   std::string only;
   bool json = false;
-  unsigned timeout_ms = proofs::kDefaultTimeoutMs;
+  proofs::Budget budget;
   unsigned jobs = proofs::default_jobs();
 };
 
@@ -47,7 +49,8 @@ std::string abi_text(const proofs::LemmaRow& row) { return row.config.long_bits 
 
 nlohmann::json row_json(const proofs::LemmaRow& row) {
   nlohmann::json parts = nlohmann::json::array();
-  for (const auto& [what, seconds] : row.result.parts) parts.push_back({{"part", what}, {"seconds", seconds}});
+  for (const auto& part : row.result.parts)
+    parts.push_back({{"part", part.what}, {"seconds", part.seconds}, {"rlimit", part.rlimit}});
   return {{"lemma", row.lemma->name},
           {"stem", row.lemma->stem},
           {"invariants", row.lemma->invariants},
@@ -59,6 +62,7 @@ nlohmann::json row_json(const proofs::LemmaRow& row) {
           {"expected", proofs::outcome_name(row.expected)},
           {"as_expected", row.as_expected()},
           {"seconds", row.result.seconds},
+          {"rlimit", row.result.rlimit},
           {"detail", row.result.detail},
           {"parts", parts}};
 }
@@ -88,7 +92,7 @@ int run_prove(const ProveOptions& options) {
   };
   auto start = std::chrono::steady_clock::now();
   std::clock_t cpu_start = std::clock();
-  auto rows = proofs::run_lemmas(options.only, options.timeout_ms, options.jobs, on_row);
+  auto rows = proofs::run_lemmas(options.only, options.budget, options.jobs, on_row);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   int code = proofs::exit_code(rows);
@@ -109,7 +113,8 @@ int run_prove(const ProveOptions& options) {
                          {"wall_seconds", wall},
                          {"cpu_seconds", cpu},
                          {"jobs", options.jobs},
-                         {"timeout_ms", options.timeout_ms},
+                         {"timeout_ms", options.budget.timeout_ms},
+                         {"rlimit", options.budget.rlimit},
                          {"exit", code}}}};
     for (const auto& row : rows) out["rows"].push_back(row_json(row));
     std::cout << out.dump(2) << "\n";
@@ -130,7 +135,11 @@ void add_prove(CLI::App& app, int& exit_code) {
       "prove", "Run the Z3 lemmas about the charge/uncharge arithmetic (every width and PAGE_SIZE)");
   cmd->add_option("--only", options->only, "run only the lemma NAME");
   cmd->add_flag("--json", options->json, "print one JSON object instead of the table");
-  cmd->add_option("--timeout-ms", options->timeout_ms, "time limit per row, in milliseconds")
+  cmd->add_option("--rlimit", options->budget.rlimit,
+                  "Z3 resource units per row (deterministic: decides undecided rows)")
+      ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()));
+  cmd->add_option("--timeout-ms", options->budget.timeout_ms,
+                  "wall-clock backstop per row against a hang, in milliseconds")
       ->check(CLI::Range(1u, 3600u * 1000u));
   cmd->add_option("--jobs", options->jobs, "rows decided in parallel (default: 2 cores)")
       ->check(CLI::Range(1u, 64u));

@@ -35,7 +35,7 @@ std::map<std::string, std::vector<std::string>, std::less<>> lemmas_by_invariant
   return by_invariant;
 }
 
-std::vector<LemmaRow> run_lemmas(std::string_view only, unsigned timeout_ms, unsigned jobs,
+std::vector<LemmaRow> run_lemmas(std::string_view only, Budget budget, unsigned jobs,
                                  const std::function<void(const LemmaRow&)>& on_row) {
   std::vector<LemmaRow> rows;
   for (const Lemma& lemma : lemma_registry()) {
@@ -44,7 +44,7 @@ std::vector<LemmaRow> run_lemmas(std::string_view only, unsigned timeout_ms, uns
       for (std::uint64_t page_size : kProofPageSizes) {
         LemmaRow row;
         row.lemma = &lemma;
-        row.config = LemmaConfig{long_bits, arith::PageGeometry::of(page_size), timeout_ms};
+        row.config = LemmaConfig{long_bits, arith::PageGeometry::of(page_size), budget};
         row.expected = lemma.expected(long_bits);
         rows.push_back(std::move(row));
       }

@@ -18,13 +18,12 @@ namespace mv::proofs {
 
 // PAGE_SIZE configurations every lemma runs at.
 inline constexpr std::uint64_t kProofPageSizes[] = {4096, 16384, 65536};
-inline constexpr unsigned kDefaultTimeoutMs = 20000;
 
 struct LemmaConfig {
   // Width of unsigned long / size_t / atomic_long_t: 64 (LP64) or 32 (ILP32).
   unsigned long_bits = 64;
   arith::PageGeometry page = arith::PageGeometry::of(4096);
-  unsigned timeout_ms = kDefaultTimeoutMs;
+  Budget budget;  // Z3 resource units and wall backstop for the whole row
 };
 
 struct Lemma {
@@ -59,7 +58,7 @@ struct LemmaRow {
 // returned in registry order. `jobs` worker threads decide rows in parallel
 // (each thread has its own Z3 context); `on_row` sees each row as soon as it
 // is decided, from one thread at a time.
-std::vector<LemmaRow> run_lemmas(std::string_view only, unsigned timeout_ms, unsigned jobs = 1,
+std::vector<LemmaRow> run_lemmas(std::string_view only, Budget budget, unsigned jobs = 1,
                                  const std::function<void(const LemmaRow&)>& on_row = {});
 
 // Worker threads for `prove` by default: both cores of the reference machine.
@@ -83,7 +82,7 @@ LemmaResult run_at_width(const LemmaConfig& config, Body&& body) {
   std::vector<Obligation> obligations = config.long_bits == 32
                                             ? body.template operator()<Z3Domain32>()
                                             : body.template operator()<Z3Domain>();
-  return discharge(obligations, config.timeout_ms);
+  return discharge(obligations, config.budget);
 }
 
 // Expected outcomes.

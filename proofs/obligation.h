@@ -5,6 +5,11 @@
 // reported as `vacuous`, a failure), then checks assumptions && !claim:
 // unsat -> proved; sat -> refuted, with the model printed in kernel terms by
 // the obligation's `explain`; unknown -> unknown with Z3's reason_unknown().
+//
+// What limits a solver is a deterministic resource budget (Z3's `rlimit`,
+// counted in Z3's own work units), not the clock: the same row comes out the
+// same on a quiet and on a loaded machine. The wall-clock timeout stays only
+// as a backstop against a hang.
 #pragma once
 
 #include <z3++.h>
@@ -25,12 +30,36 @@ namespace mv::proofs {
 enum class Outcome { proved, refuted, vacuous, unknown };
 std::string_view outcome_name(Outcome outcome);
 
+// Z3 resource units one row (all its obligations) may consume. Calibrated
+// with `memcg-verify prove --json` (each row's "rlimit"; Z3 4.8.12): the
+// largest row, objcg_byte_invariant_inductive at LP64 4K, consumes 14.7M
+// units, all 90 rows 171M; the largest broken variant of the teeth tests
+// (obj_stock_comment_bound with the remainder dropped) 20.3M. The budget is
+// ~4x the largest row: room for Z3's small run-to-run differences (a thread's
+// context is shared by the rows it decides) and for a proof to grow a little,
+// while one that blows up still comes out `unknown`, whatever the load.
+inline constexpr std::uint64_t kDefaultRlimit = 60000000;
+// Wall-clock backstop per row, in milliseconds: only against a hang. Generous
+// so that load never decides an outcome (the slowest row needs ~10 s alone).
+inline constexpr unsigned kDefaultTimeoutMs = 300000;
+
+struct Budget {
+  std::uint64_t rlimit = kDefaultRlimit;  // deterministic: decides `unknown`
+  unsigned timeout_ms = kDefaultTimeoutMs;  // backstop against a hang
+};
+
 struct LemmaResult {
   Outcome outcome = Outcome::unknown;
   std::string detail;  // counterexample in kernel terms, or why undecided / vacuous
   double seconds = 0;
-  // Seconds per obligation discharged, in order (the parts of the lemma).
-  std::vector<std::pair<std::string, double>> parts;
+  std::uint64_t rlimit = 0;  // Z3 resource units consumed
+  struct Part {
+    std::string what;
+    double seconds = 0;
+    std::uint64_t rlimit = 0;
+  };
+  // Each obligation discharged, in order (the parts of the lemma).
+  std::vector<Part> parts;
 };
 
 // How Z3 attacks an obligation. QF_BV bit-blasts as is. Cofactor first
@@ -52,9 +81,9 @@ struct Obligation {
   Tactic tactic = Tactic::qf_bv;
 };
 
-// Discharges the obligations in order, sharing one time budget; the first
-// outcome other than `proved` is the result.
-LemmaResult discharge(const std::vector<Obligation>& obligations, unsigned timeout_ms);
+// Discharges the obligations in order, sharing one budget; the first outcome
+// other than `proved` is the result.
+LemmaResult discharge(const std::vector<Obligation>& obligations, Budget budget);
 
 // Ghost arithmetic for claims: wide enough that nothing a claim computes from
 // kernel words (at most 64-bit values times a page size, plus sums) can wrap.
