@@ -386,6 +386,7 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
   int exit_code = 0;
   if (result.failure) exit_code = 1;
   else if (!result.error.empty() || !result.missing_marks.empty()) exit_code = 3;
+  if (result.failure && trace_path.empty()) exit_code = 2;  // an output not written
 
   if (o.json) {
     Json failures = Json::array();

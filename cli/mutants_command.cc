@@ -346,7 +346,7 @@ int run_mutants(MutantsOptions o) {
   std::vector<Row> rows;
   for (auto& row : done) rows.push_back(std::move(*row));
 
-  std::size_t killed = 0, survived = 0, undecided = 0, not_replayed = 0;
+  std::size_t killed = 0, survived = 0, undecided = 0, not_replayed = 0, unwritten = 0;
   std::vector<double> steps, seconds, shrunk;
   for (const auto& row : rows) {
     const auto& r = row.result;
@@ -356,6 +356,7 @@ int run_mutants(MutantsOptions o) {
     if (!r.killed) continue;
     ++killed;
     if (!row.replayed) ++not_replayed;
+    if (row.trace_path.empty()) ++unwritten;  // write_trace said why
     steps.push_back(static_cast<double>(r.steps_to_kill));
     seconds.push_back(r.seconds_to_kill);
     shrunk.push_back(static_cast<double>(r.shrunk_steps));
@@ -363,6 +364,9 @@ int run_mutants(MutantsOptions o) {
   int exit_code = 0;
   if (survived || not_replayed) exit_code = 1;
   else if (undecided) exit_code = 3;
+  // An output that could not be written is exit 2, whatever the campaign found
+  // (docs/DESIGN.md).
+  if (unwritten) exit_code = 2;
 
   if (o.json) {
     Json list = Json::array();
@@ -376,6 +380,7 @@ int run_mutants(MutantsOptions o) {
                       {"survived", survived},
                       {"undecided", undecided},
                       {"not_replayed", not_replayed},
+                      {"unwritten", unwritten},
                       {"median_steps_to_kill", median(steps)},
                       {"median_seconds_to_kill", median(seconds)},
                       {"median_shrunk_steps", median(shrunk)},
@@ -402,6 +407,9 @@ int run_mutants(MutantsOptions o) {
     if (row.result.killed && !row.replayed)
       std::cout << fmt::format("FAILED: the counterexample of {} does not replay: {}\n",
                                spec::mutant_name(row.result.mutant), row.replay_problem);
+  if (unwritten)
+    std::cout << fmt::format("FAILED: {} counterexample{} could not be written to {}\n", unwritten,
+                             unwritten == 1 ? "" : "s", o.out_dir);
   if (survived)
     std::cout << fmt::format("FAILED: {} mutant{} survived (more --runs or --steps, or a generator "
                              "bias toward its path?)\n",

@@ -131,5 +131,26 @@ TEST(CliHostileInput, AFileNameIsShownEscaped) {
   EXPECT_NO_THROW((void)json::parse(run.out));
 }
 
+// Issue 12 item 6: an output that cannot be written is exit 2, also when the
+// campaign found what it was looking for (a file where --out needs a folder).
+TEST(CliHostileInput, AnUnwritableOutIsExitTwo) {
+  TempDir dir;
+  const auto file = dir.path() / "a-file";
+  std::ofstream(file) << "x";
+  const std::string out = (file / "sub").string();
+  auto mutants = run_cli({"mutants", "--seed", "3", "--only", "canary", "--out", out});
+  EXPECT_EQ(mutants.exit, 2) << mutants.out << mutants.err;
+  EXPECT_NE(mutants.err.find("cannot write"), std::string::npos) << mutants.err;
+  EXPECT_NE(mutants.out.find("could not be written"), std::string::npos) << mutants.out;
+  auto json_run = run_cli({"mutants", "--seed", "3", "--only", "canary", "--json", "--out", out});
+  EXPECT_EQ(json_run.exit, 2) << json_run.err;
+  EXPECT_EQ(json::parse(json_run.out).at("unwritten"), 1) << json_run.out;
+  auto check = run_cli({"check", "--seed", "2", "--runs", "300", "--steps", "200", "--mutant",
+                        "old_objcg_not_put", "--out", out});
+  EXPECT_EQ(check.exit, 2) << check.out << check.err;
+  EXPECT_NE(check.err.find("cannot write"), std::string::npos) << check.err;
+}
+
 }  // namespace
 }  // namespace mv
+

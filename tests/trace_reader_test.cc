@@ -1,5 +1,6 @@
 // The trace reader: every op and field of docs/TRACE_FORMAT.md, and every kind
 // of bad input rejected with the right line and reason.
+#include <algorithm>
 #include <sstream>
 #include <string>
 
@@ -324,13 +325,15 @@ TEST(TraceReader, MissingFileIsAnError) {
 RC_GTEST_PROP(TraceReaderProperty, NeverThrowsOnArbitraryLines, (std::vector<std::string> lines)) {
   std::string text = std::string(kHeader) + "\n";
   for (const auto& l : lines) text += l + "\n";
+  // A generated string may hold newlines: the file's lines are counted.
+  const auto nr_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
   auto trace = read(text);
   if (trace.error) {
     RC_ASSERT(trace.error->line >= 2u);
-    RC_ASSERT(trace.error->line <= lines.size() + 1);
+    RC_ASSERT(trace.error->line <= nr_lines);
     RC_ASSERT(!trace.error->reason.empty());
   }
-  RC_ASSERT(trace.ops.size() <= lines.size());
+  RC_ASSERT(trace.ops.size() < nr_lines);
 }
 
 // Mutating one character of a valid trace never crashes the reader.
