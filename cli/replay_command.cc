@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/kernel_options.h"
 #include "properties/failure_trace.h"
+#include "trace/isolated_replay.h"
 #include "trace/replay.h"
 #include "trace/report.h"
 #include "trace/trace_reader.h"
@@ -102,27 +103,36 @@ int run_replay(ReplayOptions options) {
                              spec::mutant_info(mutant).applies_text);
     return 2;
   }
-  auto result = trace::replay(trace, *choice, mutant, kernel);
-  if (options.json)
-    // Every string in the report is valid UTF-8 (trace/text.h); `replace` is
-    // the last resort that keeps the report parseable if one ever is not.
-    std::cout << trace::report_json(trace, result).dump(-1, ' ', false,
-                                                        nlohmann::json::error_handler_t::replace)
-              << "\n";
-  else
-    std::cout << trace::report_text(trace, result);
-  std::cout.flush();
-  if (result.error) std::cerr << result.error->what() << "\n";
-  if (result.disagreement)
-    std::cerr << fmt::format("{}:{}: reference and {} disagree: {}\n", trace.file,
-                             result.disagreement->line,
-                             *choice == trace::ModelChoice::reference_kernel ? "kernel" : "impl",
-                             result.disagreement->message);
-  if (result.model_failure)
-    std::cerr << fmt::format("{}:{}: the {} model failed: {}\n", trace.file,
-                             result.model_failure->line, result.model_failure->model,
-                             result.model_failure->message);
-  return result.exit_code();
+  auto report = [&](const trace::ReplayResult& result) {
+    if (options.json)
+      // Every string in the report is valid UTF-8 (trace/text.h); `replace` is
+      // the last resort that keeps the report parseable if one ever is not.
+      std::cout << trace::report_json(trace, result).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace)
+                << "\n";
+    else
+      std::cout << trace::report_text(trace, result);
+    std::cout.flush();
+    if (result.error) std::cerr << result.error->what() << "\n";
+    if (result.disagreement)
+      std::cerr << fmt::format("{}:{}: reference and {} disagree: {}\n", trace.file,
+                               result.disagreement->line,
+                               *choice == trace::ModelChoice::reference_kernel ? "kernel" : "impl",
+                               result.disagreement->message);
+    if (result.model_failure)
+      std::cerr << fmt::format("{}:{}: the {} model failed: {}\n", trace.file,
+                               result.model_failure->line, result.model_failure->model,
+                               result.model_failure->message);
+    return result.exit_code();
+  };
+  // A model that crashes, aborts or loops is a model failure at its line, not
+  // a crash of the checker (trace/isolated_replay.h).
+  return trace::run_isolated(
+      trace,
+      [&](const trace::Trace& t, trace::ReplayProgress* progress) {
+        return trace::replay(t, *choice, mutant, kernel, progress);
+      },
+      report, *choice);
 }
 
 void add_replay(CLI::App& app, int& exit_code) {

@@ -1,7 +1,12 @@
 // Replay: steps, violations, trace errors, model failures, and lock-step
 // comparison naming the first differing field. A "broken" model wraps the
 // reference and changes one answer or one snapshot field at one line.
+#include <csignal>
+#include <cstdlib>
 #include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -10,6 +15,7 @@
 #include <rapidcheck/gtest.h>
 
 #include "reference/model.h"
+#include "trace/isolated_replay.h"
 #include "trace/replay.h"
 #include "trace/report.h"
 #include "trace/snapshot_diff.h"
@@ -40,11 +46,15 @@ class BrokenModel : public spec::Model {
   BrokenModel& answer(spec::Errno err) { answer_ = err; return *this; }
   BrokenModel& edit(SnapshotEdit e) { edit_ = std::move(e); return *this; }
   BrokenModel& throws() { throws_ = true; return *this; }
+  // What a slipped model does instead of answering (issue 12 item 7).
+  enum class Fault { none, segfault, abort, loop };
+  BrokenModel& fault(Fault f) { fault_ = f; return *this; }
 
   spec::Errno apply(const spec::Op& op) override {
     ++applied_;
     auto result = inner_->apply(op);
     if (broken_now() && throws_) throw std::runtime_error("broken on purpose");
+    if (broken_now()) misbehave();
     if (broken_now() && answer_) return *answer_;
     return result;
   }
@@ -65,6 +75,18 @@ class BrokenModel : public spec::Model {
   std::optional<spec::Errno> answer_;
   SnapshotEdit edit_;
   bool throws_ = false;
+  Fault fault_ = Fault::none;
+
+  void misbehave() const {
+    switch (fault_) {
+      case Fault::none: return;
+      case Fault::segfault: std::raise(SIGSEGV); return;
+      case Fault::abort: std::abort();
+      case Fault::loop:
+        for (volatile bool forever = true; forever;) {
+        }
+    }
+  }
 };
 
 std::vector<NamedModel> reference_and(const Trace& trace, std::unique_ptr<spec::Model> other) {
@@ -176,6 +198,58 @@ TEST(Replay, AModelThatThrowsIsAFailureNotACrash) {
   EXPECT_EQ(result.model_failure->line, 5u);
   EXPECT_EQ(result.model_failure->message, "broken on purpose");
   EXPECT_EQ(result.steps.size(), 3u);
+}
+
+// The replay in a child process (trace/isolated_replay.h): whatever the model
+// does on line 5, the result is a model failure there with the three steps
+// before it, and the checker goes on to report it.
+TEST(Replay, AModelThatCrashesAbortsOrLoopsIsAFailureNotACrash) {
+  auto trace = read(kTrace);
+  using Fault = BrokenModel::Fault;
+  for (auto [fault, words] : std::vector<std::pair<Fault, std::string>>{
+           {Fault::segfault, "crashed while applying the line: Segmentation fault (signal 11)"},
+           {Fault::abort, "crashed while applying the line: Aborted (signal 6)"},
+           {Fault::loop, "no answer for 0.5 s while applying the line (a loop?); stopped"}}) {
+    std::optional<ReplayResult> reported;  // set here only when the child could not report
+    const int exit = run_isolated(
+        trace,
+        [&](const Trace& t, ReplayProgress* progress) {
+          std::vector<NamedModel> models;
+          auto broken = std::make_unique<BrokenModel>(t, 5);
+          broken->fault(fault);
+          models.push_back({"broken", std::move(broken)});
+          return replay_models(t, std::move(models), ModelChoice::reference, progress);
+        },
+        [&](const ReplayResult& r) {
+          reported = r;
+          return r.exit_code();
+        },
+        ModelChoice::reference, Isolation{.step_timeout_seconds = 0.5});
+    EXPECT_EQ(exit, 1) << words;
+    ASSERT_TRUE(reported && reported->model_failure) << words;
+    EXPECT_EQ(reported->model_failure->line, 5u);
+    EXPECT_EQ(reported->model_failure->model, "broken");
+    EXPECT_EQ(reported->model_failure->message, words);
+    EXPECT_EQ(reported->steps.size(), 3u) << words;
+    ASSERT_TRUE(reported->snapshot) << words;  // the state after line 4
+    EXPECT_FALSE(reported->error) << words;
+  }
+}
+
+TEST(Replay, AnIsolatedReplayThatEndsWellIsReportedByItsProcess) {
+  auto trace = read(kTrace);
+  bool reported_here = false;
+  const int exit = run_isolated(
+      trace, [](const Trace& t, ReplayProgress* progress) {
+        return replay(t, ModelChoice::reference, spec::Mutant::none, nullptr, progress);
+      },
+      [&](const ReplayResult& r) {
+        reported_here = true;  // in the child: not seen here
+        return r.exit_code() + 40;
+      },
+      ModelChoice::reference);
+  EXPECT_EQ(exit, 40);
+  EXPECT_FALSE(reported_here);
 }
 
 TEST(Replay, AViolationIsRecordedAndTheReplayGoesOn) {

@@ -1,6 +1,8 @@
 #include "trace/replay.h"
 
 #include <map>
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -127,7 +129,8 @@ std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec
 // disagreement, leaving `result` with everything before it.
 class Replayer {
  public:
-  Replayer(const Trace& trace, ReplayResult& result) : trace_(trace), result_(result) {}
+  Replayer(const Trace& trace, ReplayResult& result, ReplayProgress* progress)
+      : trace_(trace), result_(result), progress_(progress) {}
 
   void run(std::vector<NamedModel> models) {
     models_ = std::move(models);
@@ -138,6 +141,7 @@ class Replayer {
     spec::Snapshot before;
     if (!snapshot_all(line, before)) return;
     result_.snapshot = before;
+    at(line, "checker", "checking the invariants");
     record_violations(line, monitor.check(spec::Step{nullptr, nullptr, spec::Errno::ok, &before}));
     for (const auto& trace_op : trace_.ops) {
       line = trace_op.line;
@@ -153,6 +157,7 @@ class Replayer {
       result_.steps.push_back(StepRecord{line, op, cpu, errno_result});
       spec::Snapshot after;
       if (!snapshot_all(line, after)) return;
+      at(line, "checker", "checking the invariants");
       record_violations(line, monitor.check(spec::Step{&before, &op, errno_result, &after}));
       driver.observe(op, errno_result, line);
       before = std::move(after);
@@ -166,6 +171,7 @@ class Replayer {
                  spec::Errno& out) {
     std::vector<spec::Errno> results;
     for (auto& m : models_) {
+      at(line, m.name, "applying the line");
       try {
         results.push_back(m.model->apply(op));
       } catch (const std::exception& e) {
@@ -191,6 +197,7 @@ class Replayer {
   bool snapshot_all(std::size_t line, spec::Snapshot& out) {
     std::vector<spec::Snapshot> snaps;
     for (auto& m : models_) {
+      at(line, m.name, "taking its snapshot");
       try {
         snaps.push_back(m.model->snapshot());
       } catch (const std::exception& e) {
@@ -214,15 +221,32 @@ class Replayer {
     for (auto& v : found) result_.violations.push_back(ViolationRecord{line, std::move(v)});
   }
 
+  void at(std::size_t line, std::string_view who, std::string_view doing) {
+    if (progress_) progress_->at(line, who, doing);
+  }
+
   const Trace& trace_;
   ReplayResult& result_;
+  ReplayProgress* progress_;
   std::vector<NamedModel> models_;
 };
 
 }  // namespace
 
+void ReplayProgress::at(std::size_t at_line, std::string_view who, std::string_view what) {
+  line = at_line;
+  auto copy = [](std::string_view from, char* to, std::size_t size) {
+    const std::size_t n = std::min(from.size(), size - 1);
+    std::memcpy(to, from.data(), n);
+    to[n] = '\0';
+  };
+  copy(who, model, sizeof model);
+  copy(what, doing, sizeof doing);
+  beats.fetch_add(1, std::memory_order_release);
+}
+
 ReplayResult replay(const Trace& trace, ModelChoice choice, spec::Mutant mutant,
-                    std::shared_ptr<const kernel::KernelSubject> kernel) {
+                    std::shared_ptr<const kernel::KernelSubject> kernel, ReplayProgress* progress) {
   if (uses_impl(choice) && !impl_available())
     throw std::invalid_argument(
         "this build has no impl model (impl/*.cc were absent at configure time); use "
@@ -230,6 +254,7 @@ ReplayResult replay(const Trace& trace, ModelChoice choice, spec::Mutant mutant,
   if (uses_kernel(choice) && !kernel) kernel = kernel::KernelSubject::open({});
   std::vector<NamedModel> models;
   if (trace.has_config) {
+    if (progress) progress->at(1, model_choice_name(choice), "being made");
     try {
       models = make_models(trace, choice, mutant, kernel.get());
     } catch (const std::exception& e) {
@@ -240,12 +265,13 @@ ReplayResult replay(const Trace& trace, ModelChoice choice, spec::Mutant mutant,
       return result;
     }
   }
-  auto result = replay_models(trace, std::move(models), choice);
+  auto result = replay_models(trace, std::move(models), choice, progress);
   if (kernel) result.kernel = kernel->description();
   return result;
 }
 
-ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label) {
+ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label,
+                           ReplayProgress* progress) {
   ReplayResult result;
   result.model = label;
   if (!trace.has_config) {
@@ -253,7 +279,7 @@ ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, M
     return result;
   }
   if (models.empty()) throw std::invalid_argument("replay_models: no model");
-  Replayer(trace, result).run(std::move(models));
+  Replayer(trace, result, progress).run(std::move(models));
   return result;
 }
 

@@ -3,7 +3,9 @@
 // operation), and the invariant monitor (spec/invariants.h) checks every step.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +64,19 @@ struct ModelFailure {
   std::string message;
 };
 
+// Where a replay is, for a watchdog in another process
+// (trace/isolated_replay.h): set before every call into a model or the
+// monitor. It lives in memory shared with the watchdog, which reads `line`,
+// `model` and `doing` only once the replaying process is gone.
+struct ReplayProgress {
+  std::atomic<std::uint64_t> beats{0};  // one more at every call
+  std::size_t line = 1;                 // the line being replayed (1: the header)
+  char model[32] = {};                  // who was called: a model's name, or "checker"
+  char doing[48] = {};                  // what it was asked: "applying the line", ...
+  std::atomic<bool> finished{false};    // the replay returned: its report follows, unwatched
+  void at(std::size_t line, std::string_view model, std::string_view doing);
+};
+
 struct ReplayResult {
   ModelChoice model = ModelChoice::reference;
   std::vector<StepRecord> steps;
@@ -94,10 +109,12 @@ struct ReplayResult {
 // then stays correct), into the reference for ModelChoice::reference; a model
 // without that mutant is a model failure at line 1. `kernel` is the kernel
 // model of the kernel choices (default: the build's default tree; a kernel
-// mutant is a patched tree, kernel/kernel_mutants.h).
+// mutant is a patched tree, kernel/kernel_mutants.h). `progress`, when given,
+// follows the replay (trace/isolated_replay.h).
 ReplayResult replay(const Trace& trace, ModelChoice choice,
                     spec::Mutant mutant = spec::Mutant::none,
-                    std::shared_ptr<const kernel::KernelSubject> kernel = nullptr);
+                    std::shared_ptr<const kernel::KernelSubject> kernel = nullptr,
+                    ReplayProgress* progress = nullptr);
 
 struct NamedModel {
   std::string name;  // in disagreement messages: "reference", "impl"
@@ -107,6 +124,7 @@ struct NamedModel {
 // Replays with the given models (built over trace.names.paths): the first is
 // checked and reported, every other one is compared with it after every
 // operation. `label` is what the report calls the run.
-ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label);
+ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label,
+                           ReplayProgress* progress = nullptr);
 
 }  // namespace mv::trace
