@@ -123,6 +123,9 @@ int run_replay(ReplayOptions options) {
       std::cerr << fmt::format("{}:{}: the {} model failed: {}\n", trace.file,
                                result.model_failure->line, result.model_failure->model,
                                result.model_failure->message);
+    if (result.data_race)
+      std::cerr << fmt::format("{}:{}: the {} model has a {}\n", trace.file, result.data_race->line,
+                               result.data_race->model, result.data_race->message);
     return result.exit_code();
   };
   // A model that crashes, aborts or loops is a model failure at its line, not

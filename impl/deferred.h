@@ -13,6 +13,10 @@
 // quiescent state between operations (Cpu::poll) and never holds a pointer
 // across one; a CPU with no attached thread is always quiescent. An RCU item
 // queued at epoch E runs only once every attached CPU has reported E or later.
+// Under a deterministic scheduler (impl/sync.h) the item also waits for every
+// RCU read-side critical section open when it was queued (sync::call_rcu).
+// The fields of an item are written and read under its mailbox lock only
+// (sync::plain_access marks those accesses for a data-race detector).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +37,7 @@ struct Work {
   Work* next = nullptr;
   std::uint64_t seq = 0;        // global FIFO order
   std::uint64_t gp_target = 0;  // 0: not an RCU item
+  std::uint64_t rcu_ticket = 0; // under a deterministic scheduler (sync::call_rcu)
   void* subject = nullptr;
   std::uint32_t cpu = 0;        // the CPU that runs it
   WorkKind kind = WorkKind::drain_stock;

@@ -12,7 +12,9 @@ using arith::M;
 spec::Errno obj_cgroup_charge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages,
                                     bool nofail) {
   objcg_released_check(cur, objcg);
-  Memcg* memcg = get_mem_cgroup_from_objcg(cur, objcg);
+  Memcg* memcg = cur.mutant == spec::Mutant::css_get_not_tryget
+                     ? get_mem_cgroup_from_objcg_without_tryget(cur, objcg)
+                     : get_mem_cgroup_from_objcg(cur, objcg);
   spec::Errno ret = try_charge_memcg(cur, memcg, nr_pages, nofail);
   if (ret == spec::Errno::ok) objcg_ghost_add(cur, objcg, nr_pages);
   css_put(cur, memcg);

@@ -40,11 +40,18 @@ MV_HOT bool obj_cgroup_tryget(Cpu& cur, Objcg* objcg) {
 // whose tryget succeeds. Under RCU: the task's memcg and every objcg read here
 // stay valid until this CPU's next quiescent state.
 MV_HOT Objcg* get_obj_cgroup_from_current(Cpu& cur, Task& task) {
+  Objcg* found = nullptr;
+  sync::rcu_read_lock();
   for (Memcg* memcg = task.memcg.load(); !memcg->is_root(); memcg = memcg->parent) {
     Objcg* objcg = memcg->objcg.load();
-    if (objcg && obj_cgroup_tryget(cur, objcg)) return objcg;
+    if (objcg && obj_cgroup_tryget(cur, objcg)) {
+      found = objcg;
+      break;
+    }
   }
-  return nullptr;
+  sync::rcu_read_unlock();
+  if (found) sync::preempt_point(spec::PreemptPoint::after_get_obj_cgroup_from_current);
+  return found;
 }
 
 // consume_obj_stock (v6.6).

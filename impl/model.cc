@@ -58,6 +58,17 @@ class ImplModel final : public spec::Model {
 
   std::string_view name() const override { return "impl"; }
 
+  // Only the hooks build (MV_IMPL_SCHED_HOOKS) reaches the scheduler; it is
+  // process-wide (sync::g_hook), so one scheduled impl at a time.
+  bool set_scheduler(spec::Scheduler* scheduler) override {
+#if MV_IMPL_SCHED_HOOKS
+    sync::g_hook = scheduler;
+    return true;
+#else
+    return scheduler == nullptr;
+#endif
+  }
+
  private:
   Cpu& cpu(spec::Cpu id) { return sys_.cpu(id); }
   // The driver resolves CPUs; one out of range is refused, never a crash.
@@ -91,9 +102,10 @@ class ImplModel final : public spec::Model {
     return spec::Errno::ok;
   }
   spec::Errno run(const spec::Migrate& op) {
+    if (bad_cpu(op.cpu)) return spec::Errno::einval;
     Task& t = task(op.task);
     if (!t.live) return spec::Errno::enoent;
-    return sys_.migrate(cpu(t.cpu.load()), t, op.cg);
+    return sys_.migrate(cpu(op.cpu), t, op.cg);
   }
   spec::Errno run(const spec::RunOn& op) {
     if (bad_cpu(op.cpu)) return spec::Errno::einval;

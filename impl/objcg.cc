@@ -29,6 +29,15 @@ void obj_cgroup_ref_slow(Cpu& cur, Objcg* objcg, RefResult result) {
   }
 }
 
+Memcg* get_mem_cgroup_from_objcg_without_tryget(Cpu& cur, Objcg* objcg) {
+  sync::rcu_read_lock();
+  Memcg* memcg = objcg->memcg.load();
+  sync::preempt_point(spec::PreemptPoint::before_css_tryget);
+  css_get(cur, memcg);
+  sync::rcu_read_unlock();
+  return memcg;
+}
+
 void objcg_ghost_add_folded(Objcg* objcg, long nr_pages) {
   objcg->ghost_folded_pages.fetch_add(nr_pages);
 }

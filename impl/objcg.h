@@ -49,14 +49,22 @@ class Cpu;
 // if (!css_tryget(&memcg->css)) goto retry;` A failed tryget means a reparent
 // is racing and objcg->memcg is about to point at the parent.
 inline Memcg* get_mem_cgroup_from_objcg(Cpu& cur, Objcg* objcg) {
+  sync::rcu_read_lock();
   for (;;) {
     Memcg* memcg = objcg->memcg.load();
-    if (css_tryget(cur, memcg)) [[likely]] return memcg;
+    sync::preempt_point(spec::PreemptPoint::before_css_tryget);
     // A freed memcg behind a live objcg is the model's use after free (already
     // recorded by css_tryget): go on without a ref rather than spin.
-    if (memcg_freed(memcg)) return memcg;
+    if (css_tryget(cur, memcg) || memcg_freed(memcg)) [[likely]] {
+      sync::rcu_read_unlock();
+      return memcg;
+    }
   }
 }
+// Mutant::css_get_not_tryget (obj_cgroup_charge before eefbfa7fd678):
+// `memcg = obj_cgroup_memcg(objcg); css_get(&memcg->css);` under RCU, which
+// revives a css whose count reached zero while its memory is still RCU-alive.
+Memcg* get_mem_cgroup_from_objcg_without_tryget(Cpu& cur, Objcg* objcg);
 // The ghost charged_pages counter: this CPU's part, or the folded total.
 [[gnu::cold]] void objcg_ghost_add_folded(Objcg* objcg, long nr_pages);
 inline void objcg_ghost_add(Cpu& cur, Objcg* objcg, long nr_pages) {

@@ -72,10 +72,22 @@ void drain_local_stock(Cpu& cur) {
 
 namespace {
 
-// obj_stock_flush_required (v6.6).
-bool obj_stock_flush_required(MemcgStockPcp& stock, Memcg* root_memcg) {
+// obj_stock_flush_required (v6.6): one READ_ONCE of the remote stock's
+// cached_objcg (3b8abb323953).
+bool obj_stock_flush_required(Cpu& cur, MemcgStockPcp& stock, Memcg* root_memcg) {
   Objcg* objcg = stock.cached_objcg.load();
   if (!objcg) return false;
+  sync::preempt_point(spec::PreemptPoint::after_flush_required_check);
+  // Mutant::flush_required_double_read: the code before 3b8abb323953 tested
+  // stock->cached_objcg and read it again to dereference it; the owner's drain
+  // may have set it to NULL in between.
+  if (cur.mutant == spec::Mutant::flush_required_double_read) [[unlikely]] {
+    objcg = stock.cached_objcg.load();
+    if (!objcg) {
+      cur.sys->events.record(spec::EventKind::null_dereference, cur.id);
+      return false;
+    }
+  }
   Memcg* memcg = objcg->memcg.load();
   return memcg && mem_cgroup_is_descendant(memcg, root_memcg);
 }
@@ -93,12 +105,14 @@ void drain_all_stock(Cpu& cur, Memcg* root_memcg) {
     Cpu& cpu = sys.cpu(i);
     if (!cpu.pcp->online.load()) continue;
     MemcgStockPcp& stock = cpu.stock();
+    sync::rcu_read_lock();
     Memcg* memcg = stock.cached.load();
     bool flush = false;
     if (memcg && stock.nr_pages.load_relaxed() && mem_cgroup_is_descendant(memcg, root_memcg))
       flush = true;
-    else if (obj_stock_flush_required(stock, root_memcg))
+    else if (obj_stock_flush_required(cur, stock, root_memcg))
       flush = true;
+    sync::rcu_read_unlock();
     if (flush && !(stock.flags.fetch_or(kFlushingCachedCharge) & kFlushingCachedCharge)) {
       if (i == cur.id)
         drain_local_stock(cur);

@@ -68,26 +68,38 @@ class PcpuRef {
   void init(PercpuArea& area, long initial, bool no_ref);
 
   // percpu_ref_get / percpu_ref_tryget / percpu_ref_put on CPU `cpu_base`.
+  // Each is one RCU read-side critical section (the kernel's rcu_read_lock
+  // around the mode test and the add): the switch to atomic mode waits for a
+  // grace period, so it never misses an add to a per-CPU counter.
   [[gnu::always_inline]] RefResult get(PcpuCounter* cpu_base) {
-    if (flags_.load_relaxed() == 0) [[likely]] {
+    sync::rcu_read_lock();
+    RefResult r = RefResult::ok;
+    if (flags_.load_relaxed() == 0) [[likely]]
       cpu_base[slot_].owner_add(1);
-      return RefResult::ok;
-    }
-    return get_slow(1);
+    else
+      r = get_slow(1);
+    sync::rcu_read_unlock();
+    return r;
   }
   [[gnu::always_inline]] RefResult tryget(PcpuCounter* cpu_base) {
-    if (flags_.load_relaxed() == 0) [[likely]] {
+    sync::rcu_read_lock();
+    RefResult r = RefResult::ok;
+    if (flags_.load_relaxed() == 0) [[likely]]
       cpu_base[slot_].owner_add(1);
-      return RefResult::ok;
-    }
-    return tryget_slow();
+    else
+      r = tryget_slow();
+    sync::rcu_read_unlock();
+    return r;
   }
   [[gnu::always_inline]] RefResult put(PcpuCounter* cpu_base) {
-    if (flags_.load_relaxed() == 0) [[likely]] {
+    sync::rcu_read_lock();
+    RefResult r = RefResult::ok;
+    if (flags_.load_relaxed() == 0) [[likely]]
       cpu_base[slot_].owner_add(-1);
-      return RefResult::ok;
-    }
-    return put_slow();
+    else
+      r = put_slow();
+    sync::rcu_read_unlock();
+    return r;
   }
 
   // percpu_ref_kill: mark dead, switch to atomic (taking the confirm ref),

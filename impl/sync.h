@@ -1,6 +1,7 @@
 // The synchronization points of impl/: every access to state that another
 // simulated CPU may touch goes through one of these wrappers, so that a
-// deterministic scheduler can later interpose on exactly those points.
+// deterministic scheduler (explore/, the race traces of trace/) can interpose
+// on exactly those points.
 //
 // Interposition points (each calls sync::interpose(kind, address) first):
 //   Shared<T>::load/store/fetch_add/fetch_sub/xchg/cas  (atomic_t, atomic_long_t,
@@ -9,9 +10,14 @@
 //   LocalLock::lock/unlock     (local_lock_irqsave(&memcg_stock.stock_lock));
 //   SpinLock::lock/unlock      (objcg_lock, the deferred-work mailboxes);
 //   Mutex::lock/try_lock/unlock (cgroup_mutex, percpu_charge_mutex).
-// With MV_IMPL_SCHED_HOOKS defined to 1 at compile time, interpose() calls the
-// global hook (if set); otherwise it is an empty inline function and the
-// wrappers compile to the bare std::atomic operations: zero cost when off.
+// Besides them: the named preemption points of the race traces
+// (preempt_point, spec/preemption.h), the RCU read-side critical sections
+// (rcu_read_lock/unlock), and plain accesses a lock protects (plain_access,
+// for a data-race detector).
+// With MV_IMPL_SCHED_HOOKS defined to 1 at compile time (the CMake target
+// mv_impl_sched, namespace mv::impl_sched), each calls the scheduler set in
+// g_hook (if any); otherwise they are empty inline functions and the wrappers
+// compile to the bare std::atomic operations: zero cost when off.
 #pragma once
 
 #include <atomic>
@@ -19,26 +25,47 @@
 #include <mutex>
 #include <thread>
 
+#include "spec/preemption.h"
+
 #ifndef MV_IMPL_SCHED_HOOKS
 #define MV_IMPL_SCHED_HOOKS 0
 #endif
 
 namespace mv::impl::sync {
 
-enum class Access : std::uint8_t { load, store, rmw, lock, unlock };
+using Access = spec::Access;
 
 #if MV_IMPL_SCHED_HOOKS
-// A deterministic scheduler implements this and may block/yield in on_access.
-struct Hook {
-  virtual ~Hook() = default;
-  virtual void on_access(Access kind, const void* address) = 0;
-};
-inline Hook* g_hook = nullptr;
+// The deterministic scheduler; it may switch to another simulated CPU in any
+// of these calls.
+inline spec::Scheduler* g_hook = nullptr;
 inline void interpose(Access kind, const void* address) {
   if (g_hook) g_hook->on_access(kind, address);
 }
+inline void plain_access(Access kind, const void* address) { interpose(kind, address); }
+inline void preempt_point(spec::PreemptPoint point) {
+  if (g_hook) g_hook->at_point(point);
+}
+inline void rcu_read_lock() {
+  if (g_hook) g_hook->rcu_read_lock();
+}
+inline void rcu_read_unlock() {
+  if (g_hook) g_hook->rcu_read_unlock();
+}
+inline std::uint64_t call_rcu() { return g_hook ? g_hook->call_rcu() : 0; }
+inline bool rcu_gp_elapsed(std::uint64_t ticket) { return !g_hook || g_hook->rcu_gp_elapsed(ticket); }
+inline bool cpu_available(std::uint32_t cpu) { return !g_hook || g_hook->cpu_available(cpu); }
 #else
 inline void interpose(Access, const void*) {}
+inline void plain_access(Access, const void*) {}
+inline void preempt_point(spec::PreemptPoint) {}
+// Threaded runs: RCU is quiescent-state based (impl/deferred.h), every
+// operation is one read-side critical section.
+inline void rcu_read_lock() {}
+inline void rcu_read_unlock() {}
+inline std::uint64_t call_rcu() { return 0; }
+inline bool rcu_gp_elapsed(std::uint64_t) { return true; }
+inline bool cpu_available(std::uint32_t) { return true; }
 #endif
 
 // A word shared between simulated CPUs (atomic_t, atomic_long_t, or a pointer
@@ -90,7 +117,7 @@ class Shared {
   // A counter only its owner writes (this_cpu_add): a relaxed load and store,
   // no locked instruction; other CPUs read it only after a grace period.
   void owner_add(T x) {
-    interpose(Access::rmw, this);
+    interpose(Access::local, this);
     v_.store(v_.load(std::memory_order_relaxed) + x, std::memory_order_relaxed);
   }
 
@@ -134,7 +161,7 @@ class Mutex {
     m_.lock();
   }
   bool try_lock() {
-    interpose(Access::lock, this);
+    interpose(Access::try_lock, this);
     return m_.try_lock();
   }
   void unlock() {

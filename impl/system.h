@@ -89,6 +89,8 @@ class System {
   std::uint32_t lowest_online_cpu() const;
 
   // Run deferred work in FIFO order until none is left (no thread attached).
+  // Under a scheduler it stops at an RCU item whose grace period has not
+  // elapsed (an operation still inside an older read-side section).
   void quiesce();
   std::uint32_t nr_pending_work() const {
     return static_cast<std::uint32_t>(nr_pending_work_.load());
@@ -123,6 +125,10 @@ class System {
   // lock: once popped, the item may be queued again (and rewritten) by another
   // CPU while this one runs it, like a work_struct in process_one_work.
   std::optional<Work> pop_ready(Cpu& cpu, bool ignore_grace_periods);
+  // The oldest item of a mailbox if it is ready, taken off it (lock held).
+  Work* dequeue_locked(Mailbox& mailbox, bool ignore_grace_periods);
+  // Pops and runs the oldest ready item of cpu's mailbox; false if none.
+  bool run_one_ready(Cpu& cpu, bool ignore_grace_periods);
 
   spec::Config config_;
   const spec::PathTable& paths_;

@@ -110,6 +110,7 @@ std::optional<trace::TraceOp> Conformance::resolve(const OpRecipe& r) {
     case OpKind::migrate:
       if (live_tasks_.empty()) return std::nullopt;
       line.op = spec::Migrate{task(), cg};
+      line.cpu_given = false;  // on the task's CPU, as the driver resolves it
       break;
     case OpKind::run_on:
       if (live_tasks_.empty()) return std::nullopt;

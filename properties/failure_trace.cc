@@ -9,61 +9,14 @@
 #include <fmt/format.h>
 
 #include "trace/report.h"
-#include "spec/overloaded.h"
+#include "trace/trace_writer.h"
 
 namespace mv::properties {
 
-trace::Json trace_line_json(const trace::TraceOp& line, const trace::TraceNames& names) {
-  trace::Json j = trace::Json::object();
-  j["op"] = std::string(spec::op_name(line.op));
-  auto cg = [&](spec::PathKey key) { j["cg"] = names.paths.path(key); };
-  auto task = [&](spec::TaskKey key) { j["task"] = names.tasks.name(key); };
-  auto cpu = [&](spec::Cpu c) {
-    if (line.cpu_given) j["cpu"] = c;
-  };
-  std::visit(spec::Overloaded{
-                 [&](const spec::Mkdir& o) { cg(o.cg); cpu(o.cpu); },
-                 [&](const spec::Rmdir& o) { cg(o.cg); cpu(o.cpu); },
-                 [&](const spec::Spawn& o) { task(o.task); cg(o.cg); j["cpu"] = o.cpu; },
-                 [&](const spec::Exit& o) { task(o.task); },
-                 [&](const spec::Migrate& o) { task(o.task); cg(o.cg); },
-                 [&](const spec::RunOn& o) { task(o.task); j["cpu"] = o.cpu; },
-                 [&](const spec::Alloc& o) {
-                   task(o.task);
-                   j["obj"] = names.objects.name(o.obj);
-                   j["kind"] = std::string(spec::alloc_kind_name(o.kind));
-                   if (o.kind == spec::AllocKind::slab || o.kind == spec::AllocKind::percpu)
-                     j["size"] = o.size_bytes;
-                   if (o.kind == spec::AllocKind::page) j["order"] = o.order;
-                   if (o.nofail) j["nofail"] = true;
-                 },
-                 [&](const spec::Free& o) { j["obj"] = names.objects.name(o.obj); cpu(o.cpu); },
-                 [&](const spec::Drain& o) { j["cpu"] = o.cpu; },
-                 [&](const spec::DrainAll& o) { cg(o.cg); cpu(o.cpu); },
-                 [&](const spec::SetMax& o) {
-                   cg(o.cg);
-                   if (o.max_pages)
-                     j["pages"] = *o.max_pages;
-                   else
-                     j["pages"] = "max";
-                   cpu(o.cpu);
-                 },
-                 [&](const spec::CpuOffline& o) { j["cpu"] = o.cpu; },
-                 [](const spec::Quiesce&) {},
-             },
-             line.op);
-  return j;
-}
-
 std::string trace_jsonl(const spec::Config& config, const trace::TraceNames& names,
                         const std::vector<AppliedStep>& steps, const std::string& note) {
-  trace::Json header = trace::Json::object();
-  header["profile"] = std::string(spec::profile_name(config.profile));
-  header["cpus"] = config.ncpus;
-  header["page_size"] = config.page_size_bytes;
-  if (!note.empty()) header["note"] = note;
-  std::string out = header.dump() + "\n";
-  for (const auto& step : steps) out += trace_line_json(step.line, names).dump() + "\n";
+  std::string out = trace::trace_header_json(config, note).dump() + "\n";
+  for (const auto& step : steps) out += trace::trace_line_json(step.line, names).dump() + "\n";
   return out;
 }
 

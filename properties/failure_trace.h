@@ -10,12 +10,11 @@
 
 #include "properties/conformance.h"
 #include "trace/snapshot_json.h"
+#include "trace/trace_writer.h"
 
 namespace mv::properties {
 
-// One operation line, with the names of `names`; "cpu" only when the line
-// gives it (else the driver resolves it, as for the original run).
-trace::Json trace_line_json(const trace::TraceOp& line, const trace::TraceNames& names);
+// One operation line: trace::trace_line_json (trace/trace_writer.h).
 // The header line and every applied step, one JSON object per line.
 std::string trace_jsonl(const spec::Config& config, const trace::TraceNames& names,
                         const std::vector<AppliedStep>& steps, const std::string& note = {});

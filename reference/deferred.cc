@@ -6,8 +6,13 @@ namespace mv::reference {
 
 using spec::Cpu;
 
+bool is_rcu_callback(WorkKind kind) { return kind != WorkKind::drain_work; }
+
 // schedule_work_on / queue_work / call_rcu / kfree_rcu: all wait for quiesce.
-void queue_work(Kernel& k, DeferredWork work) { k.deferred.push_back(work); }
+void queue_work(Kernel& k, DeferredWork work) {
+  if (is_rcu_callback(work.kind)) work.rcu_ticket = k.call_rcu();
+  k.deferred.push_back(work);
+}
 
 bool schedule_drain_work(Kernel& k, Cpu cpu) {
   for (const auto& work : k.deferred)
@@ -46,10 +51,24 @@ void run_work(Kernel& k, const DeferredWork& work) {
   }
 }
 
+namespace {
+
+// css_free and kfree_rcu touch no CPU's stock.
+bool bound_to_cpu(WorkKind kind) {
+  return kind == WorkKind::drain_work || kind == WorkKind::css_offline ||
+         kind == WorkKind::objcg_to_atomic;
+}
+
+}  // namespace
+
 void quiesce(Kernel& k) {
   while (!k.deferred.empty()) {
-    DeferredWork work = k.deferred.front();
-    k.deferred.pop_front();
+    const DeferredWork& next = k.deferred.front();
+    if (!k.rcu_gp_elapsed(next.rcu_ticket)) return;
+    if (bound_to_cpu(next.kind) && !k.cpu_available(next.cpu)) return;
+    DeferredWork work = next;
+    k.deferred.pop_front();  // process_one_work: PENDING is clear from here on
+    k.preemption_point(spec::PreemptPoint::after_work_dequeued);
     run_work(k, work);
   }
 }

@@ -24,7 +24,12 @@ struct DeferredWork {
   WorkKind kind = WorkKind::drain_work;
   std::uint32_t subject = 0;  // MemcgId or ObjcgId (unused for drain_work)
   spec::Cpu cpu = 0;          // the CPU it was queued for / on
+  std::uint64_t rcu_ticket = 0;  // an RCU callback's call_rcu ticket (Kernel::call_rcu)
 };
+
+// Whether the item is an RCU callback (it waits for a grace period): all but
+// the drain work, which is a plain work item.
+bool is_rcu_callback(WorkKind kind);
 
 void queue_work(Kernel& k, DeferredWork work);
 // schedule_work_on(cpu, &stock->work) (v6.6): queue_work_on does nothing while
@@ -35,7 +40,9 @@ bool schedule_drain_work(Kernel& k, spec::Cpu cpu);
 // went offline meanwhile (workqueues and RCU callbacks migrate off a dead CPU).
 spec::Cpu work_cpu(const Kernel& k, spec::Cpu queued_on);
 void run_work(Kernel& k, const DeferredWork& work);
-// Runs every deferred item in FIFO order until none is left.
+// Runs every deferred item in FIFO order until none is left. In a race trace
+// it stops at the oldest item that cannot run yet: an RCU callback whose grace
+// period has not elapsed, or work bound to a CPU whose operation is preempted.
 void quiesce(Kernel& k);
 
 }  // namespace mv::reference

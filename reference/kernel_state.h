@@ -17,6 +17,7 @@
 #include "reference/page_stock.h"
 #include "spec/path_table.h"
 #include "spec/mutant.h"
+#include "spec/preemption.h"
 #include "spec/profile.h"
 #include "spec/snapshot.h"
 
@@ -49,6 +50,29 @@ struct Kernel {
   // The injected bug (spec/mutant.h); none for the reference proper.
   spec::Mutant mutant = spec::Mutant::none;
   bool mutated(spec::Mutant m) const { return mutant == m; }
+  // mutex_trylock(&percpu_charge_mutex) fails while another drain_all_stock
+  // holds it (one preempted in a race trace).
+  bool percpu_charge_mutex_locked = false;
+
+  // The scheduler of a race trace (spec/preemption.h, docs/TRACE_FORMAT.md
+  // "Races"); null in a sequential run, where all of these do nothing and
+  // every grace period has elapsed.
+  spec::Scheduler* sched = nullptr;
+  // A place where the kernel can be preempted while other CPUs run.
+  void preemption_point(spec::PreemptPoint point) {
+    if (sched) sched->at_point(point);
+  }
+  void rcu_read_lock() {
+    if (sched) sched->rcu_read_lock();
+  }
+  void rcu_read_unlock() {
+    if (sched) sched->rcu_read_unlock();
+  }
+  std::uint64_t call_rcu() { return sched ? sched->call_rcu() : 0; }
+  bool rcu_gp_elapsed(std::uint64_t ticket) const { return !sched || sched->rcu_gp_elapsed(ticket); }
+  // Whether deferred work bound to `cpu` may run: not while a race trace has
+  // an operation of that CPU preempted.
+  bool cpu_available(spec::Cpu cpu) const { return !sched || sched->cpu_available(cpu); }
 
   const spec::ProfileTraits& traits() const { return config.profile_traits(); }
   std::uint32_t charge_batch_pages() const { return traits().charge_batch_pages; }

@@ -67,6 +67,18 @@ void css_get(Kernel& k, MemcgId memcg) {
   k.memcg(memcg).css_refs += 1;
 }
 
+// css_tryget (v6.6) = percpu_ref_tryget: in percpu mode it always succeeds,
+// and the count cannot reach zero before the switch to atomic mode (the ID
+// reference lives until the offline), so "above zero" is the whole test.
+bool css_tryget(Kernel& k, MemcgId memcg) {
+  if (mem_cgroup_is_root(k, memcg)) return true;
+  k.touch_memcg(memcg);
+  auto& m = k.memcg(memcg);
+  if (m.css_refs <= 0) return false;
+  m.css_refs += 1;
+  return true;
+}
+
 // css_put (v6.6). The css refcount is a percpu_ref killed at rmdir; reaching
 // zero then runs css_release, which queues css_free_rwork_fn after RCU.
 void css_put(Kernel& k, MemcgId memcg) {

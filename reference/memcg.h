@@ -45,6 +45,8 @@ std::optional<spec::MemcgId> online_memcg(const Kernel& k, spec::PathKey path);
 // that reaches zero on a killed css queues its release and free.
 void css_get(Kernel& k, spec::MemcgId memcg);
 void css_put(Kernel& k, spec::MemcgId memcg);
+// css_tryget (v6.6): fails once the count has reached zero.
+bool css_tryget(Kernel& k, spec::MemcgId memcg);
 
 // cgroup_mkdir (v6.6): mem_cgroup_css_alloc, then mem_cgroup_css_online.
 spec::Errno cgroup_mkdir(Kernel& k, spec::PathKey path);

@@ -100,6 +100,10 @@ class ReferenceModel final : public spec::Model {
   Errno apply(const spec::Op& op) override { return apply_op(kernel_, op); }
   spec::Snapshot snapshot() const override { return take_snapshot(kernel_); }
   std::string_view name() const override { return "reference"; }
+  bool set_scheduler(spec::Scheduler* scheduler) override {
+    kernel_.sched = scheduler;
+    return true;
+  }
   spec::Snapshot snapshot_without_objects() const override {
     return reference::snapshot_without_objects(kernel_);
   }

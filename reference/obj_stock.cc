@@ -25,12 +25,12 @@ std::optional<ObjcgId> drain_one_obj_stock(Kernel& k, ObjStock& stock, Cpu this_
                      ? arith::slips::obj_stock_drain_split_wrong_mask<M>(M::lit32(stock.nr_bytes), k.page)
                      : arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), k.page);
     if (split.nr_pages.v != 0) {
-      // get_mem_cgroup_from_objcg's css reference is transient: not modeled.
-      MemcgId memcg = k.objcg(old).memcg;
+      MemcgId memcg = get_mem_cgroup_from_objcg(k, old);
       // Mutant::root_skipped_on_uncharge: the root's pages are dropped.
       if (!(k.mutated(spec::Mutant::root_skipped_on_uncharge) && mem_cgroup_is_root(k, memcg)))
         refill_stock_locked(k, this_cpu, memcg, split.nr_pages.v);
       k.objcg(old).charged_pages -= split.nr_pages.v;
+      css_put(k, memcg);
     }
     auto& drained = k.objcg(old);
     drained.nr_charged_bytes =
@@ -113,11 +113,13 @@ void refill_hidden_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32
   if (refill.nr_pages.v != 0) obj_cgroup_uncharge_pages(k, this_cpu, objcg, refill.nr_pages.v);
 }
 
-// obj_stock_flush_required (v6.6)
-bool obj_stock_flush_required(const Kernel& k, Cpu stock_cpu, MemcgId root_memcg) {
-  const auto& stock = k.stock(stock_cpu).obj;
-  if (!stock.cached_objcg) return false;
-  return mem_cgroup_is_descendant(k, k.objcg(*stock.cached_objcg).memcg, root_memcg);
+// obj_stock_flush_required (v6.6): `objcg = READ_ONCE(stock->cached_objcg)`
+// once (3b8abb323953), then its memcg.
+bool obj_stock_flush_required(Kernel& k, Cpu stock_cpu, MemcgId root_memcg) {
+  auto objcg = k.stock(stock_cpu).obj.cached_objcg;
+  if (!objcg) return false;
+  k.preemption_point(spec::PreemptPoint::after_flush_required_check);
+  return mem_cgroup_is_descendant(k, k.objcg(*objcg).memcg, root_memcg);
 }
 
 // refill_obj_stock (v6.6)
@@ -160,19 +162,23 @@ void drain_local_stock(Kernel& k, Cpu cpu) {
   if (hidden_old) obj_cgroup_put(k, cpu, *hidden_old);
 }
 
-// drain_all_stock (v6.6). percpu_charge_mutex's trylock never fails in a
-// sequential model; no CPU is isolated.
+// drain_all_stock (v6.6). No CPU is isolated. percpu_charge_mutex's trylock
+// fails only while another drain is preempted inside it (a race trace).
 void drain_all_stock(Kernel& k, Cpu this_cpu, MemcgId root_memcg) {
+  if (k.percpu_charge_mutex_locked) return;  // !mutex_trylock(&percpu_charge_mutex)
+  k.percpu_charge_mutex_locked = true;
   for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) {
     auto& stock = k.stock(cpu);
     if (!stock.online) continue;
     bool flush = false;
+    k.rcu_read_lock();
     // A stock caching a memcg with nr_pages == 0 is not flushed.
     if (stock.page.cached && stock.page.nr_pages != 0 &&
         mem_cgroup_is_descendant(k, *stock.page.cached, root_memcg))
       flush = true;
     else if (obj_stock_flush_required(k, cpu, root_memcg))
       flush = true;
+    k.rcu_read_unlock();
     if (!flush || stock.flushing) continue;
     stock.flushing = true;  // test_and_set_bit(FLUSHING_CACHED_CHARGE)
     if (cpu == this_cpu)
@@ -180,6 +186,7 @@ void drain_all_stock(Kernel& k, Cpu this_cpu, MemcgId root_memcg) {
     else
       schedule_drain_work(k, cpu);
   }
+  k.percpu_charge_mutex_locked = false;
 }
 
 }  // namespace mv::reference

@@ -26,7 +26,7 @@ bool consume_obj_stock(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg, std::
 // Returns the objcg it cached: the caller puts that reference.
 std::optional<spec::ObjcgId> drain_obj_stock(Kernel& k, spec::Cpu stock_cpu, spec::Cpu this_cpu);
 // obj_stock_flush_required (v6.6).
-bool obj_stock_flush_required(const Kernel& k, spec::Cpu stock_cpu, spec::MemcgId root_memcg);
+bool obj_stock_flush_required(Kernel& k, spec::Cpu stock_cpu, spec::MemcgId root_memcg);
 // refill_obj_stock (v6.6).
 void refill_obj_stock(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg, std::uint32_t nr_bytes,
                       bool allow_uncharge);

@@ -124,37 +124,63 @@ void obj_cgroup_uncharge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t s
   refill_obj_stock(k, this_cpu, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
 }
 
-// obj_cgroup_charge_pages (v6.6). get_mem_cgroup_from_objcg's css_tryget
-// retry loop and its css reference are transient: not modeled.
+// get_mem_cgroup_from_objcg (v6.6): under RCU, `retry: memcg =
+// obj_cgroup_memcg(objcg); if (!css_tryget(&memcg->css)) goto retry;`. The
+// tryget fails only while a reparenting races: objcg->memcg already points at
+// the parent by the time the old memcg's count reaches zero. A freed memcg
+// behind a live objcg is a use after free (css_tryget records it): the model
+// goes on without a reference rather than spin.
+MemcgId get_mem_cgroup_from_objcg(Kernel& k, ObjcgId objcg) {
+  k.rcu_read_lock();
+  MemcgId memcg;
+  for (;;) {
+    memcg = k.objcg(objcg).memcg;
+    k.preemption_point(spec::PreemptPoint::before_css_tryget);
+    if (css_tryget(k, memcg) || k.memcg(memcg).state == spec::CgroupState::freed) break;
+  }
+  k.rcu_read_unlock();
+  return memcg;
+}
+
+// obj_cgroup_charge_pages (v6.6).
 Errno obj_cgroup_charge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_pages,
                               bool nofail) {
   k.touch_objcg(objcg);
-  MemcgId memcg = k.objcg(objcg).memcg;
+  MemcgId memcg = get_mem_cgroup_from_objcg(k, objcg);
   auto ret = try_charge_memcg(k, this_cpu, memcg, nr_pages, nofail);
   if (ret == Errno::ok) k.objcg(objcg).charged_pages += nr_pages;
+  css_put(k, memcg);
   return ret;
 }
 
 // obj_cgroup_uncharge_pages (v6.6): into this CPU's page stock, no root check.
 void obj_cgroup_uncharge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_pages) {
   k.touch_objcg(objcg);
-  MemcgId memcg = k.objcg(objcg).memcg;
+  MemcgId memcg = get_mem_cgroup_from_objcg(k, objcg);
   // Mutant::root_skipped_on_uncharge: pages of an objcg reparented to the
   // root are dropped instead of given back to the root's counter.
   if (!(k.mutated(spec::Mutant::root_skipped_on_uncharge) && mem_cgroup_is_root(k, memcg)))
     refill_stock(k, this_cpu, memcg, nr_pages);
   k.objcg(objcg).charged_pages -= nr_pages;
+  css_put(k, memcg);
 }
 
 // get_obj_cgroup_from_current (v6.6) -> __get_obj_cgroup_from_memcg: no
 // active_memcg, a task context (memcg_kmem_bypass is false).
 std::optional<ObjcgId> get_obj_cgroup_from_current(Kernel& k, spec::TaskKey task) {
+  std::optional<ObjcgId> found;
+  k.rcu_read_lock();
   for (std::optional<MemcgId> memcg = k.tasks.at(task).memcg;
        memcg && !mem_cgroup_is_root(k, *memcg); memcg = k.memcg(*memcg).parent) {
     auto objcg = k.memcg(*memcg).objcg;
-    if (objcg && obj_cgroup_tryget(k, *objcg)) return objcg;
+    if (objcg && obj_cgroup_tryget(k, *objcg)) {
+      found = objcg;
+      break;
+    }
   }
-  return std::nullopt;
+  k.rcu_read_unlock();
+  if (found) k.preemption_point(spec::PreemptPoint::after_get_obj_cgroup_from_current);
+  return found;
 }
 
 // memcg_reparent_objcgs (v6.6)

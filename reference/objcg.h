@@ -61,6 +61,8 @@ spec::Errno obj_cgroup_charge_pages(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId
 void obj_cgroup_uncharge_pages(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg,
                                std::uint32_t nr_pages);
 
+// get_mem_cgroup_from_objcg (v6.6): objcg->memcg with a css reference (css_tryget retry).
+spec::MemcgId get_mem_cgroup_from_objcg(Kernel& k, spec::ObjcgId objcg);
 // get_obj_cgroup_from_current (v6.6) for `task`: the first objcg a tryget
 // succeeds on, walking from the task's memcg up to (excluding) the root.
 std::optional<spec::ObjcgId> get_obj_cgroup_from_current(Kernel& k, spec::TaskKey task);

@@ -25,7 +25,12 @@ constexpr std::string_view kStatement =
     "behavior since v5.9); (b) a dying child memcg that is itself pinned only by documented "
     "holders; (c) in profiles that charge kmem pages with a css reference, a live object holding "
     "M directly; (d) in profiles where reparented objcgs hold a css reference, a reparented objcg "
-    "with `objcg->memcg == M`. Every other holder is a violation: the ID reference (the offline "
+    "with `objcg->memcg == M`; (e) only where operations interleave (`memcg-verify explore`, race "
+    "traces): a page-stock slot caching M with pages, refilled by a charge that read "
+    "`objcg->memcg` (and took its css reference) before M's offline reparented the objcg, and "
+    "refilled its CPU's stock after the offline's `drain_all_stock` had passed that CPU; the "
+    "kernel leaves M pinned there until that CPU drains its stock or refills it for another "
+    "memcg. Every other holder is a violation: the ID reference (the offline "
     "never ran), a task, an online child, a page stock that still has pages (the "
     "`drain_all_stock` of `mem_cgroup_css_offline` should have flushed it), and any count with no "
     "holder at all, such as a css reference taken for an objcg in a profile where objcgs hold none. "
@@ -92,7 +97,7 @@ class PinAnalysis {
       why.push_back("kill_css's and the confirm reference (css_killed_work_fn never ran)");
     if (h.task_refs) why.push_back(fmt::format("{} tasks", h.task_refs));
     for (const auto& s : h.page_stocks)
-      if (s.nr_pages != 0)
+      if (s.nr_pages != 0 && !ctx_.history.concurrent)
         why.push_back(fmt::format("the page stock of CPU {} with {} pages", s.cpu, s.nr_pages));
     for (MemcgId child : h.children) {
       const CgroupSnap* c = ctx_.after.memcg(child);

@@ -11,7 +11,9 @@ namespace {
 constexpr std::string_view kStatement =
     "No `memcg_use_after_free` or `objcg_use_after_free` event appeared since the previous step "
     "(a model records one when an operation charges, uncharges, refills, gets or puts a freed "
-    "memcg or a released objcg; each is reported once). And in the state after the step, nothing "
+    "memcg or a released objcg; each is reported once), and no `null_dereference` (an "
+    "operation read a pointer that another CPU had just cleared and dereferenced the NULL: the "
+    "kernel's oops; only an interleaving can produce one). And in the state after the step, nothing "
     "still points at one: no live object names a released (or unknown) objcg or, directly, a "
     "freed memcg; no page-stock slot caches a freed memcg and no obj stock caches a released "
     "objcg (both stocks hold references, so this would also be a count gone wrong); no task is "
@@ -26,7 +28,9 @@ constexpr std::string_view kSources =
     "eefbfa7fd678 (v5.11, 5.10.4: `obj_cgroup_charge` did `css_get` on `objcg->memcg`, reviving "
     "a css whose count had reached zero; now `css_tryget` and retry), 9f38f03ae8d5 (v5.13: "
     "`drain_obj_stock` uncharged `objcg->memcg` without holding a reference), 2f7659a31473 "
-    "(v5.11, 5.10.4: `get_obj_cgroup_from_current` could return an objcg whose tryget failed); "
+    "(v5.11, 5.10.4: `get_obj_cgroup_from_current` could return an objcg whose tryget failed), "
+    "3b8abb323953 (v6.5, 6.1.45; CVE-2023-53401: `obj_stock_flush_required` read "
+    "`stock->cached_objcg` twice, and a remote drain could clear it in between); "
     "the bug catalog of docs/MUTANTS.md.";
 
 constexpr std::string_view kProfiles =
@@ -62,6 +66,8 @@ void check_events(const CheckContext& ctx, Report& report) {
       report.add(fmt::format("use after free of {}", ctx.memcg_name(event.subject, ctx.after)));
     else if (event.kind == EventKind::objcg_use_after_free)
       report.add(fmt::format("use after release of objcg {}", event.subject));
+    else if (event.kind == EventKind::null_dereference)
+      report.add(fmt::format("NULL pointer dereference on CPU {}", event.subject));
   }
 }
 

@@ -92,7 +92,12 @@ class Monitor {
       std::uint32_t nr_bytes = 0;
     };
     std::map<Cpu, ObjStockAtOffline> offline_obj_stocks;
+    // The run interleaves operations (memcg-verify explore, a race trace):
+    // the states only an interleaving reaches are documented where an
+    // invariant says so.
+    bool concurrent = false;
   };
+  void set_concurrent() { history_.concurrent = true; }
   const History& history() const { return history_; }
 
  private:

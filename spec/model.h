@@ -7,6 +7,7 @@
 
 #include "spec/operation.h"
 #include "spec/path_table.h"
+#include "spec/preemption.h"
 #include "spec/profile.h"
 #include "spec/snapshot.h"
 
@@ -31,6 +32,12 @@ class Model {
   // overrides them to make them cheap.
   virtual Snapshot snapshot_without_objects() const;
   virtual std::optional<ObjectSnap> live_object(ObjKey key) const;
+
+  // Runs every later operation under `scheduler` (null: sequential again), so
+  // that it can stop at preemption points (spec/preemption.h). False when the
+  // model cannot be preempted (the impl's build without MV_IMPL_SCHED_HOOKS).
+  // The scheduler must outlive its use.
+  virtual bool set_scheduler(Scheduler* scheduler) { return false; }
 };
 
 }  // namespace mv::spec

@@ -144,17 +144,46 @@ std::vector<MutantInfo> build_catalog() {
                "the speculative charge",
                kBoth, ""});
 
-  // Bugs of the bug catalog the sequential v6.6 model cannot express.
-  c.push_back({std::nullopt, "css_get_not_tryget", MutantKind::historical,
+  // Races: only an interleaving kills them (memcg-verify explore).
+  c.push_back({Mutant::flush_required_double_read, "flush_required_double_read",
+               MutantKind::interleaving,
+               "3b8abb323953 \"mm: kmem: fix a NULL pointer dereference in "
+               "obj_stock_flush_required()\" (v6.5-rc, 6.1.45; CVE-2023-53401)",
+               "obj_stock_flush_required tested stock->cached_objcg and read it again to "
+               "dereference it; a remote CPU's drain could set it to NULL in between: a NULL "
+               "pointer dereference in drain_all_stock",
+               "obj_stock_flush_required (drain_all_stock)",
+               "after the NULL test (preemption point after_flush_required_check) the remote "
+               "stock's cached_objcg is read a second time; a NULL there is the oops "
+               "(event null_dereference). Sequentially both reads see the same value",
+               kLayerImpl, ""});
+  c.push_back({Mutant::css_get_not_tryget, "css_get_not_tryget", MutantKind::interleaving,
                "eefbfa7fd678 \"mm: memcg/slab: fix use after free in obj_cgroup_charge\" (v5.11-rc1)",
                "css_get on objcg->memcg under RCU could revive a css whose count reached 0",
-               "obj_cgroup_charge (get_mem_cgroup_from_objcg)", "", 0,
-               "a race with RCU: the css count of objcg->memcg can reach 0 only after "
-               "mem_cgroup_css_offline drops the ID reference, and memcg_reparent_objcgs has moved "
-               "objcg->memcg to the parent before that. In a sequential model every read of "
-               "objcg->memcg sees a memcg with a non-zero count, so css_get and css_tryget "
-               "behave the same; only a reader between the read and the reparenting (another "
-               "CPU) can see the zero."});
+               "obj_cgroup_charge (get_mem_cgroup_from_objcg)",
+               "obj_cgroup_charge_pages takes `css_get(obj_cgroup_memcg(objcg))` under RCU "
+               "instead of get_mem_cgroup_from_objcg's css_tryget retry. The count of "
+               "objcg->memcg reaches 0 only after mem_cgroup_css_offline has reparented the "
+               "objcg, so only a reader preempted between the read of objcg->memcg and the "
+               "css_get (point before_css_tryget) while another CPU runs the offline gets a "
+               "css at zero, still RCU-alive (its css_free waits for the reader's grace period): "
+               "the get revives it (event memcg_use_after_free)",
+               kLayerImpl, ""});
+  c.push_back({Mutant::requeued_work_read_unlocked, "requeued_work_read_unlocked",
+               MutantKind::interleaving,
+               "impl/ c3be344 (found by ThreadSanitizer; the kernel's process_one_work copies "
+               "work->func before clearing PENDING)",
+               "the deferred-work runner read a work item after dropping the mailbox lock, while "
+               "another CPU could queue the same item again (its PENDING bit already clear) and "
+               "rewrite it: a data race on the item",
+               "process_one_work (impl/deferred.cc run_one_ready)",
+               "the runner reads the dequeued item through its pointer after unlocking instead "
+               "of a copy taken under the lock; a drain_all that re-queues the stock's drain "
+               "work meanwhile writes the same item (explore's data-race detector, point "
+               "after_work_dequeued)",
+               kLayerImpl, ""});
+
+  // Bugs of the bug catalog the sequential v6.6 model cannot express.
   c.push_back({std::nullopt, "objcg_not_reset", MutantKind::historical,
                "2f7659a31473 \"mm: memcg/slab: fix return of child memcg objcg for root memcg\" "
                "(v5.11-rc1)",
@@ -286,6 +315,7 @@ std::string_view mutant_kind_name(MutantKind kind) {
     case MutantKind::historical: return "historical";
     case MutantKind::slip: return "slip";
     case MutantKind::canary: return "canary";
+    case MutantKind::interleaving: return "interleaving";
   }
   return "?";
 }
@@ -298,7 +328,17 @@ std::optional<Mutant> parse_mutant(std::string_view name) {
 
 std::vector<Mutant> all_mutants() {
   std::vector<Mutant> out;
-  for (std::size_t i = 1; i < kNrMutants; ++i) out.push_back(static_cast<Mutant>(i));
+  for (std::size_t i = 1; i < kNrMutants; ++i)
+    if (mutant_info(static_cast<Mutant>(i)).kind != MutantKind::interleaving)
+      out.push_back(static_cast<Mutant>(i));
+  return out;
+}
+
+std::vector<Mutant> interleaving_mutants() {
+  std::vector<Mutant> out;
+  for (std::size_t i = 1; i < kNrMutants; ++i)
+    if (mutant_info(static_cast<Mutant>(i)).kind == MutantKind::interleaving)
+      out.push_back(static_cast<Mutant>(i));
   return out;
 }
 
@@ -353,7 +393,9 @@ std::string render_mutants_markdown() {
       "every one is killed. Historical mutants re-inject real upstream bugs (the bug catalog at "
       "the end of this page), slips are classic arithmetic and refcount mistakes, the "
       "canary must die at once. Arithmetic slips are templates over the arithmetic domain "
-      "(`arith/slips.h`), like the code they replace.\n\n"
+      "(`arith/slips.h`), like the code they replace. Interleaving mutants are races: every "
+      "sequential run of them is correct, so `mutants` leaves them out and `memcg-verify explore "
+      "--mutant NAME` kills them (`tests/explore_explore_test.cc`).\n\n"
       "A kill is a disagreement between the mutated impl and the correct reference, found when "
       "their results and snapshots are compared after a step; the mutated impl's own invariant "
       "monitor runs on the same step, and the table of `memcg-verify mutants` names the "

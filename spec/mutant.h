@@ -42,11 +42,17 @@ enum class Mutant : std::uint8_t {
   old_objcg_not_put,
   charge_split_no_round_up,
   rollback_misses_level,
+  // Races: only an interleaving of CPUs kills them (memcg-verify explore).
+  flush_required_double_read,
+  css_get_not_tryget,
+  requeued_work_read_unlocked,
 };
 
-inline constexpr std::size_t kNrMutants = 17;  // including none
+inline constexpr std::size_t kNrMutants = 20;  // including none
 
-enum class MutantKind : std::uint8_t { historical, slip, canary };
+// interleaving: a race, killed by `memcg-verify explore` only; every
+// sequential run of the mutated model is correct.
+enum class MutantKind : std::uint8_t { historical, slip, canary, interleaving };
 
 // Where a mutant can be injected (a bit set).
 enum MutantLayer : std::uint8_t { kLayerImpl = 1, kLayerReference = 2 };
@@ -76,8 +82,11 @@ const MutantInfo& mutant_info(Mutant mutant);
 std::string_view mutant_name(Mutant mutant);
 std::string_view mutant_kind_name(MutantKind kind);
 std::optional<Mutant> parse_mutant(std::string_view name);
-// Every expressible mutant, without none, in enum order.
+// Every expressible mutant a sequential campaign kills (`memcg-verify
+// mutants`): all but none and the interleaving ones, in enum order.
 std::vector<Mutant> all_mutants();
+// The mutants of kind interleaving, in enum order.
+std::vector<Mutant> interleaving_mutants();
 bool mutant_in_layer(Mutant mutant, MutantLayer layer);
 // Whether the mutant changes the kernel of this profile.
 bool mutant_applies(Mutant mutant, const ProfileTraits& traits);

@@ -31,7 +31,9 @@ struct Mkdir { PathKey cg; Cpu cpu = kDefaultCpu; };
 struct Rmdir { PathKey cg; Cpu cpu = kDefaultCpu; };
 struct Spawn { TaskKey task; PathKey cg; Cpu cpu; };
 struct Exit { TaskKey task; };
-struct Migrate { TaskKey task; PathKey cg; };
+// cpu is resolved by the driver: the op's cpu, else the task's CPU (a race
+// trace migrates a task while it is preempted on its own CPU).
+struct Migrate { TaskKey task; PathKey cg; Cpu cpu = kDefaultCpu; };
 struct RunOn { TaskKey task; Cpu cpu; };
 struct Alloc {
   TaskKey task;

@@ -97,6 +97,7 @@ enum class EventKind : std::uint8_t {
   objcg_ref_underflow,     // obj_cgroup_put below zero
   memcg_use_after_free,    // an operation touched a freed memcg
   objcg_use_after_free,    // an operation touched a released objcg
+  null_dereference,        // an operation dereferenced a NULL pointer (an oops); subject: a CPU
 };
 
 struct Event {

@@ -69,7 +69,8 @@ TEST(MutantCatalog, NamesRoundTripAndEveryEntryIsDescribed) {
     }
   }
   EXPECT_EQ(expressible, spec::kNrMutants);
-  EXPECT_EQ(spec::all_mutants().size(), spec::kNrMutants - 1);
+  EXPECT_EQ(spec::all_mutants().size() + spec::interleaving_mutants().size(), spec::kNrMutants - 1);
+  EXPECT_EQ(spec::interleaving_mutants().size(), 3u);
   EXPECT_FALSE(spec::parse_mutant("no_such_mutant"));
 }
 
@@ -201,6 +202,22 @@ TEST(MutantCampaign, BothLayersInjectTheSameBugAndInvariantsAloneKillMost) {
     EXPECT_FALSE(r.invariants.empty()) << describe(r);
     std::string why;
     EXPECT_TRUE(replay_reproduces(r, true, &why)) << describe(r) << ": " << why;
+  }
+}
+
+// The interleaving mutants (memcg-verify explore kills them,
+// tests/explore_explore_test.cc): every sequential run of each is correct, so
+// the conformance campaign cannot tell them from the correct impl.
+TEST(MutantCampaign, InterleavingMutantsSurviveTheSequentialCampaign) {
+  auto options = budget();
+  options.runs = 300;
+  for (auto mutant : spec::interleaving_mutants()) {
+    ASSERT_EQ(spec::mutant_info(mutant).kind, spec::MutantKind::interleaving);
+    ASSERT_FALSE(spec::mutant_in_layer(mutant, spec::kLayerReference));
+    const auto r = run_mutant_campaign(mutant, options);
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    EXPECT_FALSE(r.killed) << describe(r);
+    EXPECT_EQ(r.runs, 300u);
   }
 }
 

@@ -37,7 +37,6 @@ std::optional<spec::Cpu> Driver::runs_on(const spec::Op& op) const {
   return std::visit(spec::Overloaded{
                         [&](const spec::Alloc& o) -> Result { return task_cpu(o.task); },
                         [&](const spec::Exit& o) -> Result { return task_cpu(o.task); },
-                        [&](const spec::Migrate& o) -> Result { return task_cpu(o.task); },
                         [](const spec::Quiesce&) -> Result { return std::nullopt; },
                         [](const auto& o) -> Result { return o.cpu; },
                     },
@@ -131,8 +130,16 @@ Resolved Driver::resolve(const TraceOp& line, const TraceNames& names) const {
             return checked({cpu_problem(op.cpu)}, op);
           },
           [&](const spec::Exit& op) { return checked({live_task_problem(op.task, names)}, op); },
-          [&](const spec::Migrate& op) {
-            return checked({live_task_problem(op.task, names)}, op);
+          [&](spec::Migrate op) {
+            if (auto problem = live_task_problem(op.task, names); !problem.empty())
+              return refuse(problem);
+            // Without "cpu" the migration runs on the task's CPU, as before
+            // there was a "cpu" (even an offline one: the task still moves).
+            if (!line.cpu_given) {
+              op.cpu = tasks_[op.task].cpu;
+              return checked({}, op);
+            }
+            return checked({cpu_problem(op.cpu)}, op);
           },
           [&](const spec::RunOn& op) {
             return checked({live_task_problem(op.task, names), cpu_problem(op.cpu)}, op);

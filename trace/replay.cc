@@ -13,10 +13,13 @@
 #include "reference/model.h"
 #include "spec/known_bug.h"
 #include "spec/model.h"
+#include "spec/overloaded.h"
 #include "trace/driver.h"
+#include "trace/race.h"
 #include "trace/snapshot_diff.h"
 #ifdef MV_HAVE_IMPL
 #include "impl/model.h"
+#include "impl/sched_build.h"
 #endif
 
 namespace mv::trace {
@@ -63,7 +66,7 @@ std::size_t ReplayResult::nr_unexplained() const {
 
 int ReplayResult::exit_code() const {
   if (error) return 2;
-  if (model_failure || disagreement || nr_unexplained() != 0) return 1;
+  if (model_failure || disagreement || data_race || nr_unexplained() != 0) return 1;
   return 0;
 }
 
@@ -74,6 +77,9 @@ std::string ReplayResult::verdict() const {
                        model_failure->model, model_failure->message);
   if (disagreement)
     return fmt::format("DISAGREEMENT at line {}: {}", disagreement->line, disagreement->message);
+  if (data_race)
+    return fmt::format("DATA RACE at line {} ({}): {}", data_race->line, data_race->model,
+                       data_race->message);
   if (const std::size_t n = nr_unexplained(); n != 0) {
     std::set<std::string> ids;
     for (const auto& v : violations)
@@ -117,8 +123,12 @@ std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec
     models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths,
                                                                    reference_mutant)});
 #ifdef MV_HAVE_IMPL
+  // A race trace preempts the impl: its hooks build (impl/sched_build.h).
   if (uses_impl(choice))
-    models.push_back({"impl", impl::make_impl_model(trace.config, trace.names.paths, mutant)});
+    models.push_back({"impl", trace.has_races()
+                                  ? impl_sched::make_impl_model(trace.config, trace.names.paths,
+                                                                mutant)
+                                  : impl::make_impl_model(trace.config, trace.names.paths, mutant)});
 #endif
   if (uses_kernel(choice))
     models.push_back({"kernel", kernel->make_model(trace.config, trace.names.paths)});
@@ -143,6 +153,13 @@ class Replayer {
     result_.snapshot = before;
     at(line, "checker", "checking the invariants");
     record_violations(line, monitor.check(spec::Step{nullptr, nullptr, spec::Errno::ok, &before}));
+    if (trace_.has_races()) {
+      monitor.set_concurrent();
+      RaceReplay race(*this, monitor, driver, std::move(before));
+      race.run();
+      if (!result_.error && trace_.error) result_.error = trace_.error;
+      return;
+    }
     for (const auto& trace_op : trace_.ops) {
       line = trace_op.line;
       auto resolved = driver.resolve(trace_op, trace_.names);
@@ -224,6 +241,204 @@ class Replayer {
   void at(std::size_t line, std::string_view who, std::string_view doing) {
     if (progress_) progress_->at(line, who, doing);
   }
+
+  // A race trace (docs/TRACE_FORMAT.md "Races"): every line runs in a fiber of
+  // each model's RaceRunner; an operation may stop at a preemption point and
+  // finish at its resume line. Invariants are checked at the quiescent lines
+  // (no operation stopped), where the snapshots are comparable with a
+  // sequential run's.
+  class RaceReplay {
+   public:
+    RaceReplay(Replayer& r, spec::Monitor& monitor, Driver& driver, spec::Snapshot quiescent)
+        : r_(r), monitor_(monitor), driver_(driver), quiescent_(std::move(quiescent)) {}
+
+    void run() {
+      try {
+        for (auto& m : r_.models_) runners_.push_back(std::make_unique<RaceRunner>(*m.model));
+      } catch (const std::exception& e) {
+        r_.result_.model_failure = ModelFailure{1, r_.models_.front().name, e.what()};
+        return;
+      }
+      for (const auto& trace_op : r_.trace_.ops)
+        if (!line(trace_op)) break;
+      if (!stopped_ && !pending_.empty()) {
+        const auto& [id, p] = *pending_.begin();
+        fail_input(p.line, fmt::format("the operation preempted as \"{}\" is never resumed", id));
+      }
+      for (auto& runner : runners_) runner->finish_all();
+    }
+
+   private:
+    // An operation stopped at a preemption point.
+    struct Pending {
+      std::size_t line = 0;
+      spec::Op op;
+      std::optional<spec::Cpu> cpu;
+    };
+
+    bool fail_input(std::size_t line, std::string problem) {
+      r_.result_.error = TraceError{r_.trace_.file, line, std::move(problem)};
+      stopped_ = true;
+      return false;
+    }
+
+    bool line(const TraceOp& trace_op) {
+      const std::size_t at = trace_op.line;
+      std::vector<RaceRunner::Outcome> outcomes;
+      Pending p;
+      if (trace_op.resume) {
+        auto it = pending_.find(trace_op.id);
+        if (it == pending_.end())
+          return fail_input(at, fmt::format("resume \"{}\": no operation is preempted under that "
+                                            "name",
+                                            trace_op.id));
+        p = it->second;
+        pending_.erase(it);
+      } else {
+        auto resolved = driver_.resolve(trace_op, r_.trace_.names);
+        if (!resolved.op) return fail_input(at, resolved.problem);
+        p = Pending{at, *resolved.op, driver_.runs_on(*resolved.op)};
+        if (auto problem = conflict(trace_op, p); !problem.empty()) return fail_input(at, problem);
+      }
+      for (std::size_t i = 0; i < runners_.size(); ++i) {
+        try {
+          outcomes.push_back(trace_op.resume ? runners_[i]->resume(trace_op.id, trace_op.preempt)
+                                             : runners_[i]->start(p.line, p.op, p.cpu,
+                                                                  trace_op.preempt, trace_op.id));
+        } catch (const std::exception& e) {
+          r_.result_.model_failure = ModelFailure{at, r_.models_[i].name, e.what()};
+          stopped_ = true;
+          return false;
+        }
+      }
+      if (!agree(at, p, outcomes)) return false;
+      const auto& outcome = outcomes.front();
+      if (outcome.blocked)
+        return fail_input(at, fmt::format("{} would wait for a lock held by {}",
+                                          spec::op_name(p.op), outcome.blocked_on));
+      if (outcome.paused) {
+        pending_[trace_op.id] = p;
+      } else {
+        if (trace_op.preempt)
+          return fail_input(at, fmt::format("{} (line {}) finished without reaching {} (hit {})",
+                                            spec::op_name(p.op), p.line,
+                                            spec::preempt_point_name(trace_op.preempt->point),
+                                            trace_op.preempt->hit));
+        r_.result_.steps.push_back(StepRecord{p.line, p.op, p.cpu, outcome.result});
+        driver_.observe(p.op, outcome.result, p.line);
+        completed_.push_back({p.op, outcome.result});
+      }
+      spec::Snapshot after;
+      if (!r_.snapshot_all(at, after)) return stopped_ = true, false;
+      r_.result_.snapshot = after;
+      for (std::size_t i = 0; i < runners_.size(); ++i)
+        if (const auto& race = runners_[i]->data_race()) {
+          r_.result_.data_race =
+              RaceRecord{at, r_.models_[i].name, race->message("a deferred work item", "line")};
+          stopped_ = true;
+          return false;
+        }
+      if (pending_.empty()) check_quiescent(at, std::move(after));
+      return true;
+    }
+
+    // What the trace may not ask while operations are stopped: it could not
+    // happen (a CPU runs one operation at a time, a task is single-threaded,
+    // cgroup_mutex is a sleeping lock), or it would block.
+    std::string conflict(const TraceOp& trace_op, const Pending& p) const {
+      if (!trace_op.preempt && !trace_op.id.empty())
+        return "\"id\" names a preempted operation: give \"preempt_at\" too";
+      if (trace_op.preempt && pending_.count(trace_op.id))
+        return fmt::format("\"{}\" already names the operation preempted at line {}",
+                           trace_op.id, pending_.at(trace_op.id).line);
+      for (const auto& [id, other] : pending_) {
+        if (std::holds_alternative<spec::CpuOffline>(p.op))
+          return fmt::format("cpu_offline while the operation at line {} is preempted", other.line);
+        if (p.cpu && other.cpu == p.cpu)
+          return fmt::format("CPU {} is running the operation preempted at line {}", *p.cpu,
+                             other.line);
+        if (takes_cgroup_mutex(p.op) && takes_cgroup_mutex(other.op))
+          return fmt::format("cgroup_mutex is held by the operation preempted at line {}",
+                             other.line);
+        if (auto task = task_of(other.op); task && task == task_of(p.op) &&
+                                           !std::holds_alternative<spec::Migrate>(p.op))
+          return fmt::format("task \"{}\" is in the operation preempted at line {}",
+                             r_.trace_.names.tasks.name(*task), other.line);
+        if (auto obj = object_of(other.op); obj && obj == object_of(p.op))
+          return fmt::format("object \"{}\" is in the operation preempted at line {}",
+                             r_.trace_.names.objects.name(*obj), other.line);
+      }
+      return {};
+    }
+
+    static bool takes_cgroup_mutex(const spec::Op& op) {
+      return std::holds_alternative<spec::Mkdir>(op) || std::holds_alternative<spec::Rmdir>(op) ||
+             std::holds_alternative<spec::Spawn>(op) || std::holds_alternative<spec::Exit>(op) ||
+             std::holds_alternative<spec::Migrate>(op) ||
+             std::holds_alternative<spec::DrainAll>(op) || std::holds_alternative<spec::SetMax>(op);
+    }
+    static std::optional<spec::TaskKey> task_of(const spec::Op& op) {
+      return std::visit(spec::Overloaded{
+                            [](const spec::Spawn& o) -> std::optional<spec::TaskKey> { return o.task; },
+                            [](const spec::Exit& o) -> std::optional<spec::TaskKey> { return o.task; },
+                            [](const spec::Migrate& o) -> std::optional<spec::TaskKey> { return o.task; },
+                            [](const spec::RunOn& o) -> std::optional<spec::TaskKey> { return o.task; },
+                            [](const spec::Alloc& o) -> std::optional<spec::TaskKey> { return o.task; },
+                            [](const auto&) -> std::optional<spec::TaskKey> { return std::nullopt; },
+                        },
+                        op);
+    }
+    static std::optional<spec::ObjKey> object_of(const spec::Op& op) {
+      if (const auto* a = std::get_if<spec::Alloc>(&op)) return a->obj;
+      if (const auto* f = std::get_if<spec::Free>(&op)) return f->obj;
+      return std::nullopt;
+    }
+
+    bool agree(std::size_t at, const Pending& p, const std::vector<RaceRunner::Outcome>& outcomes) {
+      auto text = [](const RaceRunner::Outcome& o) {
+        if (o.paused) return std::string("stopped at its preemption point");
+        if (o.blocked) return std::string("blocked");
+        return fmt::format("finished ({})", spec::errno_name(o.result));
+      };
+      for (std::size_t i = 1; i < outcomes.size(); ++i) {
+        if (text(outcomes[i]) == text(outcomes[0])) continue;
+        r_.result_.disagreement =
+            Disagreement{at, fmt::format("{} (line {}): {} {}, {} {}", spec::op_name(p.op), p.line,
+                                         r_.models_[0].name, text(outcomes[0]),
+                                         r_.models_[i].name, text(outcomes[i]))};
+        stopped_ = true;
+        return false;
+      }
+      return true;
+    }
+
+    // Every invariant, from the last quiescent line to this one. When several
+    // operations completed in between, the step's operation is unknown to the
+    // checkers, except a nofail alloc, whose forced charge they must know of.
+    void check_quiescent(std::size_t at, spec::Snapshot after) {
+      const spec::Op* op = nullptr;
+      spec::Errno result = spec::Errno::ok;
+      if (completed_.size() == 1) {
+        op = &completed_.front().first;
+        result = completed_.front().second;
+      } else {
+        for (const auto& [done, r] : completed_)
+          if (const auto* a = std::get_if<spec::Alloc>(&done); a && a->nofail) op = &done;
+      }
+      r_.record_violations(at, monitor_.check(spec::Step{&quiescent_, op, result, &after}));
+      quiescent_ = std::move(after);
+      completed_.clear();
+    }
+
+    Replayer& r_;
+    spec::Monitor& monitor_;
+    Driver& driver_;
+    spec::Snapshot quiescent_;
+    std::vector<std::unique_ptr<RaceRunner>> runners_;
+    std::map<std::string, Pending> pending_;
+    std::vector<std::pair<spec::Op, spec::Errno>> completed_;
+    bool stopped_ = false;
+  };
 
   const Trace& trace_;
   ReplayResult& result_;

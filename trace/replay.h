@@ -77,6 +77,13 @@ struct ReplayProgress {
   void at(std::size_t line, std::string_view model, std::string_view doing);
 };
 
+// A data race the detector of a race trace's scheduler saw (trace/race.h).
+struct RaceRecord {
+  std::size_t line = 0;
+  std::string model;
+  std::string message;
+};
+
 struct ReplayResult {
   ModelChoice model = ModelChoice::reference;
   std::vector<StepRecord> steps;
@@ -89,6 +96,7 @@ struct ReplayResult {
   std::optional<ModelFailure> model_failure;
   // The kernel tree, when the kernel model took part ("Linux 6.1.192 from ...").
   std::string kernel;
+  std::optional<RaceRecord> data_race;
 
   // docs/DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input. A
   // violation that a known kernel bug of the profile explains
@@ -123,7 +131,9 @@ struct NamedModel {
 
 // Replays with the given models (built over trace.names.paths): the first is
 // checked and reported, every other one is compared with it after every
-// operation. `label` is what the report calls the run.
+// operation. `label` is what the report calls the run. A race trace
+// (Trace::has_races) needs models that can be preempted
+// (Model::set_scheduler): replay() then builds the impl's hooks build.
 ReplayResult replay_models(const Trace& trace, std::vector<NamedModel> models, ModelChoice label,
                            ReplayProgress* progress = nullptr);
 

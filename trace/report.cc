@@ -219,6 +219,10 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
                                                      {"model", result.model_failure->model},
                                                      {"message", result.model_failure->message}}
                                               : Json(nullptr);
+  out["data_race"] = result.data_race ? Json{{"line", result.data_race->line},
+                                             {"model", result.data_race->model},
+                                             {"message", result.data_race->message}}
+                                      : Json(nullptr);
   out["exit"] = result.exit_code();
   out["verdict"] = result.verdict();
   return out;

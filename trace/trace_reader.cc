@@ -216,6 +216,60 @@ class OpReader {
     if (!op_value.is_string())
       throw LineError(fmt::format("field \"op\" must be a string, got {}", shown(op_value)));
     const auto& op = op_value.get_ref<const std::string&>();
+    // Races (docs/TRACE_FORMAT.md "Races"): a resume line, or any operation with
+    // a preemption request, read apart from its own fields.
+    if (op == "resume") return resume(object, line);
+    bool racing = false;
+    for (auto field : kPreemptFields) racing |= object.contains(field);
+    if (!racing) return read_op(object, op, line);
+    json plain = object;
+    for (auto field : kPreemptFields) plain.erase(std::string(field));
+    TraceOp out = read_op(plain, op, line);
+    Fields f(object, op);
+    f.require({"preempt_at", "id"});
+    out.preempt = preempt_request(f);
+    out.id = f.string("id");
+    return out;
+  }
+
+ private:
+  static constexpr std::array<std::string_view, 3> kPreemptFields = {"preempt_at", "preempt_hit",
+                                                                      "id"};
+
+  TraceOp resume(const json& object, std::size_t line) {
+    Fields f(object, "resume");
+    f.only({"op", "id", "preempt_at", "preempt_hit"});
+    f.require({"id"});
+    TraceOp out;
+    out.line = line;
+    out.op = spec::Quiesce{};  // unused: a resume applies no new operation
+    out.resume = true;
+    out.id = f.string("id");
+    if (f.has("preempt_at") || f.has("preempt_hit")) {
+      f.require({"preempt_at"});
+      out.preempt = preempt_request(f);
+    }
+    return out;
+  }
+
+  PreemptRequest preempt_request(const Fields& f) {
+    PreemptRequest request;
+    auto name = f.string("preempt_at");
+    auto point = spec::parse_preempt_point(name);
+    if (!point) {
+      std::string known;
+      for (const auto& info : spec::preempt_points())
+        known += fmt::format("{}{}", known.empty() ? "" : ", ", info.name);
+      throw LineError(fmt::format("unknown preemption point \"{}\" (known: {})", name, known));
+    }
+    request.point = *point;
+    if (f.has("preempt_hit"))
+      request.hit = static_cast<std::uint32_t>(
+          f.integer("preempt_hit", 1, std::numeric_limits<std::uint32_t>::max()));
+    return request;
+  }
+
+  TraceOp read_op(const json& object, const std::string& op, std::size_t line) {
     TraceOp out;
     out.line = line;
     Fields f(object, op);
@@ -237,9 +291,11 @@ class OpReader {
       f.require({"task"});
       out.op = spec::Exit{task(f)};
     } else if (op == "migrate") {
-      f.only({"op", "task", "cg"});
+      f.only({"op", "task", "cg", "cpu"});
       f.require({"task", "cg"});
-      out.op = spec::Migrate{task(f), path(f, "cg")};
+      auto t = task(f);
+      auto cg = path(f, "cg");
+      out.op = spec::Migrate{t, cg, optional_cpu(f, out)};
     } else if (op == "run_on") {
       f.only({"op", "task", "cpu"});
       f.require({"task", "cpu"});
@@ -275,13 +331,12 @@ class OpReader {
     } else {
       throw LineError(fmt::format(
           "unknown op \"{}\" (known: mkdir, rmdir, spawn, exit, migrate, run_on, alloc, free, "
-          "drain, drain_all, set_max, cpu_offline, quiesce)",
+          "drain, drain_all, set_max, cpu_offline, quiesce, resume)",
           printable(op)));
     }
     return out;
   }
 
- private:
   spec::Alloc alloc(const Fields& f) {
     f.only({"op", "task", "obj", "kind", "size", "order", "nofail"});
     f.require({"task", "obj", "kind"});
@@ -376,6 +431,11 @@ constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
 }  // namespace
 
+bool Trace::has_races() const {
+  return std::any_of(ops.begin(), ops.end(),
+                     [](const TraceOp& op) { return op.resume || op.preempt; });
+}
+
 Trace read_trace(std::istream& in, const std::string& file) {
   Trace trace;
   trace.file = file;
@@ -420,6 +480,15 @@ Trace read_trace(std::istream& in, const std::string& file) {
                              "is missing"};
   }
   return trace;
+}
+
+TraceOp read_trace_line(const std::string& text, const spec::Config& config, TraceNames& names,
+                        std::size_t line) {
+  try {
+    return OpReader(config, names).read(parse_object(text), line);
+  } catch (const LineError& e) {
+    throw std::invalid_argument(e.what());
+  }
 }
 
 Trace read_trace_file(const std::string& path) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spec/operation.h"
+#include "spec/preemption.h"
 #include "spec/profile.h"
 #include "trace/names.h"
 
@@ -24,6 +25,13 @@ struct TraceError {
   std::string what() const;
 };
 
+// Where an operation of a race trace stops: the hit-th time (from 1) it
+// reaches the point, counted from its start or from its last resume.
+struct PreemptRequest {
+  spec::PreemptPoint point = spec::PreemptPoint::after_get_obj_cgroup_from_current;
+  std::uint32_t hit = 1;
+};
+
 // One operation line. The spec::Op's CPU fields hold the trace's value when
 // `cpu_given`, else a placeholder the replay driver resolves (Free: the
 // allocating task's CPU; mkdir, rmdir, drain_all, set_max: the default CPU).
@@ -31,6 +39,12 @@ struct TraceOp {
   std::size_t line = 0;
   spec::Op op;
   bool cpu_given = false;
+  // Races (docs/TRACE_FORMAT.md "Races"): stop this operation at a
+  // preemption point ("preempt_at", "preempt_hit"), naming it "id"; or, with
+  // `resume`, let the operation "id" go on (then `op` is unused).
+  std::optional<PreemptRequest> preempt;
+  std::string id;
+  bool resume = false;
 };
 
 struct Trace {
@@ -41,12 +55,19 @@ struct Trace {
   TraceNames names;
   std::vector<TraceOp> ops;         // every operation before `error`
   std::optional<TraceError> error;  // the first line that makes no sense
+
+  // Whether a line preempts or resumes an operation (a race trace).
+  bool has_races() const;
 };
 
 // `file` names the input in error messages.
 Trace read_trace(std::istream& in, const std::string& file);
 // Reads a file by path; "-" reads standard input.
 Trace read_trace_file(const std::string& path);
+// One operation line (not a header) as read_trace reads it, interning its
+// names in `names`; std::invalid_argument with the reason if it makes no sense.
+TraceOp read_trace_line(const std::string& text, const spec::Config& config, TraceNames& names,
+                        std::size_t line = 0);
 
 // A task or object name is at most this many bytes (cgroup path bounds:
 // spec::PathTable). NAME_MAX's value: a name is a label the report prints in a

@@ -1,0 +1,40 @@
+#include "spec/preemption.h"
+
+namespace mv::spec {
+
+const std::vector<PreemptPointInfo>& preempt_points() {
+  static const std::vector<PreemptPointInfo> points = {
+      {PreemptPoint::after_get_obj_cgroup_from_current, "after_get_obj_cgroup_from_current",
+       "memcg_slab_pre_alloc_hook, pcpu_memcg_pre_alloc_hook, __memcg_kmem_charge_page",
+       "get_obj_cgroup_from_current has returned the task's objcg with a reference; no RCU "
+       "read-side critical section is open (the task may be migrated and its cgroup removed "
+       "from here on)"},
+      {PreemptPoint::before_css_tryget, "before_css_tryget", "get_mem_cgroup_from_objcg",
+       "inside rcu_read_lock, `memcg = obj_cgroup_memcg(objcg)` has been read and "
+       "`css_tryget(&memcg->css)` is next (eefbfa7fd678: css_get here revived a css at zero)"},
+      {PreemptPoint::after_flush_required_check, "after_flush_required_check",
+       "obj_stock_flush_required (drain_all_stock)",
+       "inside rcu_read_lock and percpu_charge_mutex, the remote stock's cached_objcg has been "
+       "read and found non-NULL; its memcg is read next (3b8abb323953, CVE-2023-53401: a second "
+       "read here could see the NULL a remote drain left)"},
+      {PreemptPoint::after_work_dequeued, "after_work_dequeued",
+       "process_one_work, rcu_do_batch",
+       "a deferred item has been taken off its queue and its PENDING bit cleared (it may be "
+       "queued again from here on); it runs next"},
+  };
+  return points;
+}
+
+std::string_view preempt_point_name(PreemptPoint point) {
+  for (const auto& info : preempt_points())
+    if (info.point == point) return info.name;
+  return "?";
+}
+
+std::optional<PreemptPoint> parse_preempt_point(std::string_view name) {
+  for (const auto& info : preempt_points())
+    if (info.name == name) return info.point;
+  return std::nullopt;
+}
+
+}  // namespace mv::spec
