@@ -31,5 +31,9 @@ if [[ "${MV_SKIP_FUZZ:-0}" != 1 ]]; then
   scripts/fuzz.sh fuzz_ops "${MV_FUZZ_OPS_SECONDS:-30}"
 fi
 
+# A short exploration of interleavings of the correct impl (the explore
+# tests in ctest cover the mutants and the bars).
+build/memcg-verify explore --strategy pct --seed 1 --schedules 2000 --out build/explore
+
 cd build
 ctest --output-on-failure -j "${MV_JOBS:-2}" --timeout "${MV_TEST_TIMEOUT:-300}"

@@ -150,6 +150,17 @@ TEST(RepoLayers, TheTableKeepsTheProjectsDirection) {
       EXPECT_FALSE(visible_layers(table, dep).count(layer)) << layer << " <-> " << dep;
 }
 
+// docs/DESIGN.md describes every layer the build has: a row per folder.
+TEST(RepoLayers, TheDesignDocumentHasARowForEveryLayer) {
+  std::istringstream design(slurp(fs::path(MV_SOURCE_DIR) / "docs/DESIGN.md"));
+  std::string rows;  // the first cells of the table rows
+  for (std::string line; std::getline(design, line);)
+    if (line.rfind("| `", 0) == 0) rows += line.substr(0, line.find(" | ", 1)) + "\n";
+  for (const auto& [layer, deps] : build_layer_table())
+    EXPECT_NE(rows.find("`" + layer + "/`"), std::string::npos)
+        << layer << "/ has no row in the layer table of docs/DESIGN.md";
+}
+
 // The scan itself can fail: a small tree with a wrong-way include in a header,
 // one in a .cc file, and a folder of code with no row.
 TEST(RepoLayers, AWrongWayIncludeIsReportedWithItsFileAndLine) {

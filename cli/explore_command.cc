@@ -1,0 +1,273 @@
+// memcg-verify explore [--strategy random|pct|dfs] [--schedules N] [--seed S]
+//                      [--depth D] [--preemptions P] [--mutant NAME]
+//                      [--harness NAME]... [--random-harnesses N] [--json]
+//                      [--out DIR] [--no-shrink]
+// memcg-verify explore --replay TOKEN [--json]
+// Interleavings of the impl's hooks build (explore/explore.h): every schedule
+// of the harnesses checked by every invariant at every quiescent point, the
+// data-race and deadlock detectors, and linearizability against the
+// reference. A failure is shrunk, given its schedule token and written as a
+// race trace (explore-MUTANT-SEED.jsonl) that `replay --model both` runs.
+// Exit status (docs/DESIGN.md): 0 nothing found, 1 a failure, 2 usage, 3 every
+// schedule was cut by the step limit (nothing decided).
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/progress_bar.h"
+#include "explore/explore.h"
+
+namespace mv::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct ExploreCliOptions {
+  std::string strategy = "random";
+  std::uint64_t schedules = 1000;
+  std::optional<std::uint64_t> seed;
+  std::uint32_t depth = 3;
+  std::uint32_t preemptions = 2;
+  std::string mutant;
+  std::vector<std::string> harnesses;
+  std::uint64_t random_harnesses = 0;
+  bool json = false;
+  std::string out_dir = ".";
+  bool no_shrink = false;
+  std::string replay;
+  bool log = false;
+  bool list = false;
+};
+
+Json failure_json(const explore::Failure& f, const std::string& trace_path) {
+  return Json{{"harness", f.harness},
+              {"kind", f.kind},
+              {"invariant", f.what.empty() ? Json(nullptr) : Json(f.what)},
+              {"message", f.message},
+              {"step", f.step},
+              {"token", f.token},
+              {"ops", f.ops},
+              {"preemptions", f.preemptions},
+              {"original_token", f.original_token},
+              {"original_ops", f.original_ops},
+              {"original_preemptions", f.original_preemptions},
+              {"race_trace", f.race_trace},
+              {"trace_reproduces", f.trace_reproduces},
+              {"trace_verdict", f.trace_verdict},
+              {"trace_path", trace_path.empty() ? Json(nullptr) : Json(trace_path)},
+              {"trace", f.trace_jsonl}};
+}
+
+int run_replay(const ExploreCliOptions& o) {
+  auto token = explore::parse_token(o.replay);
+  if (!token) {
+    std::cerr << fmt::format("memcg-verify explore: not a schedule token: \"{}\"\n", o.replay);
+    return 2;
+  }
+  auto r = explore::replay_token(*token);
+  if (o.log) std::cout << explore::schedule_log(*explore::harness_named(token->harness), r.run);
+  if (o.json) {
+    Json out{{"token", o.replay},
+             {"harness", token->harness},
+             {"mutant", spec::mutant_name(token->mutant)},
+             {"steps", r.run.decisions.size()},
+             {"failure", r.failure ? failure_json(*r.failure, {}) : Json(nullptr)},
+             {"exit", r.failure ? 1 : 0}};
+    std::cout << out.dump() << "\n";
+  } else if (r.failure) {
+    std::cout << fmt::format("FAILED: {} at scheduling point {} of {}: {}\n", r.failure->kind,
+                             r.failure->step, token->harness, r.failure->message);
+  } else {
+    std::cout << fmt::format("OK: the schedule of {} ran {} scheduling points without a failure\n",
+                             token->harness, r.run.decisions.size());
+  }
+  return r.failure ? 1 : 0;
+}
+
+int print_harnesses() {
+  for (const auto& h : explore::harness_catalog()) {
+    std::cout << fmt::format("{:<22} {} CPUs, {} set-up + {} operations: {}\n", h.name,
+                             h.config.ncpus, h.setup.size(), h.nr_ops(), h.about);
+  }
+  std::cout << "random-SEED            a random harness (--random-harnesses N adds N of them)\n";
+  return 0;
+}
+
+std::string write_trace(const ExploreCliOptions& o, const explore::Failure& f, std::uint64_t seed) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.out_dir, ec);
+  auto path = (std::filesystem::path(o.out_dir) /
+               fmt::format("explore-{}-{}.jsonl", o.mutant.empty() ? "none" : o.mutant, seed))
+                  .string();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << f.trace_jsonl;
+  if (!out.flush()) {
+    std::cerr << fmt::format("memcg-verify explore: cannot write {}\n", path);
+    return {};
+  }
+  return path;
+}
+
+int run_explore(const ExploreCliOptions& o) {
+  if (o.list) return print_harnesses();
+  if (!o.replay.empty()) return run_replay(o);
+  explore::ExploreOptions options;
+  auto kind = explore::parse_strategy(o.strategy);
+  if (!kind) {
+    std::cerr << fmt::format("memcg-verify explore: unknown strategy \"{}\" (random, pct, dfs)\n",
+                             o.strategy);
+    return 2;
+  }
+  if (o.schedules < 1 || o.depth < 1) {
+    std::cerr << "memcg-verify explore: --schedules and --depth must be at least 1\n";
+    return 2;
+  }
+  if (!o.mutant.empty()) {
+    auto m = spec::parse_mutant(o.mutant);
+    if (!m || !spec::mutant_in_layer(*m, spec::kLayerImpl)) {
+      std::cerr << fmt::format(
+          "memcg-verify explore: unknown mutant \"{}\" (`memcg-verify mutants --list`)\n", o.mutant);
+      return 2;
+    }
+    options.mutant = *m;
+  }
+  for (const auto& name : o.harnesses) {
+    auto h = explore::harness_named(name);
+    if (!h) {
+      std::cerr << fmt::format(
+          "memcg-verify explore: unknown harness \"{}\" (`memcg-verify explore --list`)\n", name);
+      return 2;
+    }
+    options.harnesses.push_back(std::move(*h));
+  }
+  const std::uint64_t seed =
+      o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
+  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+  options.strategy.kind = *kind;
+  options.strategy.seed = seed;
+  options.strategy.depth = o.depth;
+  options.strategy.preemption_bound = o.preemptions;
+  options.schedules = o.schedules;
+  options.random_harnesses = o.random_harnesses;
+  options.shrink = !o.no_shrink;
+  const std::string strategy_text =
+      *kind == explore::StrategyKind::pct   ? fmt::format("pct (depth {})", o.depth)
+      : *kind == explore::StrategyKind::dfs ? fmt::format("dfs (at most {} preemptions)", o.preemptions)
+                                            : std::string("random walk");
+  if (!o.json)
+    std::cout << fmt::format("explore: {}, up to {} schedules over {} harnesses{}{}\n", strategy_text,
+                             o.schedules,
+                             (options.harnesses.empty() ? explore::harness_catalog().size()
+                                                        : options.harnesses.size()) +
+                                 o.random_harnesses,
+                             o.random_harnesses ? " (random ones included)" : "",
+                             o.mutant.empty() ? "" : fmt::format(", mutant {} in the impl", o.mutant))
+              << std::flush;
+  ProgressLine bar(o.schedules);
+  const auto started = std::chrono::steady_clock::now();
+  options.progress = [&](std::uint64_t done, std::uint64_t total) {
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    bar.update(done, fmt::format("{}/{} schedules, {:.0f}/s", done, total, s > 0 ? done / s : 0.0));
+  };
+  auto result = explore::explore(options);
+  bar.finish();
+  const double per_second = result.seconds > 0 ? result.schedules / result.seconds : 0;
+  std::string trace_path;
+  if (result.failure) trace_path = write_trace(o, *result.failure, seed);
+  int exit_code = result.failure ? 1 : 0;
+  if (!result.failure && result.schedules > 0 && result.step_limited == result.schedules) exit_code = 3;
+
+  if (o.json) {
+    Json harnesses = Json::array();
+    for (const auto& h : result.harnesses)
+      harnesses.push_back(Json{{"name", h.name}, {"schedules", h.schedules}, {"complete", h.complete}});
+    Json failures = Json::array();
+    if (result.failure) failures.push_back(failure_json(*result.failure, trace_path));
+    Json out{{"strategy", o.strategy},
+             {"seed", seed},
+             {"depth", o.depth},
+             {"preemption_bound", o.preemptions},
+             {"mutant", o.mutant.empty() ? "none" : o.mutant},
+             {"schedules", result.schedules},
+             {"schedules_budget", o.schedules},
+             {"schedule_of_failure", result.failure ? Json(result.schedule_of_failure) : Json(nullptr)},
+             {"seconds", result.seconds},
+             {"schedules_per_second", per_second},
+             {"search_complete", result.search_complete},
+             {"step_limited", result.step_limited},
+             {"pruned", result.pruned},
+             {"linearizability_checked", result.linearizability_checked},
+             {"harnesses", harnesses},
+             {"failures", failures},
+             {"exit", exit_code}};
+    std::cout << out.dump() << "\n";
+    return exit_code;
+  }
+  if (result.failure) {
+    const auto& f = *result.failure;
+    std::cout << fmt::format("FAILED after {} schedules ({:.2f} s): {} in harness {}, at scheduling "
+                             "point {}\n  {}\n",
+                             result.schedule_of_failure, result.seconds, f.kind, f.harness, f.step,
+                             f.message);
+    std::cout << fmt::format("  shrunk: {} -> {} operations, {} -> {} preemptions\n", f.original_ops,
+                             f.ops, f.original_preemptions, f.preemptions);
+    std::cout << fmt::format("  token: {}\n  rerun: memcg-verify explore --replay {}\n", f.token, f.token);
+    if (!trace_path.empty())
+      std::cout << fmt::format("  {}: {}{}\n", f.race_trace ? "race trace" : "trace (no race trace: see the token)",
+                               trace_path,
+                               f.race_trace ? fmt::format(" (replay --model both --mutant {}: {})",
+                                                          o.mutant.empty() ? "none" : o.mutant,
+                                                          f.trace_verdict)
+                                            : "");
+    return exit_code;
+  }
+  std::cout << fmt::format("OK: no failure in {} schedules ({:.2f} s, {:.0f} schedules/s); "
+                           "linearizability checked on {}{}{}\n",
+                           result.schedules, result.seconds, per_second,
+                           result.linearizability_checked,
+                           result.search_complete ? "; the bounded search is complete" : "",
+                           result.step_limited ? fmt::format("; {} schedules cut by the step limit (undecided)", result.step_limited) : "");
+  for (const auto& h : result.harnesses)
+    std::cout << fmt::format("  {:<22} {:>8} schedules{}\n", h.name, h.schedules,
+                             h.complete ? " (search complete)" : "");
+  return exit_code;
+}
+
+void add_explore(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ExploreCliOptions>();
+  auto* cmd = app.add_subcommand(
+      "explore", "Explore interleavings of the per-CPU impl: every invariant at quiescent points, "
+                 "data races, deadlocks, linearizability; failures shrunk, tokens and race traces");
+  cmd->add_option("--strategy", o->strategy, "random (default), pct or dfs")
+      ->check(CLI::IsMember({"random", "pct", "dfs"}));
+  cmd->add_option("--schedules", o->schedules, "schedules to run over all harnesses (default 1000)");
+  cmd->add_option("--seed", o->seed, "seed of the strategy (default: random, always printed)");
+  cmd->add_option("--depth", o->depth, "pct: the bug depth d, d-1 priority change points (default 3)");
+  cmd->add_option("--preemptions", o->preemptions,
+                  "dfs: preemptions per schedule, at most (default 2)");
+  cmd->add_option("--mutant", o->mutant, "inject this bug of the mutant catalog into the impl");
+  cmd->add_option("--harness", o->harnesses,
+                  "explore only this harness (repeatable; `--list`; default: every built-in one)");
+  cmd->add_option("--random-harnesses", o->random_harnesses,
+                  "add N random harnesses drawn from the seed (default 0)");
+  cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
+  cmd->add_option("--out", o->out_dir, "directory for explore-MUTANT-SEED.jsonl (default .)");
+  cmd->add_flag("--no-shrink", o->no_shrink, "report the first failing schedule unshrunk");
+  cmd->add_option("--replay", o->replay, "rerun the schedule of a token printed by a failure");
+  cmd->add_flag("--log", o->log, "with --replay: print what the schedule did, switch by switch");
+  cmd->add_flag("--list", o->list, "list the built-in harnesses");
+  run_guarded(cmd, exit_code, [o] { return run_explore(*o); });
+}
+
+const CommandRegistration registration(add_explore);
+
+}  // namespace
+}  // namespace mv::cli
