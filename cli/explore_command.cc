@@ -40,7 +40,7 @@ struct ExploreCliOptions {
   std::vector<std::string> harnesses;
   std::uint64_t random_harnesses = 0;
   bool json = false;
-  std::string out_dir = ".";
+  std::string out_dir = kDefaultOutDir;
   bool no_shrink = false;
   std::string replay;
   bool log = false;
@@ -259,7 +259,7 @@ void add_explore(CLI::App& app, int& exit_code) {
   cmd->add_option("--random-harnesses", o->random_harnesses,
                   "add N random harnesses drawn from the seed (default 0)");
   cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
-  cmd->add_option("--out", o->out_dir, "directory for explore-MUTANT-SEED.jsonl (default .)");
+  cmd->add_option("--out", o->out_dir, "directory for explore-MUTANT-SEED.jsonl (default memcg-verify-out)");
   cmd->add_flag("--no-shrink", o->no_shrink, "report the first failing schedule unshrunk");
   cmd->add_option("--replay", o->replay, "rerun the schedule of a token printed by a failure");
   cmd->add_flag("--log", o->log, "with --replay: print what the schedule did, switch by switch");

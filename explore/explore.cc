@@ -10,6 +10,7 @@
 
 #include "explore/linearize.h"
 #include "impl/sched_build.h"
+#include "properties/failure_trace.h"
 #include "spec/invariants.h"
 #include "trace/replay.h"
 #include "trace/trace_writer.h"
@@ -539,9 +540,13 @@ void write_up(Failure& f, const Shrinker& shrinker, spec::Mutant mutant) {
   f.token = schedule_token(h.full_name(), mutant, best.run.schedule);
   f.ops = h.nr_ops();
   f.preemptions = count_preemptions(best.run);
-  const std::string note =
-      fmt::format("memcg-verify explore: {} in harness {} ({}), mutant {}; schedule token {}",
-                  f.kind, h.name, h.about, spec::mutant_name(mutant), f.token);
+  // The header note says how it was found (the command that reruns its
+  // schedule) and how to replay it (`replay --mutant auto` reads that part).
+  const std::string note = properties::replay_note(
+      fmt::format("memcg-verify explore: {} in harness {} ({}); rerun: memcg-verify explore "
+                  "--replay {}",
+                  f.kind, h.name, h.about, f.token),
+      "both", mutant);
   if (auto race = race_trace_of(h, best.run, note)) {
     f.trace_jsonl = *race;
     f.race_trace = true;
