@@ -101,7 +101,10 @@ TEST(Scenarios, TheKernelModelMeetsThemAll) {
   if (kernel::default_kernel_tree().empty()) GTEST_SKIP() << "this build has no kernel tree";
   auto run = run_cli({"scenarios", std::string(MV_SOURCE_DIR) + "/scenarios", "--model", "kernel"});
   EXPECT_EQ(run.exit, 0) << run.out << run.err;
-  EXPECT_NE(run.out.find(" 0 failed, 1 skipped"), std::string::npos) << run.out;
+  // hotplug_obj_stock_drained (a known bug of the tree), and the three race
+  // traces (the kernel model has no preemption points).
+  EXPECT_NE(run.out.find(" 0 failed, 4 skipped"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("race_charge_vs_offline             skip"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("hotplug_obj_stock_drained          skip"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("its profile v6.6+9f01b4954490 has the known kernel bugs: none"),
             std::string::npos)

@@ -174,6 +174,11 @@ ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
   outcome.expected_exit = expect.exit;
   outcome.nr_checks = expect.checks.size();
   auto trace = read_trace_file(files.trace.string());
+  if (uses_kernel(choice) && trace.has_races()) {
+    // The kernel's own code has no preemption points (docs/TRACE_FORMAT.md "Races").
+    outcome.skipped = "not run on the kernel model: a race trace, and the kernel model cannot be preempted";
+    return outcome;
+  }
   if (uses_kernel(choice) && trace.has_config) {
     if (!kernel) kernel = kernel::KernelSubject::open({});
     outcome.skipped = kernel_scenario_mismatch(trace.config.profile, kernel->profile());
