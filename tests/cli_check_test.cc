@@ -202,5 +202,42 @@ TEST(CliCheck, UnknownMutantIsAUsageError) {
   EXPECT_NE(replay.err.find("unknown mutant"), std::string::npos) << replay.err;
 }
 
+// explore's contract (issue 9): --json, exit 0 when nothing was found and 1
+// with a failure whose schedule token and race trace are in the JSON; the
+// token reruns the same failure and the trace replays it from its own note.
+TEST(CliExplore, JsonExitStatusesTokenAndTraceReplay) {
+  TempDir dir;
+  auto clean = run_cli({"explore", "--strategy", "random", "--schedules", "40", "--seed", "3",
+                        "--json", "--out", dir.path().string()});
+  ASSERT_EQ(clean.exit, 0) << clean.out << clean.err;
+  auto ok = nlohmann::json::parse(clean.out);
+  EXPECT_EQ(ok.at("strategy"), "random");
+  EXPECT_EQ(ok.at("schedules"), 40);
+  EXPECT_TRUE(ok.at("failures").empty());
+
+  auto found = run_cli({"explore", "--strategy", "random", "--schedules", "200", "--seed", "1",
+                        "--mutant", "requeued_work_read_unlocked", "--json", "--out",
+                        dir.path().string()});
+  ASSERT_EQ(found.exit, 1) << found.out << found.err;
+  auto bad = nlohmann::json::parse(found.out);
+  ASSERT_EQ(bad.at("failures").size(), 1u);
+  const auto& f = bad.at("failures")[0];
+  EXPECT_EQ(f.at("kind"), "data_race");
+  EXPECT_TRUE(f.at("trace_reproduces").get<bool>());
+  const std::string token = f.at("token");
+  EXPECT_EQ(token.rfind("mvx1:", 0), 0u) << token;
+
+  auto rerun = run_cli({"explore", "--replay", token, "--json"});
+  EXPECT_EQ(rerun.exit, 1) << rerun.out << rerun.err;
+  auto again = nlohmann::json::parse(rerun.out);
+  EXPECT_EQ(again.at("token"), token);
+  EXPECT_EQ(again.at("failure").at("message"), f.at("message"));
+  EXPECT_EQ(again.at("failure").at("step"), f.at("step"));
+
+  const std::string trace = f.at("trace_path");
+  EXPECT_EQ(run_cli({"replay", trace, "--mutant", "auto"}).exit, 1);
+  EXPECT_EQ(run_cli({"replay", trace, "--model", "reference"}).exit, 0);
+}
+
 }  // namespace
 }  // namespace mv::testing
