@@ -100,7 +100,9 @@ OpProgram decode_ops(const std::uint8_t* data, std::size_t size) {
       case OpKind::alloc: {
         r.task = a;
         r.alloc_kind = static_cast<spec::AllocKind>(b & 3);
-        r.nofail = (b & 4) != 0;
+        // A kernel stack is always charged with GFP_KERNEL: the trace format
+        // refuses nofail on it (as the generator never draws it).
+        r.nofail = (b & 4) != 0 && r.alloc_kind != spec::AllocKind::stack;
         if (r.alloc_kind == spec::AllocKind::page) {
           r.order = c % (properties::kMaxOrder + 2);  // kMaxOrder + 1: refused
         } else if (r.alloc_kind != spec::AllocKind::stack) {
