@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <type_traits>
 #include <variant>
 
@@ -39,11 +40,20 @@ const std::vector<std::string>& path_pool() {
 }
 
 std::size_t path_pool_parent(std::size_t index) {
-  const auto& pool = path_pool();
-  const auto& path = pool.at(index);
-  auto slash = path.rfind('/');
-  std::string parent = slash == 0 ? "/" : path.substr(0, slash);
-  return static_cast<std::size_t>(std::find(pool.begin(), pool.end(), parent) - pool.begin());
+  // Computed once: the generator asks for parents on every recipe it draws
+  // (the paths worth an mkdir, an rmdir, a migrate), and the string search was
+  // a tenth of a checked step's cost.
+  static const std::vector<std::size_t> parents = [] {
+    const auto& pool = path_pool();
+    std::vector<std::size_t> out;
+    for (const auto& path : pool) {
+      auto slash = path.rfind('/');
+      std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+      out.push_back(static_cast<std::size_t>(std::find(pool.begin(), pool.end(), parent) - pool.begin()));
+    }
+    return out;
+  }();
+  return parents.at(index);
 }
 
 std::string describe_recipe(const OpRecipe& r) {
@@ -384,7 +394,10 @@ rc::Gen<OpRecipe> gen_recipe(const GenState& s) {
       // what follows exercises objcgs of dying and reparented cgroups.
       {s.offline_pending ? 10u : 2u, OpKind::quiesce},
   });
-  return rc::gen::exec([s, kind] { return make_recipe(s, *kind); });
+  // One copy of the state, shared by the copies RapidCheck makes of the
+  // generator (a copy per capture was a tenth of a checked step's cost).
+  auto state = std::make_shared<const GenState>(s);
+  return rc::gen::exec([state, kind] { return make_recipe(*state, *kind); });
 }
 
 rc::Gen<spec::Config> gen_config(const ConfigChoice& choice) {
