@@ -46,6 +46,7 @@
 
 #include "cli/commands.h"
 #include "cli/kernel_options.h"
+#include "cli/tap.h"
 #include "properties/campaign.h"
 #include "properties/campaign_chunks.h"
 #include "properties/failure_trace.h"
@@ -67,6 +68,7 @@ struct CheckOptions {
   std::string profile = "v6.6";
   std::optional<std::uint64_t> page_size;
   bool json = false;
+  bool tap = false;
   std::string out_dir = kDefaultOutDir;
   std::string reproduce;
   bool no_shrink = false;
@@ -277,7 +279,7 @@ int run_check(CheckOptions o) {
   const std::uint64_t seed = o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 |
                                                 std::random_device{}());
   // The seed comes first, whatever happens next (on stderr when stdout is JSON).
-  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+  (o.json || o.tap ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
 
   if (o.bench_live) {
     spec::Config config = probe;
@@ -310,11 +312,11 @@ int run_check(CheckOptions o) {
   campaign.progress = [&bar](std::uint64_t done, const properties::CampaignStats& stats) {
     bar.update(done, stats);
   };
-  if (!o.json && o.kernel_subject)
+  if (!o.json && !o.tap && !quiet() && o.kernel_subject)
     std::cout << fmt::format("kernel model: {}\n", o.kernel_subject->description());
-  if (!o.json)
+  if (!o.json && !o.tap && !quiet())
     std::cout << fmt::format("campaign: {} runs of up to {} steps in {} chunk{}{}; {}{}\n", o.runs,
-                             o.steps + 1, chunks, chunks == 1 ? "" : "s",
+                             o.steps, chunks, chunks == 1 ? "" : "s",
                              shard ? fmt::format(" (shard {}: {} of them)", o.shard,
                                                  properties::shard_chunks(chunks, *shard).size())
                                    : std::string(),
@@ -432,12 +434,35 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
     return exit_code;
   }
 
+  if (o.tap) {
+    // One test point: the campaign. Undecided (exit 3) is a skip, not a failure.
+    std::vector<std::string> reasons;
+    std::string skip;
+    if (result.failure) {
+      const auto& f = *result.failure;
+      reasons.push_back(fmt::format("{} cpus, page size {}: line {}: {}: {}", f.config.ncpus,
+                                    f.config.page_size_bytes, f.failure.line, f.failure.kind,
+                                    f.failure.message));
+      if (!trace_path.empty())
+        reasons.push_back(fmt::format("replay: memcg-verify replay {} --mutant auto", trace_path));
+    } else if (!result.error.empty()) {
+      skip = result.error;
+    } else if (!result.missing_marks.empty()) {
+      skip = "coverage marks never hit:";
+      for (auto m : result.missing_marks) skip += fmt::format(" {}", spec::mark_name(m));
+    }
+    std::cout << tap_header(1) << fmt::format("# seed: {}\n", seed)
+              << tap_point(1, exit_code != 1, fmt::format("check {}", rerun_flags(o, seed)), reasons,
+                           skip);
+    return exit_code;
+  }
   if (result.failure) {
     const auto& f = *result.failure;
     std::cout << fmt::format("FAILED: {} cpus, page size {}: line {}: {}: {}\n", f.config.ncpus,
                              f.config.page_size_bytes, f.failure.line, f.failure.kind,
                              f.failure.message)
-              << fmt::format("shrunk sequence ({} operations):\n", f.nr_steps) << f.table;
+              << fmt::format("shrunk sequence ({} operations):\n", f.nr_steps)
+              << (quiet() ? std::string() : f.table);
     if (!trace_path.empty())
       std::cout << fmt::format("trace: {}\nreplay: memcg-verify replay {} --model {}{}\n",
                                trace_path, trace_path, replay_model,
@@ -453,14 +478,16 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
     std::cout << "UNDECIDED: " << result.error << "\n";
     return exit_code;
   }
-  std::cout << fmt::format("{} runs, {} steps in {:.1f} s ({:.0f} steps/s{}), up to {} live objects\n",
-                           result.stats.runs, result.stats.steps, wall_seconds, steps_per_second,
-                           o.jobs > 1 ? fmt::format(" on {} jobs", o.jobs) : std::string(),
-                           result.stats.max_live_objects);
-  std::cout << known_bugs_text(result.stats);
-  std::cout << "coverage marks:\n";
-  for (std::size_t i = 0; i < spec::kNrMarks; ++i)
-    std::cout << fmt::format("  {:<28} {:>10}\n", spec::mark_name(spec::mark_at(i)), result.marks[i]);
+  if (!quiet()) {
+    std::cout << fmt::format("{} runs, {} steps in {:.1f} s ({:.0f} steps/s{}), up to {} live objects\n",
+                             result.stats.runs, result.stats.steps, wall_seconds, steps_per_second,
+                             o.jobs > 1 ? fmt::format(" on {} jobs", o.jobs) : std::string(),
+                             result.stats.max_live_objects);
+    std::cout << known_bugs_text(result.stats);
+    std::cout << "coverage marks:\n";
+    for (std::size_t i = 0; i < spec::kNrMarks; ++i)
+      std::cout << fmt::format("  {:<28} {:>10}\n", spec::mark_name(spec::mark_at(i)), result.marks[i]);
+  }
   if (!result.missing_marks.empty()) {
     std::string names;
     for (auto m : result.missing_marks) names += fmt::format("{}{}", names.empty() ? "" : ", ", spec::mark_name(m));
@@ -477,6 +504,10 @@ int report_campaign(const CheckOptions& o, std::uint64_t seed, const properties:
 
 void add_check(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CheckOptions>();
+  // What a user needs in the first section of --help; the benchmark and the
+  // internals in their own.
+  const std::string bench = "Benchmark (checked-step throughput)";
+  const std::string internal = "Internal (measuring the checker itself)";
   auto* cmd = app.add_subcommand(
       "check", "Conformance campaign: random operation sequences on the reference and the impl "
                "in lock-step, every invariant on every step, failures shrunk and written as traces");
@@ -484,33 +515,40 @@ void add_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--runs", o->runs,
                   fmt::format("number of random runs (default {})", properties::kDefaultCheckRuns));
   cmd->add_option("--steps", o->steps,
-                  fmt::format("largest run size: RapidCheck's size grows to N over the runs and a "
-                              "run has 1 to size+1 operations (default {})",
+                  fmt::format("at most N operations per run (RapidCheck's size grows over the "
+                              "runs; default {})",
                               properties::kDefaultCheckSteps));
   cmd->add_option("--cpus", o->cpus, "CPUs (default: 1-4, drawn per run)");
   cmd->add_option("--profile", o->profile, "kernel profile (default v6.6, the one modeled)");
   cmd->add_option("--page-size", o->page_size, "PAGE_SIZE in bytes (default: 4K, 16K or 64K per run)");
-  cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
+  auto* json = cmd->add_flag("--json", o->json, "print a JSON summary (the seed line then goes to stderr)");
+  cmd->add_flag("--tap", o->tap, "print TAP version 13: one test point, the campaign (the seed on stderr)")
+      ->excludes(json);
   cmd->add_option("--out", o->out_dir,
                   fmt::format("directory for check-failure-SEED.jsonl (default {})", kDefaultOutDir));
   cmd->add_option("--reproduce", o->reproduce,
                   "run only the failing case of a RapidCheck token printed by an earlier failure "
                   "(with the same other options)");
-  cmd->add_flag("--no-shrink", o->no_shrink, "report the first failing sequence unshrunk");
+  cmd->add_flag("--no-shrink", o->no_shrink, "report the first failing sequence unshrunk")
+      ->group(internal);
   cmd->add_option("--mutant", o->mutant,
                   "inject this bug of the mutant catalog (spec/mutant.h, `memcg-verify mutants "
                   "--list`) into the subject; the reference stays correct");
   cmd->add_flag("--bench-live", o->bench_live,
-                "measure checked steps/s at 100, 1000 and 10000 live objects instead");
-  cmd->add_option("--bench-steps", o->bench_steps, "timed steps per point of --bench-live (default 20000)");
+                "measure checked steps/s at 100, 1000 and 10000 live objects instead")
+      ->group(bench);
+  cmd->add_option("--bench-steps", o->bench_steps, "timed steps per point of --bench-live (default 20000)")
+      ->group(bench);
   cmd->add_option("--check-mode", o->check_mode,
                   "summary (default: snapshots without objects plus the step's object, invariants "
                   "from kept totals, full check at the end of every run) or full (full snapshots "
                   "every step)")
-      ->check(CLI::IsMember({"summary", "full"}));
+      ->check(CLI::IsMember({"summary", "full"}))
+      ->group(internal);
   cmd->add_flag("--monitor-subject", o->monitor_subject,
                 "also run a second invariant Monitor on the impl's snapshots (redundant: they are "
-                "compared equal to the reference's first)");
+                "compared equal to the reference's first)")
+      ->group(internal);
   cmd->add_option("--subject", o->subject,
                   "impl (default), kernel (the kernel's own code, default tree or --kernel-src), or "
                   "reference: the reference against itself, to measure the checking alone")
@@ -523,7 +561,8 @@ void add_check(CLI::App& app, int& exit_code) {
                   "(--json: what `memcg-verify merge` combines)");
   cmd->add_option("--bench-targets", o->bench_targets,
                   "live-object targets of --bench-live (default 100,1000,10000)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->group(bench);
   run_guarded(cmd, exit_code, [o] { return run_check(*o); });
 }
 
@@ -597,7 +636,7 @@ int run_merge(const MergeOptions& m) {
   if (!o.json)
     std::cout << fmt::format("merged: {} shard report{} of a campaign of {} runs of up to {} steps in {} "
                              "chunks; {} chunks count (up to the first failure)\n",
-                             m.reports.size(), m.reports.size() == 1 ? "" : "s", o.runs, o.steps + 1,
+                             m.reports.size(), m.reports.size() == 1 ? "" : "s", o.runs, o.steps,
                              nr_chunks, merged.chunks_counted);
   Json missing = Json::array();
   for (auto i : merged.missing) missing.push_back(i);

@@ -22,6 +22,20 @@ inline constexpr const char* kDefaultOutDir = "memcg-verify-out";
 
 std::vector<CommandAdder>& command_adders();
 
+// `memcg-verify --version` (the project's VERSION in CMakeLists.txt).
+#ifdef MV_VERSION
+inline constexpr const char* kVersion = MV_VERSION;
+#else
+inline constexpr const char* kVersion = "unknown";
+#endif
+
+// The global --quiet / --verbose: how much a command prints on stdout besides
+// its verdict. It never changes what is checked or the exit status.
+enum class Verbosity { quiet, normal, verbose };
+Verbosity& verbosity();
+inline bool quiet() { return verbosity() == Verbosity::quiet; }
+inline bool verbose() { return verbosity() == Verbosity::verbose; }
+
 struct CommandRegistration {
   explicit CommandRegistration(CommandAdder adder) { command_adders().push_back(adder); }
 };

@@ -35,6 +35,7 @@
 #include "cli/kernel_options.h"
 #include "kernel/kernel_mutants.h"
 #include "kernel/kernel_subject.h"
+#include "cli/tap.h"
 #include "properties/mutants.h"
 #include "properties/worker_pool.h"
 #include "spec/mutant.h"
@@ -54,6 +55,7 @@ struct MutantsOptions {
   std::optional<std::uint64_t> page_size;
   bool invariants_only = false;
   bool json = false;
+  bool tap = false;
   std::string out_dir = kDefaultOutDir;
   bool list = false;
   bool markdown = false;
@@ -261,15 +263,15 @@ int run_mutants(MutantsOptions o) {
   }
   const std::uint64_t seed = o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 |
                                                 std::random_device{}());
-  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
-  if (!o.json) {
+  (o.json || o.tap ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+  if (!o.json && !o.tap) {
     std::cout << fmt::format(
         "mutant campaign: each mutant in the {}{}, up to {} runs of up to {} steps; runs, steps "
         "and seconds to the first failing run, shrunk = operations in the shrunk "
         "counterexample\n",
         o.kernel ? "kernel's code" : "impl",
         o.invariants_only ? " and the reference (only invariants can kill)" : ", the reference correct",
-        o.runs, o.steps + 1);
+        o.runs, o.steps);
     print_header();
   }
 
@@ -338,7 +340,7 @@ int run_mutants(MutantsOptions o) {
         }
         done[out.task] = std::move(row);
         while (printed < done.size() && done[printed]) {
-          if (!o.json) print_row(*done[printed]);
+          if (!o.json && !o.tap && (!quiet() || !done[printed]->result.killed)) print_row(*done[printed]);
           ++printed;
         }
         return true;
@@ -389,11 +391,26 @@ int run_mutants(MutantsOptions o) {
               << "\n";
     return exit_code;
   }
+  if (o.tap) {
+    // One test point per mutant: killed (and replayed) is ok, survived or not
+    // replayed is not ok, a campaign that could not run is skipped.
+    std::cout << tap_header(rows.size()) << fmt::format("# seed: {}\n", seed);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i].result;
+      const bool undecided_row = !r.killed && !r.error.empty();
+      std::vector<std::string> reasons;
+      if (!r.killed) reasons.push_back(fmt::format("survived {} runs, {} steps", r.runs, r.steps));
+      else if (!rows[i].replayed) reasons.push_back("its counterexample does not replay: " + rows[i].replay_problem);
+      std::cout << tap_point(i + 1, (r.killed && rows[i].replayed) || undecided_row,
+                             spec::mutant_name(r.mutant), reasons, undecided_row ? r.error : std::string());
+    }
+    return exit_code;
+  }
   std::cout << fmt::format(
       "{} of {} mutants killed; median to kill: {:.0f} steps, {:.3f} s; median shrunk "
       "counterexample: {:.0f} operations\n",
       killed, rows.size(), median(steps), median(seconds), median(shrunk));
-  if (killed)
+  if (killed && !quiet())
     std::cout << fmt::format(
         "counterexamples: {}/mutant-NAME-{}.jsonl; replay one: memcg-verify replay FILE {}\n",
         o.out_dir, seed,
@@ -428,7 +445,7 @@ void add_mutants(CLI::App& app, int& exit_code) {
                  "into the impl; fails if one survives");
   cmd->add_option("--seed", o->seed, "seed of every mutant's campaign (default: random, printed)");
   cmd->add_option("--runs", o->runs, "runs per mutant before it counts as a survivor (default 1000)");
-  cmd->add_option("--steps", o->steps, "RapidCheck's largest size per run (default 100)");
+  cmd->add_option("--steps", o->steps, "at most N operations per run (default 100)");
   cmd->add_option("--only", o->only, "only this mutant (repeatable)");
   cmd->add_option("--cpus", o->cpus, "CPUs (default: 1-4, drawn per run)");
   cmd->add_option("--page-size", o->page_size, "PAGE_SIZE in bytes (default: 4K, 16K or 64K per run)");
@@ -443,6 +460,7 @@ void add_mutants(CLI::App& app, int& exit_code) {
   cmd->add_option("--jobs", o->jobs,
                   "worker processes, one mutant each at a time (default 1); the table is the same "
                   "whatever N");
+  cmd->add_flag("--tap", o->tap, "print TAP version 13, one test point per mutant (the seed on stderr)");
   cmd->add_flag("--list", o->list, "print the mutant catalog and exit");
   cmd->add_flag("--markdown", o->markdown, "with --list: docs/MUTANTS.md");
   cmd->add_flag("--kernel", o->kernel,

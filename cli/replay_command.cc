@@ -11,6 +11,9 @@
 // (properties/failure_trace.h). The kernel model (`kernel`, and
 // `reference,kernel` in lock-step) is the kernel's own code of the default
 // tree or of `--kernel-src DIR`.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -54,6 +57,12 @@ void resolve_auto(ReplayOptions& options, const trace::Trace& trace) {
 }
 
 int run_replay(ReplayOptions options) {
+  // A file that cannot be opened is an error, not an empty report.
+  if (options.trace_path != "-" && !std::ifstream(options.trace_path)) {
+    std::cerr << fmt::format("{}: cannot open the trace file: {}\n", options.trace_path,
+                             std::strerror(errno));
+    return 2;
+  }
   std::optional<trace::Trace> auto_trace;
   if (options.mutant == "auto") {
     auto_trace = trace::read_trace_file(options.trace_path);
@@ -110,6 +119,8 @@ int run_replay(ReplayOptions options) {
       std::cout << trace::report_json(trace, result).dump(-1, ' ', false,
                                                           nlohmann::json::error_handler_t::replace)
                 << "\n";
+    else if (quiet())
+      std::cout << fmt::format("verdict: {}\n", result.verdict());
     else
       std::cout << trace::report_text(trace, result);
     std::cout.flush();

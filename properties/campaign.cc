@@ -99,7 +99,9 @@ CampaignResult run_campaign(const CampaignOptions& options) {
   rc::detail::TestParams params;
   params.seed = options.seed;
   params.maxSuccess = options.runs;
-  params.maxSize = options.max_steps;
+  // RapidCheck's command sequences have 1 to size + 1 commands: size
+  // max_steps - 1 makes max_steps the most operations of a run.
+  params.maxSize = std::max(options.max_steps - 1, 0);
   params.disableShrinking = !options.shrink;
   rc::detail::TestMetadata metadata;
   metadata.id = kPropertyId;

@@ -95,7 +95,7 @@ inline constexpr int kDefaultCheckSteps = 100;
 struct CampaignOptions {
   std::uint64_t seed = 0;
   int runs = kDefaultCheckRuns;        // RapidCheck's max_success
-  int max_steps = kDefaultCheckSteps;  // RapidCheck's max_size: a run has 1 to size + 1 commands
+  int max_steps = kDefaultCheckSteps;  // the most operations of a run (RapidCheck's max_size + 1)
   bool shrink = true;
   std::string reproduce;  // a token from an earlier failure: run just that case
   ConfigChoice configs;

@@ -28,7 +28,7 @@ namespace mv::properties {
 struct MutantCampaignOptions {
   std::uint64_t seed = 0;
   int runs = 1000;      // RapidCheck runs before the mutant is declared a survivor
-  int max_steps = 100;  // RapidCheck's size
+  int max_steps = 100;  // the most operations of a run (CampaignOptions::max_steps)
   ConfigChoice configs;
   bool invariants_only = false;
   // A kernel model with the mutant already in its code (a patched tree,

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -82,7 +83,52 @@ TEST(CliUsage, MissingTraceFileIsExitTwo) {
   auto run = run_cli({"replay", "/nonexistent/t.jsonl"});
   EXPECT_EQ(run.exit, 2);
   EXPECT_NE(run.err.find("/nonexistent/t.jsonl: cannot open"), std::string::npos) << run.err;
+  // An error, not an empty report.
+  EXPECT_EQ(run.out, "");
 }
+
+// The conventions of a command-line tool (issue 11 item 7).
+TEST(CliConventions, VersionAndAnUnknownCommandNamingTheValidOnes) {
+  auto version = run_cli({"--version"});
+  EXPECT_EQ(version.exit, 0);
+  EXPECT_EQ(version.out.rfind("memcg-verify ", 0), 0u) << version.out;
+  auto unknown = run_cli({"chekc", "--seed", "1"});
+  EXPECT_EQ(unknown.exit, 2);
+  EXPECT_NE(unknown.err.find("unknown command \"chekc\""), std::string::npos) << unknown.err;
+  for (const char* name : {"check", "replay", "scenarios", "mutants", "invariants", "profiles"})
+    EXPECT_NE(unknown.err.find(name), std::string::npos) << name << ": " << unknown.err;
+}
+
+TEST(CliConventions, InvariantsAndProfilesAreListed) {
+  auto text = run_cli({"invariants"});
+  ASSERT_EQ(text.exit, 0) << text.err;
+  auto list = run_cli({"invariants", "--json"});
+  ASSERT_EQ(list.exit, 0) << list.err;
+  auto invariants = json::parse(list.out);
+  ASSERT_GE(invariants.size(), 5u);
+  for (const auto& inv : invariants) {
+    EXPECT_NE(text.out.find(inv.at("id").get<std::string>()), std::string::npos) << inv;
+    EXPECT_FALSE(inv.at("profiles").empty()) << inv;
+  }
+  auto profiles = json::parse(run_cli({"profiles", "--json"}).out);
+  bool v66_modeled = false;
+  for (const auto& p : profiles)
+    if (p.at("name") == "v6.6") v66_modeled = p.at("modeled").get<bool>();
+  EXPECT_TRUE(v66_modeled) << profiles;
+  EXPECT_NE(run_cli({"profiles"}).out.find("v6.6     modeled"), std::string::npos);
+}
+
+TEST(CliConventions, QuietReplayPrintsOnlyTheVerdict) {
+  TempDir dir;
+  auto file = dir.write("t.jsonl", std::string(kHeader) + "\n" + kGoodLines).string();
+  auto run = run_cli({"--quiet", "replay", file});
+  EXPECT_EQ(run.exit, 0) << run.err;
+  EXPECT_EQ(run.out, "verdict: OK: every invariant holds over 4 steps\n");
+  // After the command name too, and the same exit status.
+  EXPECT_EQ(run_cli({"replay", file, "-q"}).out, run.out);
+  EXPECT_EQ(run_cli({"-q", "-v", "replay", file}).exit, 2);  // exclusive
+}
+
 
 TEST(CliUsage, BadOptionsAreExitTwo) {
   EXPECT_EQ(run_cli({}).exit, 2);

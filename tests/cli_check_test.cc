@@ -81,6 +81,41 @@ TEST(CliCheck, TheDefaultsPassAndHitEveryMark) {
   }
 }
 
+// `--steps N` is the most operations a run has: N = 1 is exactly one each.
+TEST(CliCheck, StepsIsTheMostOperationsOfARun) {
+  auto one = json::parse(run_cli({"check", "--seed", "3", "--runs", "40", "--steps", "1", "--json"}).out);
+  EXPECT_EQ(one["runs"], 40);
+  EXPECT_EQ(one["steps"], 40);
+  auto three = json::parse(run_cli({"check", "--seed", "3", "--runs", "40", "--steps", "3", "--json"}).out);
+  EXPECT_LE(three["steps"].get<int>(), 3 * 40);
+  EXPECT_GT(three["steps"].get<int>(), 40);
+}
+
+// The user's options first; the benchmark and the internals in their own
+// sections of --help.
+TEST(CliCheck, HelpSeparatesTheBenchmarkAndInternalFlags) {
+  auto help = run_cli({"check", "--help"});
+  ASSERT_EQ(help.exit, 0);
+  const auto bench = help.out.find("Benchmark");
+  const auto internal = help.out.find("Internal");
+  ASSERT_NE(bench, std::string::npos) << help.out;
+  ASSERT_NE(internal, std::string::npos) << help.out;
+  const auto user_part = help.out.substr(0, std::min(bench, internal));
+  EXPECT_NE(user_part.find("--seed"), std::string::npos);
+  EXPECT_NE(user_part.find("--mutant"), std::string::npos);
+  for (const char* flag : {"--bench-live", "--bench-steps", "--check-mode", "--monitor-subject"})
+    EXPECT_EQ(user_part.find(flag), std::string::npos) << flag;
+}
+
+// TAP for a kernel CI: one point, a skip for incomplete coverage.
+TEST(CliCheck, TapIsOnePointAndIncompleteCoverageASkip) {
+  auto small = run_cli({"check", "--seed", "1", "--runs", "3", "--steps", "5", "--tap"});
+  EXPECT_EQ(small.exit, 3);
+  EXPECT_EQ(small.out.rfind("TAP version 13\n1..1\n# seed: 1\nok 1 - check --seed 1", 0), 0u) << small.out;
+  EXPECT_NE(small.out.find("# SKIP coverage marks never hit:"), std::string::npos) << small.out;
+  EXPECT_EQ(small.err.rfind("seed: 1\n", 0), 0u) << small.err;
+}
+
 TEST(CliCheck, UsageErrorsExitTwo) {
   EXPECT_EQ(run_cli({"check", "--cpus", "0"}).exit, 2);
   EXPECT_EQ(run_cli({"check", "--cpus", "65"}).exit, 2);

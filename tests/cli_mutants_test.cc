@@ -75,6 +75,17 @@ TEST(CliMutants, JsonSummary) {
   EXPECT_EQ(summary["exit"], 0);
 }
 
+TEST(CliMutants, TapIsOnePointPerMutant) {
+  TempDir dir;
+  auto run = run_cli({"mutants", "--seed", "1", "--runs", "3", "--steps", "3", "--only", "canary",
+                      "--only", "root_skipped_on_uncharge", "--tap", "--out", dir.path().string()});
+  EXPECT_EQ(run.exit, 1) << run.out << run.err;
+  EXPECT_EQ(run.out.rfind("TAP version 13\n1..2\n# seed: 1\n", 0), 0u) << run.out;
+  EXPECT_NE(run.out.find("\nok 1 - canary\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\nnot ok 2 - root_skipped_on_uncharge\n  ---\n  message: |\n    survived"),
+            std::string::npos) << run.out;
+}
+
 TEST(CliMutants, ASurvivorFailsTheCampaign) {
   TempDir dir;
   // One run of one step cannot reach a reparented objcg.
