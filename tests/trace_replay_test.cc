@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -330,7 +331,7 @@ TEST(SnapshotDiff, EveryFieldCounts) {
   edited = base;
   edited.cgroups[0].watermark_pages = 9;
   EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"),
-            "cgroups[0].watermark_pages: a 0, b 9");
+            "cgroups[path=/].watermark_pages: a 0, b 9");
   edited = base;
   edited.events.push_back(spec::Event{spec::EventKind::css_ref_underflow, 0, -1});
   EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"),
@@ -338,6 +339,47 @@ TEST(SnapshotDiff, EveryFieldCounts) {
   edited = base;
   edited.config.ncpus = 3;
   EXPECT_EQ(snapshot_difference(base, edited, trace.names, "a", "b"), "ncpus: a 2, b 3");
+}
+
+// issue 11 item 5: an entry is named by what the tables call it (the objcg
+// with id 1 is objcgs[id=1], whatever its position), entries are matched by
+// identity, and a disagreement shows both sides of every differing field.
+TEST(SnapshotDiff, NamesEntriesByIdentityAndShowsBothSides) {
+  Json a = Json::parse(R"({"objcgs":[{"id":1,"refs":2},{"id":2,"refs":1}]})");
+  Json b = Json::parse(R"({"objcgs":[{"id":2,"refs":1},{"id":1,"refs":3}]})");
+  EXPECT_EQ(first_json_difference(a, b, "reference", "impl"), "objcgs[id=1].refs: reference 2, impl 3");
+  Json c = Json::parse(R"({"cgroups":[{"path":"/a","usage_pages":1}],"stocks":[{"cpu":0,"n":1}]})");
+  Json d = Json::parse(R"({"cgroups":[{"path":"/b","usage_pages":1}],"stocks":[{"cpu":0,"n":2}]})");
+  const auto all = json_differences(c, d, 10);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].message("a", "b"), "cgroups[path=/a]: a present, b (absent)");
+  EXPECT_EQ(all[1].message("a", "b"), "cgroups[path=/b]: a (absent), b present");
+  EXPECT_EQ(all[2].message("a", "b"), "stocks[cpu=0].n: a 1, b 2");
+  EXPECT_EQ(json_differences(c, d, 2).size(), 2u);
+
+  // A replay names the objcg by its id and reports both sides.
+  auto trace = read(kTrace);
+  auto broken = std::make_unique<BrokenModel>(trace, 4);
+  broken->edit([](spec::Snapshot& s) {
+    s.objcgs.back().refs += 5;
+    s.pending_work += 1;
+  });
+  auto result = replay_models(trace, reference_and(trace, std::move(broken)), ModelChoice::both);
+  ASSERT_TRUE(result.disagreement);
+  const auto& objcg = result.snapshot->objcgs.back();
+  const auto field = "objcgs[id=" + std::to_string(objcg.id) + "].refs";
+  EXPECT_EQ(result.disagreement->message,
+            fmt::format("{}: reference {}, broken {}", field, objcg.refs, objcg.refs + 5));
+  ASSERT_EQ(result.disagreement->differences.size(), 2u);
+  EXPECT_EQ(result.disagreement->differences[1].field, "pending_work");
+  const auto text = report_text(trace, result);
+  EXPECT_NE(text.find("reference and broken differ after line 4"), std::string::npos) << text;
+  EXPECT_NE(text.find(field), std::string::npos) << text;
+  const auto json = report_json(trace, result);
+  const auto& first = json["disagreement"]["differences"][0];
+  EXPECT_EQ(first["field"], field);
+  EXPECT_EQ(first["reference"], std::to_string(objcg.refs));
+  EXPECT_EQ(first["broken"], std::to_string(objcg.refs + 5));
 }
 
 // One random trace line over a small vocabulary, with names that may or may

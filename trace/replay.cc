@@ -200,10 +200,10 @@ class Replayer {
     for (std::size_t i = 1; i < results.size(); ++i) {
       if (results[i] != out) {
         result_.steps.push_back(StepRecord{line, op, cpu, out});
-        result_.disagreement =
-            Disagreement{line, fmt::format("result: {} {}, {} {}", models_[0].name,
-                                           spec::errno_name(out), models_[i].name,
-                                           spec::errno_name(results[i]))};
+        FieldDifference d{"result", std::string(spec::errno_name(out)),
+                          std::string(spec::errno_name(results[i]))};
+        result_.disagreement = Disagreement{line, d.message(models_[0].name, models_[i].name),
+                                            models_[0].name, models_[i].name, {d}};
         return false;
       }
     }
@@ -224,10 +224,11 @@ class Replayer {
     }
     out = snaps.front();
     for (std::size_t i = 1; i < snaps.size(); ++i) {
-      if (auto diff = snapshot_difference(snaps[0], snaps[i], trace_.names, models_[0].name,
-                                          models_[i].name)) {
+      if (auto diffs = snapshot_differences(snaps[0], snaps[i], trace_.names, kMaxDifferences);
+          !diffs.empty()) {
         result_.snapshot = out;
-        result_.disagreement = Disagreement{line, *diff};
+        result_.disagreement = Disagreement{line, diffs.front().message(models_[0].name, models_[i].name),
+                                            models_[0].name, models_[i].name, std::move(diffs)};
         return false;
       }
     }

@@ -17,6 +17,7 @@
 #include "spec/mutant.h"
 #include "spec/operation.h"
 #include "spec/snapshot.h"
+#include "trace/snapshot_diff.h"
 #include "trace/trace_reader.h"
 
 namespace mv::kernel {
@@ -53,8 +54,13 @@ struct ViolationRecord {
 // reference and impl answered or ended differently after `line`.
 struct Disagreement {
   std::size_t line = 0;
-  std::string message;  // "cgroups[2].usage_pages: reference 64, impl 65"
+  std::string message;  // the first difference: "objcgs[id=1].refs: reference 2, impl 3"
+  // Both sides of every differing field (up to kMaxDifferences), as the
+  // report shows them; a_name is the checked model, b_name the other.
+  std::string a_name, b_name;
+  std::vector<FieldDifference> differences;
 };
+inline constexpr std::size_t kMaxDifferences = 20;
 
 // A model threw instead of answering (never expected: models report misuse as
 // events). The subject is wrong, not the input.

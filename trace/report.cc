@@ -154,6 +154,27 @@ std::string describe_op(const spec::Op& op, const TraceNames& names) {
       op);
 }
 
+namespace {
+
+// Both sides of every differing field: {field, MODEL_A: value, MODEL_B: value}
+// (values as the report's JSON text).
+Json disagreement_json(const Disagreement& d) {
+  Json differences = Json::array();
+  for (const auto& f : d.differences)
+    differences.push_back(Json{{"field", f.field}, {d.a_name, f.a_value}, {d.b_name, f.b_value}});
+  return Json{{"line", d.line}, {"message", d.message}, {"differences", std::move(differences)}};
+}
+
+// The table of the fields in which the models differ: the state tables above
+// show the checked model's side only.
+std::string disagreement_table(const Disagreement& d) {
+  Table table({"field", d.a_name, d.b_name});
+  for (const auto& f : d.differences) table.add({f.field, f.a_value, f.b_value});
+  return fmt::format("\n{} and {} differ after line {}\n", d.a_name, d.b_name, d.line) + table.render();
+}
+
+}  // namespace
+
 Json report_json(const Trace& trace, const ReplayResult& result) {
   Json out = Json::object();
   if (trace.has_config) {
@@ -211,10 +232,7 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
                                      {"message", result.error->reason},
                                      {"what", result.error->what()}}
                               : Json(nullptr);
-  out["disagreement"] =
-      result.disagreement
-          ? Json{{"line", result.disagreement->line}, {"message", result.disagreement->message}}
-          : Json(nullptr);
+  out["disagreement"] = result.disagreement ? disagreement_json(*result.disagreement) : Json(nullptr);
   out["model_failure"] = result.model_failure ? Json{{"line", result.model_failure->line},
                                                      {"model", result.model_failure->model},
                                                      {"message", result.model_failure->message}}
@@ -258,6 +276,8 @@ std::string report_text(const Trace& trace, const ReplayResult& result) {
   }
   out += "results\n" + (steps.empty() ? std::string("  (none)\n") : steps.render());
   if (result.snapshot) out += "\n" + state_tables(*result.snapshot, trace.names);
+  if (result.disagreement && !result.disagreement->differences.empty())
+    out += disagreement_table(*result.disagreement);
   out += fmt::format("\nverdict: {}\n", result.verdict());
   return out;
 }
