@@ -76,8 +76,12 @@ struct ObjectSnap {
   std::uint64_t charged_bytes = 0;  // 0 when uncharged (a task of the root cgroup)
   std::optional<ObjcgId> objcg;     // the objcg it holds references on
   std::optional<MemcgId> memcg;     // a direct css holder (profiles before v5.13)
-  // Separately charged kmem pages, each holding one reference (page: 1, stack:
-  // THREAD_SIZE / PAGE_SIZE); 0 for slab and percpu objects, which hold one.
+  // Separate kmem page *charges*, not pages: each __memcg_kmem_charge_page
+  // call whose page holds one objcg reference in its memcg_data. A kmem page
+  // of any order is 1 (charged_bytes has its size), a kernel stack
+  // THREAD_SIZE / PAGE_SIZE (one charge per stack page); 0 for slab and
+  // percpu objects, which hold one reference per object. The name is kept:
+  // it is a field of the report (docs/TRACE_FORMAT.md), a contract.
   std::uint32_t nr_kmem_pages = 0;
   bool operator==(const ObjectSnap&) const = default;
 };

@@ -101,6 +101,19 @@ TEST(RepoDocs, EveryDocumentAFileNamesExists) {
   EXPECT_TRUE(missing.empty()) << joined(missing);
 }
 
+// issue 11 item 6: the model's description and the trace format agree on
+// where an operation runs, and say what nr_kmem_pages counts.
+TEST(RepoDocs, TheModelAndTheTraceFormatAgree) {
+  const auto model = slurp(fs::path(MV_SOURCE_DIR) / "docs/MODEL-v6.6.md");
+  const auto format = slurp(fs::path(MV_SOURCE_DIR) / "docs/TRACE_FORMAT.md");
+  EXPECT_EQ(model.find("(default 0)"), std::string::npos);
+  EXPECT_NE(model.find("for `free` the op's optional `cpu`, else the CPU of the task that allocated"),
+            std::string::npos);
+  EXPECT_NE(format.find("(for `cpu_offline`, the CPU taken offline)"), std::string::npos);
+  EXPECT_NE(format.find("`objects[].nr_kmem_pages` counts kmem page *charges*, not pages"),
+            std::string::npos);
+}
+
 TEST(RepoDocs, TheProjectDocumentsItsDesignAndTheKernel) {
   for (const auto* doc : {"docs/DESIGN.md", "docs/KERNEL.md", "docs/MUTANTS.md"}) {
     const auto text = slurp(fs::path(MV_SOURCE_DIR) / doc);
