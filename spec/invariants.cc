@@ -39,6 +39,12 @@ void note_objects(const std::vector<ObjectSnap>& objects, Monitor::History& hist
       history.largest_charged_bytes = std::max(history.largest_charged_bytes, object.charged_bytes);
 }
 
+std::string profile_list(const std::vector<Profile>& profiles) {
+  std::vector<std::string_view> names;
+  for (Profile p : profiles) names.push_back(profile_name(p));
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
 // The profiles among `profiles` that a model runs (`modeled`) or that are
 // only stated (no model checks them yet); "-" when none.
 std::string profile_list(const std::vector<Profile>& profiles, bool modeled) {
