@@ -338,6 +338,16 @@ int run_check(CheckOptions o) {
     result = properties::merge_chunks(chunk_results, which).result;
   }
   bar.finish();
+  if (verbose() && !o.json && !o.tap)
+    // -v: each chunk's own verdict, in order (the seed reruns it alone).
+    for (const auto& c : chunk_results)
+      std::cout << fmt::format("chunk {}: seed {}, {} runs, {} steps: {}\n", c.index,
+                               properties::chunk_seed(seed, c.index, chunks), c.result.stats.runs,
+                               c.result.stats.steps,
+                               !c.problem.empty()     ? "did not report: " + c.problem
+                               : c.result.failure     ? std::string("FAILED")
+                               : !c.result.error.empty() ? "undecided: " + c.result.error
+                                                         : std::string("passed"));
   const double wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   Json extra{{"chunks", chunks}, {"jobs", o.jobs}, {"wall_seconds", wall_seconds}};

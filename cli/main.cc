@@ -51,11 +51,13 @@ int main(int argc, char** argv) {
   app.fallthrough();  // -q/-v after the command name too
   app.set_version_flag("--version", std::string("memcg-verify ") + kVersion);
   bool quiet = false, verbose = false;
-  auto* quiet_flag = app.add_flag("-q,--quiet", quiet,
-                                  "print only the verdict (and the seed), not the tables; the "
-                                  "exit status is the same");
+  auto* quiet_flag = app.add_flag(
+      "-q,--quiet", quiet,
+      "print only the verdict: replay its verdict line, check no tables, scenarios and mutants "
+      "only what did not pass; the exit status is the same");
   app.add_flag("-v,--verbose", verbose,
-               "print more where there is more: scenarios prints each scenario's replay report")
+               "print more: check each chunk's verdict and seed, scenarios each scenario's files "
+               "and the checks it met")
       ->excludes(quiet_flag);
   app.parse_complete_callback([&] {
     verbosity() = quiet ? Verbosity::quiet : verbose ? Verbosity::verbose : Verbosity::normal;

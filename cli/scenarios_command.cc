@@ -1,8 +1,12 @@
 // memcg-verify scenarios [DIR] [--model reference|impl|both|kernel|reference,kernel]
-//                        [--kernel-src DIR]
+//                        [--kernel-src DIR] [--json | --tap]
 // Replays every DIR/NAME.jsonl and checks it against DIR/NAME.expect.json
 // (trace/scenario_check.h). Exit 0 when every scenario meets its expectation,
-// 1 when one does not, 2 when DIR has no scenario.
+// 1 when one does not, 2 when DIR has no scenario or a scenario has no
+// expectation file. --json is one object with a row per scenario; --tap one
+// TAP test point per scenario (a scenario the kernel model cannot run is a
+// SKIP). -q prints only the rows that did not pass and the summary; -v adds
+// each scenario's files and the checks it met.
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -10,9 +14,11 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/kernel_options.h"
+#include "cli/tap.h"
 #include "trace/replay.h"
 #include "trace/scenario_check.h"
 
@@ -23,7 +29,32 @@ struct ScenariosOptions {
   std::string dir = "scenarios";
   std::string model = "auto";
   KernelOptions kernel;
+  bool json = false;
+  bool tap = false;
 };
+
+std::string status_text(const trace::ScenarioOutcome& outcome) {
+  return !outcome.skipped.empty() ? "skip" : outcome.passed() ? "pass" : "FAIL";
+}
+
+nlohmann::ordered_json outcome_json(const trace::ScenarioOutcome& outcome) {
+  return {{"name", outcome.name},
+          {"status", status_text(outcome)},
+          {"exit", outcome.exit},
+          {"expected_exit", outcome.expected_exit},
+          {"checks", outcome.nr_checks},
+          {"verdict", outcome.verdict},
+          {"mismatches", outcome.mismatches},
+          {"skipped", outcome.skipped}};
+}
+
+// -v: where the scenario is and what it pinned (the checks it met).
+void print_details(const trace::ScenarioFiles& files, std::size_t width) {
+  std::cout << fmt::format("{:<{}}    trace {}, expectation {}\n", "", width, files.trace.string(),
+                           files.expect.string());
+  for (const auto& [pointer, value] : trace::read_expectation_file(files.expect).checks)
+    std::cout << fmt::format("{:<{}}    {} = {}\n", "", width, pointer, value.dump());
+}
 
 int run_scenarios(const ScenariosOptions& options) {
   // auto: lock-step with the impl when this build has it, so the verdict
@@ -43,7 +74,8 @@ int run_scenarios(const ScenariosOptions& options) {
   std::shared_ptr<const kernel::KernelSubject> kernel;
   if (trace::uses_kernel(choice)) {
     kernel = options.kernel.open();
-    std::cout << fmt::format("kernel model: {}\n", kernel->description());
+    (options.json || options.tap ? std::cerr : std::cout)
+        << fmt::format("kernel model: {}\n", kernel->description());
   }
   if (!std::filesystem::is_directory(options.dir)) {
     std::cerr << fmt::format("memcg-verify scenarios: {}: not a directory\n", options.dir);
@@ -54,29 +86,62 @@ int run_scenarios(const ScenariosOptions& options) {
     std::cerr << fmt::format("memcg-verify scenarios: {}: no *.jsonl scenario\n", options.dir);
     return 2;
   }
+  // A scenario without its expectation is a broken directory (usage), not a
+  // failing subject.
+  for (const auto& files : scenarios)
+    if (!std::filesystem::exists(files.expect)) {
+      std::cerr << fmt::format("memcg-verify scenarios: {}: missing; every scenario needs its "
+                               "expectation (docs/TRACE_FORMAT.md \"Scenarios\")\n",
+                               files.expect.string());
+      return 2;
+    }
+  const bool table = !options.json && !options.tap;
   std::size_t width = 8;
   for (const auto& s : scenarios) width = std::max(width, s.name.size());
-  std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  {}\n", "scenario", width, "status",
-                           "exit", "checks", "replay verdict");
-  std::size_t failed = 0, skipped = 0;
+  if (table)
+    std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  {}\n", "scenario", width, "status",
+                             "exit", "checks", "replay verdict");
+  if (options.tap) std::cout << tap_header(scenarios.size());
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  std::size_t failed = 0, skipped = 0, number = 0;
   for (const auto& files : scenarios) {
     auto outcome = trace::run_scenario(files, choice, kernel);
-    if (!outcome.skipped.empty()) {
-      ++skipped;
+    ++number;
+    const bool skip = !outcome.skipped.empty();
+    if (skip) ++skipped;
+    else if (!outcome.passed()) ++failed;
+    if (options.json) rows.push_back(outcome_json(outcome));
+    if (options.tap)
+      std::cout << tap_point(number, outcome.passed(), outcome.name, outcome.mismatches,
+                             outcome.skipped);
+    if (!table || (quiet() && outcome.passed() && !skip)) continue;
+    if (skip)
       std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  not run on the kernel model: {}\n",
                                outcome.name, width, "skip", "-", "-", outcome.skipped);
-      continue;
-    }
-    if (!outcome.passed()) ++failed;
-    std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  {}\n", outcome.name, width,
-                             outcome.passed() ? "pass" : "FAIL", outcome.exit, outcome.nr_checks,
-                             outcome.verdict);
+    else
+      std::cout << fmt::format("{:<{}}  {:<6}  {:>4}  {:>6}  {}\n", outcome.name, width,
+                               status_text(outcome), outcome.exit, outcome.nr_checks,
+                               outcome.verdict);
     for (const auto& m : outcome.mismatches)
       std::cout << fmt::format("{:<{}}    {}: {}\n", "", width, files.trace.string(), m);
+    if (verbose() && !skip && outcome.passed()) print_details(files, width);
   }
-  std::cout << fmt::format("scenarios (--model {}): {} passed, {} failed{}\n",
-                           trace::model_choice_name(choice), scenarios.size() - failed - skipped,
-                           failed, skipped ? fmt::format(", {} skipped", skipped) : "");
+  const std::size_t passed = scenarios.size() - failed - skipped;
+  if (options.json)
+    std::cout << nlohmann::ordered_json{{"model", trace::model_choice_name(choice)},
+                                        {"passed", passed},
+                                        {"failed", failed},
+                                        {"skipped", skipped},
+                                        {"scenarios", rows}}
+                     .dump()
+              << "\n";
+  if (options.tap)
+    std::cout << fmt::format("# scenarios (--model {}): {} passed, {} failed, {} skipped\n",
+                             trace::model_choice_name(choice), passed, failed, skipped);
+  if (table)
+    std::cout << fmt::format("scenarios (--model {}): {} passed, {} failed{}\n",
+                             trace::model_choice_name(choice), passed, failed,
+                             skipped ? fmt::format(", {} skipped", skipped) : "");
   return failed == 0 ? 0 : 1;
 }
 
@@ -89,6 +154,14 @@ void add_scenarios(CLI::App& app, int& exit_code) {
                   "auto (default: both when the impl is built, else reference), reference, "
                   "impl, both, kernel (the kernel's own code) or reference,kernel")
       ->check(CLI::IsMember({"auto", "reference", "impl", "both", "kernel", "reference,kernel"}));
+  auto* json = cmd->add_flag("--json", options->json,
+                             "print one JSON object: {model, passed, failed, skipped, scenarios: "
+                             "[{name, status, exit, expected_exit, checks, verdict, mismatches, "
+                             "skipped}]}");
+  cmd->add_flag("--tap", options->tap,
+                "print TAP version 13: one test point per scenario (not run on the kernel "
+                "model: SKIP)")
+      ->excludes(json);
   options->kernel.add_to(cmd);
   run_guarded(cmd, exit_code, [options] { return run_scenarios(*options); });
 }

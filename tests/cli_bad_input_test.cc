@@ -20,6 +20,7 @@ using testing::good_then;
 using testing::kGoodLines;
 using testing::kHeader;
 using testing::run_cli;
+using testing::slurp;
 using testing::TempDir;
 
 std::vector<BadCase> bad_cases() {
@@ -127,6 +128,51 @@ TEST(CliConventions, QuietReplayPrintsOnlyTheVerdict) {
   // After the command name too, and the same exit status.
   EXPECT_EQ(run_cli({"replay", file, "-q"}).out, run.out);
   EXPECT_EQ(run_cli({"-q", "-v", "replay", file}).exit, 2);  // exclusive
+}
+
+// scenarios --json, --tap, -q and -v (issue 11 item 7) on a directory of two
+// scenarios: one that meets its expectation, one whose expectation is wrong.
+TEST(CliConventions, ScenariosJsonTapQuietVerbose) {
+  TempDir dir;
+  const auto trace = slurp(MV_SOURCE_DIR "/scenarios/first_slab_alloc.jsonl");
+  dir.write("a_good.jsonl", trace);
+  dir.write("a_good.expect.json", R"({"exit":0,"checks":{"/objcgs/0/refs":3}})");
+  dir.write("b_bad.jsonl", trace);
+  dir.write("b_bad.expect.json", R"({"exit":0,"checks":{"/objcgs/0/refs":4}})");
+  const auto d = dir.path().string();
+
+  auto j = run_cli({"scenarios", d, "--model", "reference", "--json"});
+  EXPECT_EQ(j.exit, 1) << j.err;
+  auto report = json::parse(j.out);
+  EXPECT_EQ(report["passed"], 1);
+  EXPECT_EQ(report["failed"], 1);
+  ASSERT_EQ(report["scenarios"].size(), 2u);
+  EXPECT_EQ(report["scenarios"][0]["name"], "a_good");
+  EXPECT_EQ(report["scenarios"][0]["status"], "pass");
+  EXPECT_EQ(report["scenarios"][1]["status"], "FAIL");
+  EXPECT_EQ(report["scenarios"][1]["mismatches"][0], "/objcgs/0/refs: 3, expected 4");
+
+  auto tap = run_cli({"scenarios", d, "--model", "reference", "--tap"});
+  EXPECT_EQ(tap.exit, 1);
+  EXPECT_EQ(tap.out.rfind("TAP version 13\n1..2\nok 1 - a_good\nnot ok 2 - b_bad\n", 0), 0u)
+      << tap.out;
+  EXPECT_NE(tap.out.find("    /objcgs/0/refs: 3, expected 4\n"), std::string::npos) << tap.out;
+
+  auto normal = run_cli({"scenarios", d, "--model", "reference"});
+  auto quiet = run_cli({"-q", "scenarios", d, "--model", "reference"});
+  auto verbose = run_cli({"scenarios", d, "--model", "reference", "-v"});
+  for (const auto* r : {&normal, &quiet, &verbose}) EXPECT_EQ(r->exit, 1);
+  EXPECT_NE(normal.out.find("a_good"), std::string::npos);
+  EXPECT_EQ(quiet.out.find("a_good"), std::string::npos) << quiet.out;  // only what did not pass
+  EXPECT_NE(quiet.out.find("b_bad"), std::string::npos) << quiet.out;
+  EXPECT_EQ(normal.out.find("/objcgs/0/refs = 3"), std::string::npos);
+  EXPECT_NE(verbose.out.find("/objcgs/0/refs = 3"), std::string::npos) << verbose.out;
+
+  // A scenario without its expectation is a usage error, not a failure.
+  dir.write("c_none.jsonl", trace);
+  auto missing = run_cli({"scenarios", d, "--model", "reference"});
+  EXPECT_EQ(missing.exit, 2);
+  EXPECT_NE(missing.err.find("c_none.expect.json: missing"), std::string::npos) << missing.err;
 }
 
 

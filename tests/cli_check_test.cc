@@ -81,6 +81,26 @@ TEST(CliCheck, TheDefaultsPassAndHitEveryMark) {
   }
 }
 
+// -v prints each chunk's verdict and seed; without it there is none; -q drops
+// the tables but keeps the verdict and the exit status.
+TEST(CliCheck, VerbosePrintsEachChunkQuietOnlyTheVerdict) {
+  const std::vector<std::string> args = {"check", "--seed", "5", "--runs", "150", "--steps", "4"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto a = args;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_cli(a);
+  };
+  auto normal = with({}), verbose = with({"-v"}), quiet = with({"-q"});
+  EXPECT_EQ(verbose.exit, normal.exit);
+  EXPECT_EQ(quiet.exit, normal.exit);
+  EXPECT_EQ(normal.out.find("chunk 0:"), std::string::npos) << normal.out;
+  EXPECT_NE(verbose.out.find("chunk 0: seed "), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find(", 75 runs, "), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("chunk 1: seed "), std::string::npos) << verbose.out;
+  EXPECT_NE(normal.out.find("coverage marks:"), std::string::npos) << normal.out;
+  EXPECT_EQ(quiet.out.find("coverage marks:"), std::string::npos) << quiet.out;
+}
+
 // `--steps N` is the most operations a run has: N = 1 is exactly one each.
 TEST(CliCheck, StepsIsTheMostOperationsOfARun) {
   auto one = json::parse(run_cli({"check", "--seed", "3", "--runs", "40", "--steps", "1", "--json"}).out);

@@ -174,7 +174,7 @@ TEST(TraceCheck, ABrokenPromiseIsReported) {
   const auto clean = trace::replay(trace, trace::ModelChoice::both);
   ASSERT_EQ(check_outcome(trace, clean), "");
   auto disagreeing = clean;
-  disagreeing.disagreement = trace::Disagreement{2, "cgroups[1].usage_pages: reference 0, impl 1"};
+  disagreeing.disagreement = trace::Disagreement{2, "cgroups[path=/a].usage_pages: reference 0, impl 1"};
   EXPECT_NE(check_outcome(trace, disagreeing).find("disagree"), std::string::npos);
   auto failed = clean;
   failed.model_failure = trace::ModelFailure{2, "impl", "vector::at"};

@@ -157,7 +157,7 @@ TEST(Replay, LockStepNamesTheFirstDifferingField) {
   EXPECT_EQ(result.exit_code(), 1);
   ASSERT_TRUE(result.disagreement);
   EXPECT_EQ(result.disagreement->line, 4u);
-  EXPECT_EQ(result.disagreement->message, "cgroups[1].usage_pages: reference 64, broken 65");
+  EXPECT_EQ(result.disagreement->message, "cgroups[path=/a].usage_pages: reference 64, broken 65");
   // The step is recorded, nothing after it.
   ASSERT_EQ(result.steps.size(), 3u);
   EXPECT_EQ(result.steps.back().line, 4u);
@@ -183,7 +183,7 @@ TEST(Replay, LockStepComparesTheInitialState) {
   auto result = replay_models(trace, reference_and(trace, std::move(broken)), ModelChoice::both);
   ASSERT_TRUE(result.disagreement);
   EXPECT_EQ(result.disagreement->line, 1u);
-  EXPECT_EQ(result.disagreement->message, "stocks[1].online: reference true, broken false");
+  EXPECT_EQ(result.disagreement->message, "stocks[cpu=1].online: reference true, broken false");
   EXPECT_TRUE(result.steps.empty());
 }
 
