@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian (bookworm) packages memcg-verify needs, only those that
 # are missing: safe to run again and again. Uses apt-get directly as root,
-# else through sudo.
+# else through sudo. `--plot` adds gnuplot, which only `simulate --svg`
+# (scripts/plot.sh) needs.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,10 @@ packages=(
   gcovr                                    # scripts/coverage.sh
   linux-source-6.1 xz-utils               # the default tree of the kernel model (kernel/, docs/KERNEL-CHANGE.md)
 )
+
+if [[ "${1:-}" == --plot ]]; then
+  packages+=(gnuplot-nox)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

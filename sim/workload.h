@@ -1,0 +1,61 @@
+// A simulation run: one workload on the reference model of one profile, from
+// a seed, sampled as it goes. The workloads (docs/SIMULATE.md) are the same
+// for every profile; what differs between profiles comes from the models.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "sim/footprint.h"
+#include "spec/profile.h"
+
+namespace mv::sim {
+
+enum class Workload : std::uint8_t {
+  seed000,  // periodic jobs in new cgroups sharing the VFS caches (seed 000)
+  seed004,  // the kernel-stack loop of seed 004
+  kmem_dead,  // the kselftest test_kmem_dead_cgroups idea (live's prediction)
+};
+
+std::string_view workload_name(Workload workload);
+std::optional<Workload> parse_workload(std::string_view name);
+inline constexpr std::string_view kWorkloadNames = "seed000, seed004, kmem_dead";
+
+struct SimOptions {
+  spec::Profile profile = spec::Profile::v6_6;
+  Workload workload = Workload::seed000;
+  std::uint32_t days = 7;           // seed000
+  std::uint32_t iterations = 500;   // seed004: loop iterations; kmem_dead: children
+  std::uint64_t seed = 1;
+  std::uint32_t cpus = 8;           // possible CPUs of the model (and of the estimate)
+  MemcgFootprint footprint;
+};
+
+struct Sample {
+  double day = 0;                         // simulated time, in days from the start
+  std::optional<std::uint32_t> iteration;  // seed004: loop iterations done
+  std::uint64_t jobs = 0;                  // jobs (seed000) or iterations run so far
+  Measure measure;
+};
+
+struct SimResult {
+  SimOptions options;
+  std::vector<Sample> samples;  // seed000: one per day; seed004: one per 100 iterations
+  Measure final;                // at the end of the run
+  // seed004: once every `sleep` of the loop has exited (an hour later).
+  std::optional<Measure> after_exit;
+  std::uint64_t ops = 0;        // model operations applied
+  std::uint64_t jobs = 0;
+};
+
+// Runs a workload. std::invalid_argument for a profile without a reference
+// model; SimError if the model refuses or fails.
+SimResult simulate(const SimOptions& options);
+
+SimResult run_seed000(const SimOptions& options);
+SimResult run_seed004(const SimOptions& options);
+SimResult run_kmem_dead(const SimOptions& options);
+
+}  // namespace mv::sim
