@@ -18,17 +18,14 @@ if [[ "${MV_SKIP_TSAN:-0}" != 1 ]]; then
   ctest --preset tsan --repeat until-fail:3 --timeout "${MV_TEST_TIMEOUT:-300}"
 fi
 
-# Coverage-guided fuzzing for a bounded time (fuzz/README.md): the fast path
-# in lock-step with the reference (fuzz_ops), and with MV_FUZZ_TRACE=1 the
-# trace reader and replay (fuzz_trace). fuzz_trace is opt-in until the trace
-# reader's fixes of issue 12 (numbers out of range, invalid UTF-8 in the
-# report) are on main: it finds those within seconds. Its corpus replays in
-# ctest either way (fuzz_trace_corpus). MV_SKIP_FUZZ=1 skips both.
+# Coverage-guided fuzzing for a bounded time (fuzz/README.md): the trace
+# reader and replay on arbitrary bytes (fuzz_trace), and the fast path in
+# lock-step with the reference (fuzz_ops); 20 s each by default (their
+# corpora also replay in ctest: fuzz_trace_corpus, fuzz_ops_corpus; the long
+# runs are scripts/fuzz.sh TARGET 600). MV_SKIP_FUZZ=1 skips both.
 if [[ "${MV_SKIP_FUZZ:-0}" != 1 ]]; then
-  if [[ "${MV_FUZZ_TRACE:-0}" == 1 ]]; then
-    scripts/fuzz.sh fuzz_trace "${MV_FUZZ_TRACE_SECONDS:-60}"
-  fi
-  scripts/fuzz.sh fuzz_ops "${MV_FUZZ_OPS_SECONDS:-30}"
+  scripts/fuzz.sh fuzz_trace "${MV_FUZZ_TRACE_SECONDS:-20}"
+  scripts/fuzz.sh fuzz_ops "${MV_FUZZ_OPS_SECONDS:-20}"
 fi
 
 # A short exploration of interleavings of the correct impl (the explore
