@@ -7,6 +7,7 @@
 // claim for the profile's design. Exit status (docs/DESIGN.md): 0 every claim
 // that applies holds, 1 a claim fails or the model refused or failed, 2 usage.
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -20,6 +21,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "properties/failure_trace.h"
 #include "sim/claims.h"
 #include "sim/machine.h"
 #include "sim/report.h"
@@ -39,6 +41,7 @@ struct SimulateOptions {
   bool json = false;
   std::string csv_path;
   std::string svg_path;
+  std::string out_dir = kDefaultOutDir;
   std::string command;  // as the user typed it: printed under the plot
 };
 
@@ -81,6 +84,38 @@ void draw_svg(const std::string& script) {
         "gnuplot failed (is it installed? Debian package gnuplot-nox, scripts/install-deps.sh)");
 }
 
+// The run is deterministic: repeated with its operations recorded, it fails
+// at the same operation, and the trace up to it goes to
+// OUT/simulate-failure-PROFILE-SEED.jsonl with the replay note of check.
+void write_failure_trace(const SimulateOptions& o, sim::SimOptions so) {
+  so.record_trace = true;
+  std::string trace;
+  try {
+    sim::simulate(so);
+  } catch (const sim::SimError& e) {
+    trace = e.trace_jsonl;
+  }
+  if (trace.empty()) {
+    std::cerr << fmt::format("the repeated run did not fail: rerun with {}\n", o.command);
+    return;
+  }
+  std::filesystem::path dir(o.out_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string name(spec::profile_name(so.profile));
+  for (char& c : name)
+    if (c == '+') c = '_';
+  const auto path = (dir / fmt::format("simulate-failure-{}-{}.jsonl", name, so.seed)).string();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << properties::with_header_note(
+      trace, properties::replay_note(o.command, "reference", spec::Mutant::none));
+  if (!out.flush()) {
+    std::cerr << fmt::format("memcg-verify simulate: cannot write {}\n", path);
+    return;
+  }
+  std::cerr << fmt::format("the trace of the run up to the failure: {}\nreplay: memcg-verify replay {} --model reference\n", path, path);
+}
+
 int run_simulate(const SimulateOptions& o) {
   auto workload = sim::parse_workload(o.workload);
   if (!workload) {
@@ -114,8 +149,8 @@ int run_simulate(const SimulateOptions& o) {
       auto claim = sim::check_claim(result);
       runs.push_back(sim::RunReport{std::move(result), std::move(claim)});
     } catch (const sim::SimError& e) {
-      std::cerr << "memcg-verify simulate: " << e.what() << "\n"
-                << fmt::format("replay with: {}\n", o.command);
+      std::cerr << "memcg-verify simulate: " << e.what() << "\n";
+      write_failure_trace(o, so);
       return 1;
     }
   }
@@ -154,11 +189,14 @@ void add_simulate(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json, "print the JSON report (docs/DESIGN.md) instead of the table");
   cmd->add_option("--csv", o->csv_path, "write one CSV row per profile and sample (- for stdout)");
   cmd->add_option("--svg", o->svg_path, "draw the curves with gnuplot into this SVG file");
+  cmd->add_option("--out", o->out_dir,
+                  fmt::format("directory for simulate-failure-PROFILE-SEED.jsonl, the trace of a run "
+                              "the model failed (default {})", kDefaultOutDir));
   run_guarded(cmd, exit_code, [o, cmd] {
     std::string command = "memcg-verify simulate";
     for (const auto* opt : cmd->get_options()) {
       if (opt->get_name() == "--help" || opt->count() == 0) continue;
-      if (opt->get_name() == "--csv" || opt->get_name() == "--svg") continue;
+      if (opt->get_name() == "--csv" || opt->get_name() == "--svg" || opt->get_name() == "--out") continue;
       command += " " + opt->get_name();
       if (opt->get_expected_min() > 0) command += " " + fmt::format("{}", fmt::join(opt->results(), ","));
     }

@@ -24,7 +24,7 @@ constexpr std::uint32_t kDentriesPerChild = 100;
 SimResult run_kmem_dead(const SimOptions& options) {
   SimResult result;
   result.options = options;
-  Machine machine(spec::Config{options.profile, options.cpus, 4096});
+  Machine machine(spec::Config{options.profile, options.cpus, 4096}, options.record_trace);
   const auto parent = machine.cgroup("/kmem_dead_cgroups_test");
   machine.mkdir(parent);
   std::vector<spec::ObjKey> dcache;  // the negative dentries outlive their processes

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "reference/model.h"
+#include "trace/trace_writer.h"
 
 namespace mv::sim {
 
@@ -28,8 +29,8 @@ std::string clock_text(double seconds) {
                      s % 60);
 }
 
-Machine::Machine(const spec::Config& config)
-    : config_(config), model_(reference::make_reference_model(config, paths_)) {}
+Machine::Machine(const spec::Config& config, bool record)
+    : config_(config), model_(reference::make_reference_model(config, paths_)), record_(record) {}
 
 Machine::~Machine() = default;
 
@@ -40,19 +41,39 @@ std::string Machine::where() const {
 
 Errno Machine::apply(const spec::Op& op) {
   ++ops_;
+  if (record_) recorded_.push_back(op);
   try {
     return model_->apply(op);
   } catch (const std::exception& e) {
-    throw SimError(fmt::format("{}: the reference model failed on {}: {}", where(),
-                               spec::op_name(op), e.what()));
+    auto what = fmt::format("{}: the reference model failed on {}: {}", where(), spec::op_name(op),
+                            e.what());
+    throw SimError(what, record_ ? trace_jsonl(what) : std::string());
   }
 }
 
 void Machine::expect_ok(const spec::Op& op, std::string_view what) {
   auto result = apply(op);
-  if (result != Errno::ok)
-    throw SimError(fmt::format("{}: {} answered {} (the workload expects it to succeed)",
-                               where(), what, spec::errno_name(result)));
+  if (result != Errno::ok) {
+    auto message = fmt::format("{}: {} answered {} (the workload expects it to succeed)", where(),
+                               what, spec::errno_name(result));
+    throw SimError(message, record_ ? trace_jsonl(message) : std::string());
+  }
+}
+
+std::string Machine::trace_jsonl(const std::string& note) const {
+  trace::TraceNames names;
+  names.paths = paths_;
+  for (spec::TaskKey t = 0; t < next_task_; ++t) names.tasks.intern(fmt::format("t{}", t));
+  for (spec::ObjKey o = 0; o < next_obj_; ++o) names.objects.intern(fmt::format("o{}", o));
+  std::string out = trace::trace_header_json(config_, "simulate: " + note).dump() + "\n";
+  for (std::size_t i = 0; i < recorded_.size(); ++i) {
+    trace::TraceOp line;
+    line.line = i + 2;
+    line.op = recorded_[i];
+    line.cpu_given = true;  // every operation's CPU as the machine gave it
+    out += trace::trace_line_json(line, names).dump() + "\n";
+  }
+  return out;
 }
 
 spec::PathKey Machine::cgroup(std::string_view path) {

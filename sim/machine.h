@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "spec/model.h"
 #include "spec/operation.h"
@@ -24,9 +25,14 @@ namespace mv::sim {
 
 // The model refused something the workload never asks wrongly (an rmdir of an
 // empty cgroup, an allocation with no limit set), or failed: the run stops.
+// When the machine recorded its operations, `trace_jsonl` is the trace of the
+// run up to and including the operation that failed (docs/TRACE_FORMAT.md),
+// which `memcg-verify replay FILE --model reference` replays.
 class SimError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  SimError(const std::string& what, std::string trace_jsonl = {})
+      : std::runtime_error(what), trace_jsonl(std::move(trace_jsonl)) {}
+  std::string trace_jsonl;
 };
 
 // A kmem_cache of the workload: the kernel cache it stands for, its object
@@ -61,7 +67,9 @@ struct LiveTotals {
 class Machine {
  public:
   // std::invalid_argument if the profile has no reference model.
-  explicit Machine(const spec::Config& config);
+  // record: keep every operation applied, for the trace of a failure (the
+  // runs are deterministic: a failed run is repeated with it).
+  explicit Machine(const spec::Config& config, bool record = false);
   ~Machine();
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
@@ -103,6 +111,8 @@ class Machine {
     std::string_view cache;  // slab
   };
   spec::Errno apply(const spec::Op& op);
+  // The recorded operations as a trace; tasks and objects named by their keys.
+  std::string trace_jsonl(const std::string& note) const;
   void expect_ok(const spec::Op& op, std::string_view what);
   spec::ObjKey alloc(const spec::Alloc& op, std::string_view what);
   std::string where() const;
@@ -117,6 +127,8 @@ class Machine {
   LiveTotals live_;
   std::uint64_t ops_ = 0;
   double clock_seconds_ = 0;
+  bool record_ = false;
+  std::vector<spec::Op> recorded_;
 };
 
 // "day 3 07:12:05" for a simulated time in seconds (day 1 starts at 0).

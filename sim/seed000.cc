@@ -92,7 +92,7 @@ class Seed000 {
  public:
   explicit Seed000(const SimOptions& options)
       : options_(options),
-        machine_(spec::Config{options.profile, options.cpus, 4096}),
+        machine_(spec::Config{options.profile, options.cpus, 4096}, options.record_trace),
         rng_(options.seed),
         popularity_(params_.files, params_.zipf_exponent) {
     result_.options = options;

@@ -42,7 +42,7 @@ struct Sleeper {
 class Seed004 {
  public:
   explicit Seed004(const SimOptions& options)
-      : options_(options), machine_(spec::Config{options.profile, options.cpus, 4096}) {
+      : options_(options), machine_(spec::Config{options.profile, options.cpus, 4096}, options.record_trace) {
     result_.options = options;
   }
 

@@ -31,6 +31,9 @@ struct SimOptions {
   std::uint64_t seed = 1;
   std::uint32_t cpus = 8;           // possible CPUs of the model (and of the estimate)
   MemcgFootprint footprint;
+  // Record the model's operations: a SimError then carries the trace of the
+  // run up to its failure (sim/machine.h).
+  bool record_trace = false;
 };
 
 struct Sample {

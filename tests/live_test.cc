@@ -17,7 +17,10 @@
 #include "live/cgroupfs.h"
 #include "live/live.h"
 #include "live/scope.h"
+#include "trace/replay.h"
+#include "trace/trace_reader.h"
 #include "sim/claims.h"
+#include "sim/machine.h"
 #include "sim/report.h"
 #include "sim/workload.h"
 
@@ -161,6 +164,38 @@ TEST(Simulate, ThePlotHasALinePerProfileAndNamesItsData) {
   EXPECT_NE(gp4.find("layout 1,2 title 'seed004: "), std::string::npos);
   EXPECT_EQ(gp4.find('`'), std::string::npos);
   EXPECT_NE(gp4.find("'o''ut.svg'"), std::string::npos);
+}
+
+// A run the model refuses stops with a SimError; a recording machine's error
+// carries the trace up to that operation, which replays to the same answer.
+TEST(Simulate, ARefusedOperationGivesATraceThatReplaysToTheSameRefusal) {
+  sim::Machine machine(spec::Config{spec::Profile::v6_6, 2, 4096}, true);
+  const auto cg = machine.cgroup("/job");
+  machine.mkdir(cg);
+  const auto task = machine.spawn(cg, 1);
+  machine.alloc_slab(task, sim::kDentryCache);
+  std::string trace_text;
+  try {
+    machine.rmdir(cg);  // a task is still in it: EBUSY
+    ADD_FAILURE() << "rmdir of a populated cgroup succeeded";
+  } catch (const sim::SimError& e) {
+    EXPECT_NE(std::string(e.what()).find("EBUSY"), std::string::npos) << e.what();
+    trace_text = e.trace_jsonl;
+  }
+  std::istringstream in(trace_text);
+  auto trace = trace::read_trace(in, "simulate-failure.jsonl");
+  auto result = trace::replay(trace, trace::ModelChoice::reference);
+  EXPECT_FALSE(result.error) << result.error->what();
+  ASSERT_EQ(result.steps.size(), 4u);
+  EXPECT_EQ(result.steps.back().result, spec::Errno::ebusy);
+  EXPECT_EQ(result.steps[2].op.index(), spec::Op(spec::Alloc{}).index());
+  EXPECT_EQ(result.snapshot->objects.size(), 1u);
+  // Without recording, the error says the same and carries no trace.
+  sim::Machine plain(spec::Config{spec::Profile::v6_6, 2, 4096});
+  const auto cg2 = plain.cgroup("/job");
+  plain.mkdir(cg2);
+  plain.spawn(cg2, 0);
+  EXPECT_THROW(plain.rmdir(cg2), sim::SimError);
 }
 
 // ---------------------------------------------------------------- live: parsers
