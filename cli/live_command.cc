@@ -31,8 +31,8 @@ int run_live(const LiveOptions& o) {
   else if (o.tap)
     std::cout << live::live_tap(report);
   else
-    std::cout << live::live_table(report);
-  if (report.status == live::LiveStatus::skipped && !o.json && !o.tap)
+    std::cout << (quiet() ? live::live_verdict(report) : live::live_table(report));
+  if (report.status == live::LiveStatus::skipped && !o.json && !o.tap && !quiet())
     std::cerr << "skipped: " << report.why << "\n";
   switch (report.status) {
     case live::LiveStatus::skipped: return 0;

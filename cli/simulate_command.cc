@@ -160,7 +160,7 @@ int run_simulate(const SimulateOptions& o) {
   if (o.json)
     std::cout << sim::runs_json(runs, baseline).dump() << "\n";
   else if (o.csv_path != "-")
-    std::cout << sim::runs_table(runs, baseline);
+    std::cout << (quiet() ? sim::claims_text(runs) : sim::runs_table(runs, baseline));
   bool failed = false;
   for (const auto& run : runs) failed |= run.claim.outcome == sim::ClaimOutcome::fails;
   return failed ? 1 : 0;

@@ -61,6 +61,9 @@ LiveReport run_live(const ExperimentSizes& sizes);
 
 nlohmann::json live_json(const LiveReport& report);
 std::string live_table(const LiveReport& report);
+// One line: ran and every experiment agrees (or which do not), skipped or
+// error and why (all --quiet prints).
+std::string live_verdict(const LiveReport& report);
 std::string live_tap(const LiveReport& report);
 
 }  // namespace mv::live

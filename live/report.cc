@@ -84,6 +84,18 @@ std::string live_table(const LiveReport& r) {
   return out;
 }
 
+std::string live_verdict(const LiveReport& r) {
+  if (r.status != LiveStatus::ran) return fmt::format("{}: {}\n", live_status_name(r.status), r.why);
+  std::string disagree;
+  for (const auto& e : r.experiments)
+    if (!e.agree) disagree += fmt::format("{}{}", disagree.empty() ? "" : ", ", e.measured.name);
+  const std::string profile(r.profile ? spec::profile_name(*r.profile) : "");
+  if (disagree.empty())
+    return fmt::format("ran: the kernel {} and the {} model agree in all {} experiments\n", r.kernel,
+                       profile, r.experiments.size());
+  return fmt::format("ran: the kernel {} and the {} model disagree in {}\n", r.kernel, profile, disagree);
+}
+
 std::string live_tap(const LiveReport& r) {
   std::string out = "TAP version 13\n";
   if (r.status == LiveStatus::skipped) return out + fmt::format("1..0 # SKIP {}\n", r.why);

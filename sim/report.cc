@@ -147,7 +147,11 @@ std::string runs_table(const std::vector<RunReport>& runs, std::size_t baseline)
                          spec::profile_name(run.result.options.profile),
                          run.result.after_exit->dying);
   }
-  out += "\n";
+  return out + "\n" + claims_text(runs);
+}
+
+std::string claims_text(const std::vector<RunReport>& runs) {
+  std::string out;
   for (const auto& run : runs) {
     const auto& c = run.claim;
     out += fmt::format("{}, {} design: {}\n  claim: {}\n  {}: {}\n",

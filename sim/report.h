@@ -30,6 +30,8 @@ nlohmann::json run_json(const RunReport& run, const RunReport* baseline = nullpt
 nlohmann::json runs_json(const std::vector<RunReport>& runs, std::size_t baseline);
 
 std::string runs_table(const std::vector<RunReport>& runs, std::size_t baseline);
+// Each run's claim and its outcome (the end of runs_table; all --quiet prints).
+std::string claims_text(const std::vector<RunReport>& runs);
 // One row per run and sample; the same runs give the same bytes.
 std::string runs_csv(const std::vector<RunReport>& runs, std::size_t baseline);
 

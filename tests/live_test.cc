@@ -292,6 +292,32 @@ TEST(LiveCgroupfs, TheNearestProfileIsTheNewestModeledOneNotNewerThanTheKernel) 
   EXPECT_FALSE(live::kernel_version("garbage"));
 }
 
+TEST(LiveReport, TheVerdictAndTapNameTheExperimentsThatDisagree) {
+  live::LiveReport r;
+  r.status = live::LiveStatus::ran;
+  r.kernel = "6.18.0";
+  r.profile = spec::Profile::v6_6;
+  r.hierarchy = live::MemoryHierarchy{};
+  live::ExperimentReport ok, bad;
+  ok.measured.name = "stack_loop";
+  ok.agree = true;
+  bad.measured.name = "kmem_dead_cgroups";
+  bad.measured.dying_after_rmdir = 8;
+  r.experiments = {ok, bad};
+  EXPECT_FALSE(r.all_agree());
+  EXPECT_EQ(live::live_verdict(r), "ran: the kernel 6.18.0 and the v6.6 model disagree in kmem_dead_cgroups\n");
+  const auto tap = live::live_tap(r);
+  EXPECT_NE(tap.find("ok 1 stack_loop"), std::string::npos);
+  EXPECT_NE(tap.find("not ok 2 kmem_dead_cgroups # measured 8 dying, predicted 0"), std::string::npos);
+  EXPECT_NE(tap.find("pass:1 fail:1"), std::string::npos);
+  r.experiments.pop_back();
+  EXPECT_EQ(live::live_verdict(r), "ran: the kernel 6.18.0 and the v6.6 model agree in all 1 experiments\n");
+  r.status = live::LiveStatus::skipped;
+  r.why = "not root";
+  EXPECT_EQ(live::live_verdict(r), "skipped: not root\n");
+  EXPECT_EQ(live::live_json(r)["status"], "skipped");
+}
+
 // ---------------------------------------------------------------- live: clean-up
 
 // A scope over a plain directory (mkdir and rmdir behave as on cgroupfs for
