@@ -418,7 +418,9 @@ TEST(LiveKernel, RunsWherePermittedAndLeavesNoCgroupBehind) {
   const auto& stack = report.experiments[0];
   EXPECT_EQ(stack.measured.name, "stack_loop");
   // The loop charged kernel memory to the removed cgroups (not vacuous).
-  if (stack.measured.charged.kernel_bytes) EXPECT_GT(*stack.measured.charged.kernel_bytes, 0);
+  if (stack.measured.charged.kernel_bytes) {
+    EXPECT_GT(*stack.measured.charged.kernel_bytes, 0);
+  }
   // The control: user pages hold their cgroups dying until they are freed,
   // on every kernel; if the count did not see that, it sees nothing.
   const auto& control = report.experiments[1];
