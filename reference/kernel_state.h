@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "arith/domain.h"
@@ -32,6 +33,24 @@ struct MemcgStockPcp {
   // Mutant::dual_obj_stock only: the second byte stock that uncharges refill
   // (never in a snapshot).
   ObjStock hidden_obj;
+};
+
+// The ids handed out for writing since the last take(), each once (for
+// ReferenceModel::take_changes; the model never reads them).
+class WrittenIds {
+ public:
+  void note(std::uint32_t id) {
+    if (id >= marked_.size()) marked_.resize(id + 1, false);
+    if (!marked_[id]) marked_[id] = true, ids_.push_back(id);
+  }
+  std::vector<std::uint32_t> take() {
+    for (auto id : ids_) marked_[id] = false;
+    return std::exchange(ids_, {});
+  }
+
+ private:
+  std::vector<std::uint32_t> ids_;
+  std::vector<bool> marked_;
 };
 
 struct Kernel {
@@ -76,12 +95,28 @@ struct Kernel {
 
   const spec::ProfileTraits& traits() const { return config.profile_traits(); }
   std::uint32_t charge_batch_pages() const { return traits().charge_batch_pages; }
-  MemCgroup& memcg(spec::MemcgId id) { return memcgs.at(id); }
+  // Every write goes through these (the vectors are only appended to
+  // directly): the non-const ones note what they hand out, so that a replay
+  // snapshots only those (spec::Model::take_changes).
+  MemCgroup& memcg(spec::MemcgId id) {
+    MemCgroup& m = memcgs.at(id);
+    written_memcgs.note(id);
+    return m;
+  }
   const MemCgroup& memcg(spec::MemcgId id) const { return memcgs.at(id); }
-  ObjCgroup& objcg(spec::ObjcgId id) { return objcgs.at(id - 1); }
+  ObjCgroup& objcg(spec::ObjcgId id) {
+    ObjCgroup& o = objcgs.at(id - 1);
+    written_objcgs.note(id);
+    return o;
+  }
   const ObjCgroup& objcg(spec::ObjcgId id) const { return objcgs.at(id - 1); }
-  MemcgStockPcp& stock(spec::Cpu cpu) { return stocks.at(cpu); }
+  MemcgStockPcp& stock(spec::Cpu cpu) {
+    MemcgStockPcp& s = stocks.at(cpu);
+    written_stocks.note(cpu);
+    return s;
+  }
   const MemcgStockPcp& stock(spec::Cpu cpu) const { return stocks.at(cpu); }
+  WrittenIds written_memcgs, written_objcgs, written_stocks;
 
   void record(spec::EventKind kind, std::uint32_t subject, std::int64_t value = 0) {
     events.push_back(spec::Event{kind, subject, value});

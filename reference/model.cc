@@ -2,6 +2,7 @@
 // models the kernel path it stands for, and the canonical snapshot.
 #include "reference/model.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <variant>
 
@@ -94,8 +95,14 @@ spec::Snapshot snapshot_without_objects(const Kernel& k) {
 class ReferenceModel final : public spec::Model {
  public:
   ReferenceModel(const spec::Config& config, const spec::PathTable& paths, spec::Mutant mutant)
-      : kernel_(boot_kernel(config, paths)) {
+      : kernel_(boot_kernel(config, paths)),
+        nr_memcgs_(kernel_.memcgs.size()),
+        nr_objcgs_(kernel_.objcgs.size()),
+        nr_events_(kernel_.events.size()) {
     kernel_.mutant = mutant;
+    kernel_.written_memcgs.take();
+    kernel_.written_objcgs.take();
+    kernel_.written_stocks.take();
   }
   Errno apply(const spec::Op& op) override { return apply_op(kernel_, op); }
   spec::Snapshot snapshot() const override { return take_snapshot(kernel_); }
@@ -112,10 +119,59 @@ class ReferenceModel final : public spec::Model {
     if (it == kernel_.objects.end()) return std::nullopt;
     return object_snap(key, it->second);
   }
+  std::optional<spec::SnapshotDelta> take_changes() override;
 
  private:
   Kernel kernel_;
+  // What the last take_changes() reported.
+  std::size_t nr_memcgs_, nr_objcgs_, nr_events_;
+  std::map<spec::TaskKey, spec::TaskSnap> tasks_;  // none at boot
 };
+
+// The entries written (Kernel's accessors noted them) and those appended since.
+std::vector<std::uint32_t> written_or_new(WrittenIds& written, std::size_t& known, std::size_t now,
+                                          std::uint32_t first_id) {
+  std::vector<std::uint32_t> ids = written.take();
+  for (; known < now; ++known) ids.push_back(static_cast<std::uint32_t>(known) + first_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::optional<spec::SnapshotDelta> ReferenceModel::take_changes() {
+  const Kernel& k = kernel_;
+  spec::SnapshotDelta d;
+  for (auto id : written_or_new(kernel_.written_memcgs, nr_memcgs_, k.memcgs.size(), 0))
+    d.cgroups.push_back(cgroup_snap(k, k.memcgs.at(id)));
+  for (auto id : written_or_new(kernel_.written_objcgs, nr_objcgs_, k.objcgs.size(), 1))
+    d.objcgs.push_back(objcg_snap(k.objcgs.at(id - 1)));
+  std::size_t nr_stocks = k.stocks.size();
+  for (auto cpu : written_or_new(kernel_.written_stocks, nr_stocks, nr_stocks, 0))
+    d.stocks.push_back(stock_snap(cpu, k.stocks.at(cpu)));
+  // Tasks (written directly, and few) are compared whole.
+  for (const auto& [key, task] : k.tasks) {
+    const spec::TaskSnap snap{key, task.memcg, task.cpu};
+    auto [it, added] = tasks_.try_emplace(key, snap);
+    if (!added && it->second == snap) continue;
+    it->second = snap;
+    d.tasks.push_back(snap);
+  }
+  if (tasks_.size() != k.tasks.size()) {
+    for (auto it = tasks_.begin(); it != tasks_.end();) {
+      if (k.tasks.count(it->first)) {
+        ++it;
+      } else {
+        d.tasks_gone.push_back(it->first);
+        it = tasks_.erase(it);
+      }
+    }
+  }
+  d.events.assign(k.events.begin() + static_cast<std::ptrdiff_t>(std::min(nr_events_, k.events.size())),
+                  k.events.end());
+  nr_events_ = k.events.size();
+  d.pending_work = static_cast<std::uint32_t>(k.deferred.size());
+  return d;
+}
 
 }  // namespace
 

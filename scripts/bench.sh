@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Benchmarks of the impl against the reference, and the callgrind instruction
-# count of the byte-stock hit path.
+# Benchmarks of the impl against the reference, the callgrind instruction
+# count of the byte-stock hit path, and the cost of `replay` over trace length,
+# sibling count, hierarchy depth and live objects (bench/replay_bench.cc).
 #
 #   scripts/bench.sh [BUILD_DIR]      (default: build-impl, RelWithDebInfo)
 #
 # Environment: MV_BENCH_REPS (repetitions, default 7), MV_BENCH_MIN_TIME
-# (seconds per repetition, default 0.3). Prints one table of medians over the
+# (seconds per repetition, default 0.3), MV_BENCH_ONLY (kmem or replay: just
+# that part). Prints one table of medians over the
 # repetitions: ns per charge+uncharge pair (wall time divided by the pairs of
 # all threads, i.e. 1/throughput), pairs/s over all threads, the impl/ref
 # throughput ratio, and the impl's 2-thread over 1-thread throughput. The
@@ -21,11 +23,13 @@ reps=${MV_BENCH_REPS:-7}
 min_time=${MV_BENCH_MIN_TIME:-0.3}
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build "$build" --target kmem_bench hit_path_callgrind -j2 > /dev/null
+cmake --build "$build" --target kmem_bench hit_path_callgrind replay_bench -j2 > /dev/null
+only=${MV_BENCH_ONLY:-}
 
 json=$(mktemp)
-trap 'rm -f "$json" "$json".cg*' EXIT
+trap 'rm -f "$json" "$json".cg* "$json".replay' EXIT
 echo "machine: $(nproc) CPUs, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$only" != replay ]; then
 "$build/kmem_bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_min_time="$min_time" --benchmark_format=json > "$json"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -83,3 +87,28 @@ echo
 echo "callgrind: Ir($n1 pairs) = $ir1, Ir($n2 pairs) = $ir2," \
   "instructions per byte-stock hit pair = $(( (ir2 - ir1) / (n2 - n1) ))" \
   "(exact: $(python3 -c "print(($ir2 - $ir1) / ($n2 - $n1))"))"
+fi
+
+[ "$only" = kmem ] && exit 0
+# replay: the median time of one replay and per trace line, by shape and size.
+# Near-linear cost: us/line stays flat as N grows (the last column: us/line at
+# N over us/line at the smallest N of the shape).
+"$build/replay_bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_min_time="$min_time" --benchmark_format=json > "$json.replay"
+echo
+echo "replay (reference model, every step checked), load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$json.replay" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+want = "median" if any(r.get("aggregate_name") == "median" for r in runs) else None
+rows = [r for r in runs if r.get("aggregate_name") == want]
+print(f"{'shape':<9} {'N':>6} {'lines':>6} | {'ms/replay':>9} {'cpu ms':>8} | {'us/line':>7} {'vs smallest N':>13}")
+print("-" * 68)
+first = {}
+for r in rows:
+    shape, n = r["run_name"].split("/")
+    us = r["us_per_line"]
+    base = first.setdefault(shape, us)
+    print(f"{shape:<9} {int(n):>6} {int(r['lines']):>6} | {r['real_time']:>9.1f} {r['cpu_time']:>8.1f} | "
+          f"{us:>7.2f} {us / base:>12.2f}x")
+PY

@@ -15,7 +15,7 @@ bool objects_hold_memcg_directly(const ProfileTraits& traits) {
 
 std::int64_t CssHolders::total() const {
   std::int64_t sum = base_refs + kill_refs + id_refs + task_refs;
-  sum += static_cast<std::int64_t>(children.size());
+  sum += child_refs;
   for (const auto& s : page_stocks) sum += s.refs;
   for (const auto& o : objects) sum += o.refs;
   sum += static_cast<std::int64_t>(objcgs.size());
@@ -32,82 +32,55 @@ std::int64_t object_refs(const ObjectSnap& object) {
   return object.nr_kmem_pages > 0 ? object.nr_kmem_pages : 1;
 }
 
-std::map<MemcgId, CssHolders> css_holders(const SnapshotIndex& index, const ProfileTraits& traits) {
-  const Snapshot& snap = index.snap();
-  std::map<MemcgId, CssHolders> holders;
-  for (const auto& cg : snap.cgroups) {
-    if (cg.state == CgroupState::freed) continue;
-    CssHolders& h = holders[cg.id];
-    h.base_refs = cg.state == CgroupState::online ? 1 : 0;  // cgroup core percpu_ref_init
-    // kill_css: css_get + the switch's confirm reference, until the offline.
-    h.kill_refs = cg.state == CgroupState::dying && !cg.offlined ? 2 : 0;
-    h.id_refs = cg.offlined ? 0 : 1;                         // mem_cgroup_css_online
-    for (MemcgId child : index.children(cg.id)) {
-      const CgroupSnap* c = index.memcg(child);
-      if (c && c->state != CgroupState::freed) h.children.push_back(child);
-    }
-  }
-  auto holder_of = [&](MemcgId id) -> CssHolders* {
-    auto it = holders.find(id);
-    return it == holders.end() ? nullptr : &it->second;
-  };
-  for (const auto& task : snap.tasks)
-    if (CssHolders* h = holder_of(task.memcg)) h->task_refs += 1;
+CssHolders css_holders(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg) {
+  CssHolders h;
+  if (cg.state == CgroupState::freed) return h;
+  h.base_refs = cg.state == CgroupState::online ? 1 : 0;  // cgroup core percpu_ref_init
+  // kill_css: css_get + the switch's confirm reference, until the offline.
+  h.kill_refs = cg.state == CgroupState::dying && !cg.offlined ? 2 : 0;
+  h.id_refs = cg.offlined ? 0 : 1;                         // mem_cgroup_css_online
+  h.child_refs = view.children_not_freed(cg.id);
+  h.task_refs = view.tasks_in(cg.id);
   // __refill_stock css_get / drain_stock css_put (v5.9+); per page before.
   const bool per_page = page_stock_holds_ref_per_page(traits);
-  for (const auto& stock : snap.stocks)
-    for (const auto& slot : stock.page_stock)
-      if (CssHolders* h = holder_of(slot.memcg))
-        h->page_stocks.push_back({stock.cpu, slot.nr_pages, per_page ? slot.nr_pages : 1});
+  for (const auto& slot : view.page_stock_slots(cg.id))
+    h.page_stocks.push_back({slot.cpu, slot.nr_pages, per_page ? slot.nr_pages : 1});
   // __memcg_kmem_charge_page (v5.10): page->mem_cgroup keeps the css reference.
-  if (objects_hold_memcg_directly(traits)) {
-    if (index.lists_objects()) {
-      for (const auto& object : snap.objects)
-        if (object.memcg)
-          if (CssHolders* h = holder_of(*object.memcg))
-            h->objects.push_back({object.key, object_refs(object)});
-    } else {
-      for (const auto& [memcg, t] : index.object_totals().by_memcg())
-        if (CssHolders* h = holder_of(memcg)) h->objects.push_back({0, t.refs, t.count});
-    }
-  }
+  if (objects_hold_memcg_directly(traits))
+    if (const auto* t = view.object_totals().memcg(cg.id)) h.objects.push_back({t->refs, t->count});
   // memcg_reparent_objcgs (v5.9-v5.13): css_get(&parent->css) per reparented
   // objcg, dropped by obj_cgroup_release's mem_cgroup_put.
   if (traits.reparented_objcg_holds_css)
-    for (const auto& objcg : snap.objcgs)
-      if (objcg.state == ObjcgState::reparented)
-        if (CssHolders* h = holder_of(objcg.memcg)) h->objcgs.push_back(objcg.id);
+    for (ObjcgId id : view.objcgs_pointing_at(cg.id))
+      if (view.objcg(id)->state == ObjcgState::reparented) h.objcgs.push_back(id);
+  return h;
+}
+
+ObjcgHolders objcg_holders(const StateView& view, const ObjcgSnap& objcg) {
+  ObjcgHolders h;
+  if (objcg.state == ObjcgState::released) return h;
+  h.initial_refs = objcg.state == ObjcgState::active ? 1 : 0;
+  // __percpu_ref_switch_to_atomic: "put after confirmation".
+  h.confirm_refs = objcg.switch_pending ? 1 : 0;
+  // memcg_slab_post_alloc_hook obj_cgroup_get; percpu keeps the pre-hook ref;
+  // __memcg_kmem_charge_page keeps one per page (v5.13+).
+  if (const auto* t = view.object_totals().objcg(objcg.id)) h.objects.push_back({t->refs, t->count});
+  // refill_obj_stock / mod_objcg_state obj_cgroup_get when cached.
+  for (const StockSnap* stock : view.obj_stocks_caching(objcg.id)) h.obj_stocks.push_back(stock->cpu);
+  return h;
+}
+
+std::map<MemcgId, CssHolders> css_holders(const StateView& view, const ProfileTraits& traits) {
+  std::map<MemcgId, CssHolders> holders;
+  for (const auto& cg : view.cgroups())
+    if (cg.state != CgroupState::freed) holders.emplace(cg.id, css_holders(view, traits, cg));
   return holders;
 }
 
-std::map<ObjcgId, ObjcgHolders> objcg_holders(const SnapshotIndex& index) {
-  const Snapshot& snap = index.snap();
+std::map<ObjcgId, ObjcgHolders> objcg_holders(const StateView& view) {
   std::map<ObjcgId, ObjcgHolders> holders;
-  for (const auto& objcg : snap.objcgs)
-    if (objcg.state != ObjcgState::released) {
-      holders[objcg.id].initial_refs = objcg.state == ObjcgState::active ? 1 : 0;
-      // __percpu_ref_switch_to_atomic: "put after confirmation".
-      holders[objcg.id].confirm_refs = objcg.switch_pending ? 1 : 0;
-    }
-  auto holder_of = [&](ObjcgId id) -> ObjcgHolders* {
-    auto it = holders.find(id);
-    return it == holders.end() ? nullptr : &it->second;
-  };
-  // memcg_slab_post_alloc_hook obj_cgroup_get; percpu keeps the pre-hook ref;
-  // __memcg_kmem_charge_page keeps one per page (v5.13+).
-  if (index.lists_objects()) {
-    for (const auto& object : snap.objects)
-      if (object.objcg)
-        if (ObjcgHolders* h = holder_of(*object.objcg))
-          h->objects.push_back({object.key, object_refs(object)});
-  } else {
-    for (const auto& [objcg, t] : index.object_totals().by_objcg())
-      if (ObjcgHolders* h = holder_of(objcg)) h->objects.push_back({0, t.refs, t.count});
-  }
-  // refill_obj_stock / mod_objcg_state obj_cgroup_get when cached.
-  for (const auto& stock : snap.stocks)
-    if (stock.cached_objcg)
-      if (ObjcgHolders* h = holder_of(*stock.cached_objcg)) h->obj_stocks.push_back(stock.cpu);
+  for (const auto& objcg : view.objcgs())
+    if (objcg.state != ObjcgState::released) holders.emplace(objcg.id, objcg_holders(view, objcg));
   return holders;
 }
 

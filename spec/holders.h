@@ -10,7 +10,7 @@
 
 #include "spec/profile.h"
 #include "spec/snapshot.h"
-#include "spec/snapshot_index.h"
+#include "spec/state_view.h"
 
 namespace mv::spec {
 
@@ -31,12 +31,10 @@ struct StockHolder {
   std::int64_t refs = 0;
 };
 
+// The live objects holding one target, together (from ObjectTotals).
 struct ObjectHolder {
-  ObjKey key = 0;  // meaningless when nr_objects != 1
   std::int64_t refs = 0;
-  // 1: the object `key`. From a summary (SnapshotIndex::lists_objects() false)
-  // one holder stands for all the live objects holding the same target.
-  std::int64_t nr_objects = 1;
+  std::int64_t nr_objects = 0;
 };
 
 // The css references a memcg's holders account for.
@@ -48,10 +46,10 @@ struct CssHolders {
   // models run in the same deferred item as the offline): 2.
   std::int64_t kill_refs = 0;
   std::int64_t id_refs = 0;             // 1 until offlined (mem_cgroup_id_put)
-  std::vector<MemcgId> children;        // not freed: css_free_rwork_fn puts the parent
+  std::int64_t child_refs = 0;          // children not freed: css_free_rwork_fn puts the parent
   std::int64_t task_refs = 0;           // 1 per task (the css_set reference, once per task)
   std::vector<StockHolder> page_stocks;  // slots caching it
-  std::vector<ObjectHolder> objects;    // live objects holding it directly
+  std::vector<ObjectHolder> objects;    // live objects holding it directly (one entry, or none)
   std::vector<ObjcgId> objcgs;          // reparented objcgs holding a css reference
   std::int64_t total() const;
 };
@@ -62,7 +60,7 @@ struct ObjcgHolders {
   // 1 while the kill's switch to atomic mode waits for its RCU callback
   // (ObjcgSnap::switch_pending): the switch's confirm reference.
   std::int64_t confirm_refs = 0;
-  std::vector<ObjectHolder> objects;  // slab/percpu 1, page/stack nr_kmem_pages
+  std::vector<ObjectHolder> objects;  // slab/percpu 1, page/stack nr_kmem_pages (one entry, or none)
   std::vector<Cpu> obj_stocks;        // CPUs whose obj stock caches it
   std::int64_t total() const;
 };
@@ -71,10 +69,13 @@ struct ObjcgHolders {
 // separately charged kmem page, else one.
 std::int64_t object_refs(const ObjectSnap& object);
 
-// Holders of every non-freed memcg (the root included: its css is CSS_NO_REF,
-// so its count stays 0 whatever holds it).
-std::map<MemcgId, CssHolders> css_holders(const SnapshotIndex& index, const ProfileTraits& traits);
-// Holders of every objcg that is not released.
-std::map<ObjcgId, ObjcgHolders> objcg_holders(const SnapshotIndex& index);
+// The holders of memcg `cg` (none for a freed one; the root has holders too,
+// but its css is CSS_NO_REF, so its count stays 0 whatever holds it).
+CssHolders css_holders(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg);
+// The holders of objcg `objcg` (none for a released one).
+ObjcgHolders objcg_holders(const StateView& view, const ObjcgSnap& objcg);
+// Holders of every non-freed memcg / every objcg that is not released.
+std::map<MemcgId, CssHolders> css_holders(const StateView& view, const ProfileTraits& traits);
+std::map<ObjcgId, ObjcgHolders> objcg_holders(const StateView& view);
 
 }  // namespace mv::spec

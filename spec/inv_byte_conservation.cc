@@ -39,39 +39,32 @@ constexpr std::string_view kProfiles =
     "which is still in the sum.";
 
 void check(const CheckContext& ctx, Report& report) {
-  const Snapshot& snap = ctx.after.snap();
-  struct Bytes {
-    std::int64_t objects = 0, kmem = 0, stocked = 0;
-  };
-  std::map<ObjcgId, Bytes> bytes;
-  for (const auto& [objcg, t] : ctx.after.object_totals().by_objcg()) {
-    bytes[objcg].objects = t.byte_charged_bytes;
-    bytes[objcg].kmem = t.kmem_bytes;
-  }
-  for (const auto& stock : snap.stocks)
-    if (stock.cached_objcg) bytes[*stock.cached_objcg].stocked += stock.nr_bytes;
-
   const auto page_bytes = static_cast<std::int64_t>(ctx.page.size_bytes);
-  for (const auto& objcg : snap.objcgs) {
+  ctx.each_objcg(report, {0}, [&](const ObjcgSnap& objcg) {
     if (objcg.state == ObjcgState::released) {
       if (objcg.charged_pages != 0)
         report.add(fmt::format("objcg {} released with {} pages still charged through it", objcg.id,
                                objcg.charged_pages));
-      continue;
+      return;
     }
-    const Bytes b = bytes[objcg.id];
-    std::int64_t held = b.objects + b.kmem + b.stocked + objcg.nr_charged_bytes;
+    std::int64_t objects = 0, kmem = 0, stocked = 0;
+    if (const auto* t = ctx.after.object_totals().objcg(objcg.id)) {
+      objects = t->byte_charged_bytes;
+      kmem = t->kmem_bytes;
+    }
+    for (const StockSnap* stock : ctx.after.obj_stocks_caching(objcg.id)) stocked += stock->nr_bytes;
+    std::int64_t held = objects + kmem + stocked + objcg.nr_charged_bytes;
     std::int64_t charged = page_bytes * objcg.charged_pages;
-    if (held == charged) continue;
+    if (held == charged) return;
     report.add(fmt::format(
         "objcg {}: {} bytes held ({} in live objects + {} in kmem pages + {} in obj stocks + {} "
         "nr_charged_bytes) != {} charged pages × {} = {}{}",
-        objcg.id, held, b.objects, b.kmem, b.stocked, objcg.nr_charged_bytes, objcg.charged_pages,
+        objcg.id, held, objects, kmem, stocked, objcg.nr_charged_bytes, objcg.charged_pages,
         page_bytes, charged,
         held % page_bytes != 0 ? fmt::format(" (not a whole number of pages: {} bytes over)",
                                              held % page_bytes)
                                : std::string()));
-  }
+  });
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ struct Levels {
   std::int64_t unstocked_pages = 0;  // usage - pages stocked for the subtree
 };
 
-Levels levels_of(const SnapshotIndex& index, const CgroupSnap& cg) {
+Levels levels_of(const PriorView& index, const CgroupSnap& cg) {
   return {cg.usage_pages, cg.usage_pages - index.subtree_stocked_pages(cg.id)};
 }
 
@@ -71,35 +71,35 @@ std::string max_text(const CgroupSnap& cg) {
 
 void check_alloc(const CheckContext& ctx, const Alloc& alloc, Report& report) {
   if (alloc.nofail) return;
-  for (const auto& cg : ctx.after.snap().cgroups) {
-    if (cg.state == CgroupState::freed || !over_max(cg)) continue;
+  ctx.each_memcg(report, {.number = 0, .step_only = true}, [&](const CgroupSnap& cg) {
+    if (cg.state == CgroupState::freed || !over_max(cg)) return;
     const CgroupSnap* old = ctx.before->memcg(cg.id);
     std::int64_t before_pages = old ? old->usage_pages : 0;
     if (cg.usage_pages > before_pages)
       report.add(fmt::format(
           "{}: usage {} > max {} after an alloc without nofail ({}; usage before: {})",
-          ctx.memcg_name(cg), cg.usage_pages, max_text(cg), errno_name(ctx.step.result),
+          ctx.memcg_name(cg), cg.usage_pages, max_text(cg), errno_name(ctx.result),
           before_pages));
-  }
+  });
 }
 
 void check_enomem(const CheckContext& ctx, Report& report) {
-  for (const auto& cg : ctx.after.snap().cgroups) {
+  ctx.each_memcg(report, {.number = 1, .step_only = true}, [&](const CgroupSnap& cg) {
     const CgroupSnap* old = ctx.before->memcg(cg.id);
-    if (!old) continue;
+    if (!old) return;
     Levels now = levels_of(ctx.after, cg), then = levels_of(*ctx.before, *old);
     if (now.unstocked_pages > then.unstocked_pages)
       report.add(fmt::format(
           "{}: {} failed with ENOMEM but charged {} pages outside the page stocks (usage {} -> "
           "{}, stocked {} -> {})",
-          ctx.memcg_name(cg), op_name(*ctx.step.op), now.unstocked_pages - then.unstocked_pages,
+          ctx.memcg_name(cg), op_name(*ctx.op), now.unstocked_pages - then.unstocked_pages,
           then.usage_pages, now.usage_pages, then.usage_pages - then.unstocked_pages,
           now.usage_pages - now.unstocked_pages));
-  }
+  });
 }
 
 void check_set_max(const CheckContext& ctx, const SetMax& set_max, Report& report) {
-  if (ctx.step.result != Errno::ok) return;
+  if (ctx.result != Errno::ok) return;
   const CgroupSnap* cg = ctx.after.online_memcg_at(set_max.cg);
   if (!cg) return;
   if (cg->max_pages != set_max.max_pages)
@@ -115,7 +115,7 @@ void check_set_max(const CheckContext& ctx, const SetMax& set_max, Report& repor
 // (e) mem_cgroup_resize_max returns EBUSY only when page_counter_set_max
 // failed after the drain: usage > max at that point, which is the state after.
 void check_set_max_busy(const CheckContext& ctx, const SetMax& set_max, Report& report) {
-  if (ctx.step.result != Errno::ebusy) return;
+  if (ctx.result != Errno::ebusy) return;
   const CgroupSnap* cg = ctx.after.online_memcg_at(set_max.cg);
   const CgroupSnap* old = cg ? ctx.before->memcg(cg->id) : nullptr;
   if (!cg || !old) return;
@@ -134,20 +134,22 @@ void check_set_max_busy(const CheckContext& ctx, const SetMax& set_max, Report& 
 
 void check_forced(const CheckContext& ctx, Report& report) {
   if (ctx.history.forced_charge_seen) return;
-  for (const auto& cg : ctx.after.snap().cgroups)
+  ctx.each_memcg(report, {3}, [&](const CgroupSnap& cg) {
     if (cg.state != CgroupState::freed && over_max(cg))
       report.add(fmt::format("{}: usage {} > max {} with no nofail alloc in the run",
                              ctx.memcg_name(cg), cg.usage_pages, max_text(cg)));
+  });
 }
 
 void check(const CheckContext& ctx, Report& report) {
-  if (ctx.before && ctx.step.op) {
-    if (const auto* alloc = std::get_if<Alloc>(ctx.step.op)) check_alloc(ctx, *alloc, report);
-    if (ctx.step.result == Errno::enomem) check_enomem(ctx, report);
-    if (const auto* set_max = std::get_if<SetMax>(ctx.step.op)) {
-      check_set_max(ctx, *set_max, report);
-      check_set_max_busy(ctx, *set_max, report);
-    }
+  if (ctx.before && ctx.op) {
+    if (const auto* alloc = std::get_if<Alloc>(ctx.op)) check_alloc(ctx, *alloc, report);
+    if (ctx.result == Errno::enomem) check_enomem(ctx, report);
+    if (const auto* set_max = std::get_if<SetMax>(ctx.op))
+      ctx.every_step(report, {2}, [&] {
+        check_set_max(ctx, *set_max, report);
+        check_set_max_busy(ctx, *set_max, report);
+      });
   }
   check_forced(ctx, report);
 }

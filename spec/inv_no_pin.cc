@@ -72,7 +72,7 @@ struct Classification {
 
 class PinAnalysis {
  public:
-  PinAnalysis(const CheckContext& ctx) : ctx_(ctx), holders_(css_holders(ctx.after, ctx.traits)) {}
+  explicit PinAnalysis(const CheckContext& ctx) : ctx_(ctx) {}
 
   // Whether dying memcg `id` is pinned only by documented holders.
   const Classification& classify(MemcgId id) {
@@ -89,7 +89,7 @@ class PinAnalysis {
  private:
   std::vector<std::string> undocumented_holders(const CgroupSnap& cg) {
     std::vector<std::string> why;
-    const CssHolders& h = holders_[cg.id];
+    const CssHolders h = css_holders(ctx_.after, ctx_.traits, cg);
     if (cg.css_refs == 0)
       why.push_back("css refcount 0 but not freed (no css_free pending)");
     if (h.id_refs) why.push_back("the ID reference (mem_cgroup_css_offline never ran)");
@@ -99,9 +99,9 @@ class PinAnalysis {
     for (const auto& s : h.page_stocks)
       if (s.nr_pages != 0 && !ctx_.history.concurrent)
         why.push_back(fmt::format("the page stock of CPU {} with {} pages", s.cpu, s.nr_pages));
-    for (MemcgId child : h.children) {
+    for (MemcgId child : ctx_.after.children(cg.id)) {
       const CgroupSnap* c = ctx_.after.memcg(child);
-      if (!c) continue;
+      if (!c || c->state == CgroupState::freed) continue;
       if (c->state == CgroupState::online) {
         why.push_back(fmt::format("online child {}", ctx_.memcg_name(*c)));
       } else if (!classify(child).legit) {
@@ -123,13 +123,13 @@ class PinAnalysis {
   std::string suspects(MemcgId id) const {
     std::vector<std::string> names;
     if (!ctx_.traits.reparented_objcg_holds_css)
-      for (const auto& o : ctx_.after.snap().objcgs)
-        if (o.state != ObjcgState::released && o.memcg == id)
-          names.push_back(fmt::format("objcg {}", o.id));
+      for (ObjcgId o : ctx_.after.objcgs_pointing_at(id))
+        if (ctx_.after.objcg(o)->state != ObjcgState::released)
+          names.push_back(fmt::format("objcg {}", o));
     if (!objects_hold_memcg_directly(ctx_.traits)) {
       if (ctx_.after.lists_objects()) {
-        for (const auto& obj : ctx_.after.snap().objects)
-          if (obj.memcg == id) names.push_back(fmt::format("object {}", obj.key));
+        for (const auto& obj : ctx_.after.objects_holding_memcg(id))
+          names.push_back(fmt::format("object {}", obj.key));
       } else if (const auto* t = ctx_.after.object_totals().memcg(id)) {
         names.push_back(fmt::format("{} objects", t->count));
       }
@@ -140,30 +140,30 @@ class PinAnalysis {
   }
 
   const CheckContext& ctx_;
-  std::map<MemcgId, CssHolders> holders_;
   std::map<MemcgId, Classification> results_;
 };
 
 void check_unreleased_objcgs(const CheckContext& ctx, Report& report) {
-  for (const auto& objcg : ctx.after.snap().objcgs)
+  ctx.each_objcg(report, {0}, [&](const ObjcgSnap& objcg) {
     if (objcg.state == ObjcgState::reparented && objcg.refs <= 0)
       report.add(fmt::format(
           "objcg {}: killed with refcount {} but not released after quiesce ({} nr_charged_bytes "
           "stay charged)",
           objcg.id, objcg.refs, objcg.nr_charged_bytes));
+  });
 }
 
 void check(const CheckContext& ctx, Report& report) {
-  if (ctx.after.snap().pending_work != 0) return;
+  if (ctx.after.pending_work() != 0) return;
   check_unreleased_objcgs(ctx, report);
   PinAnalysis analysis(ctx);
-  for (const auto& cg : ctx.after.snap().cgroups) {
-    if (cg.state != CgroupState::dying) continue;
+  ctx.each_memcg(report, {1}, [&](const CgroupSnap& cg) {
+    if (cg.state != CgroupState::dying) return;
     const Classification& c = analysis.classify(cg.id);
-    if (c.legit) continue;
+    if (c.legit) return;
     report.add(fmt::format("{}: removed but not freed after quiesce (css refcount {}); pinned by {}",
                            ctx.memcg_name(cg), cg.css_refs, fmt::join(c.undocumented, "; ")));
-  }
+  });
 }
 
 }  // namespace

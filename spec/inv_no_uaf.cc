@@ -71,34 +71,33 @@ void check_events(const CheckContext& ctx, Report& report) {
   }
 }
 
-void check_pointers(const CheckContext& ctx, Report& report) {
-  const Snapshot& snap = ctx.after.snap();
-  // Found from the per-objcg/per-memcg totals; named one by one when the
-  // snapshot lists its objects, else counted (a summary: Monitor::check_summary).
-  const auto& totals = ctx.after.object_totals();
-  for (const auto& [objcg, t] : totals.by_objcg()) {
-    if (!released_or_unknown(ctx, objcg)) continue;
+// Found from the per-objcg/per-memcg totals; named one by one when the
+// state lists its objects, else counted (a summary: Monitor::check_summary).
+void check_objects(const CheckContext& ctx, Report& report) {
+  ctx.each_objcg_total(report, {1}, [&](ObjcgId objcg, const ObjcgObjectTotals& t) {
+    if (!released_or_unknown(ctx, objcg)) return;
     if (!ctx.after.lists_objects()) {
       report.add(fmt::format("{} live objects hold {}", t.count, objcg_text(ctx, objcg)));
-      continue;
+      return;
     }
-    for (const auto& object : snap.objects)
-      if (object.objcg == objcg)
-        report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind),
-                               object.key, objcg_text(ctx, objcg)));
-  }
-  for (const auto& [memcg, t] : totals.by_memcg()) {
-    if (!freed_or_unknown(ctx, memcg)) continue;
+    for (const auto& object : ctx.after.objects_holding_objcg(objcg))
+      report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind), object.key,
+                             objcg_text(ctx, objcg)));
+  });
+  ctx.each_memcg_total(report, {2}, [&](MemcgId memcg, const MemcgObjectTotals& t) {
+    if (!freed_or_unknown(ctx, memcg)) return;
     if (!ctx.after.lists_objects()) {
       report.add(fmt::format("{} live objects hold {}", t.count, memcg_text(ctx, memcg)));
-      continue;
+      return;
     }
-    for (const auto& object : snap.objects)
-      if (object.memcg == memcg)
-        report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind),
-                               object.key, memcg_text(ctx, memcg)));
-  }
-  for (const auto& stock : snap.stocks) {
+    for (const auto& object : ctx.after.objects_holding_memcg(memcg))
+      report.add(fmt::format("live {} object {} holds {}", alloc_kind_name(object.kind), object.key,
+                             memcg_text(ctx, memcg)));
+  });
+}
+
+void check_stocks(const CheckContext& ctx, Report& report) {
+  for (const auto& stock : ctx.after.stocks()) {
     for (const auto& slot : stock.page_stock)
       if (freed_or_unknown(ctx, slot.memcg))
         report.add(fmt::format("CPU {}: page stock caches {} ({} pages)", stock.cpu,
@@ -107,21 +106,27 @@ void check_pointers(const CheckContext& ctx, Report& report) {
       report.add(fmt::format("CPU {}: obj stock caches {} ({} bytes)", stock.cpu,
                              objcg_text(ctx, *stock.cached_objcg), stock.nr_bytes));
   }
-  for (const auto& task : snap.tasks)
+}
+
+void check_pointers(const CheckContext& ctx, Report& report) {
+  ctx.each_task(report, {4}, [&](const TaskSnap& task) {
     if (freed_or_unknown(ctx, task.memcg))
       report.add(fmt::format("task {} is in {}", task.key, memcg_text(ctx, task.memcg)));
-  for (const auto& cg : snap.cgroups) {
-    if (cg.state == CgroupState::freed) continue;
+  });
+  ctx.each_memcg(report, {5}, [&](const CgroupSnap& cg) {
+    if (cg.state == CgroupState::freed) return;
     if (cg.parent && freed_or_unknown(ctx, *cg.parent))
       report.add(fmt::format("{} ({}) has parent {}", ctx.memcg_name(cg), cgroup_state_name(cg.state),
                              memcg_text(ctx, *cg.parent)));
     if (cg.objcg && released_or_unknown(ctx, *cg.objcg))
       report.add(fmt::format("{}: memcg->objcg is {}", ctx.memcg_name(cg), objcg_text(ctx, *cg.objcg)));
-  }
+  });
 }
 
 void check(const CheckContext& ctx, Report& report) {
-  check_events(ctx, report);
+  ctx.every_step(report, {0}, [&] { check_events(ctx, report); });
+  check_objects(ctx, report);
+  ctx.every_step(report, {3}, [&] { check_stocks(ctx, report); });
   check_pointers(ctx, report);
 }
 

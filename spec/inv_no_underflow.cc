@@ -35,21 +35,8 @@ constexpr std::string_view kProfiles =
     "documented result. **v6.6**: usage is clamped to 0 with a WARN; no documented underflow. "
     "**v6.16**: as v6.6; the v6.15+ uncharge paths that skip the root cannot underflow it.";
 
-void check(const CheckContext& ctx, Report& report) {
-  const Snapshot& snap = ctx.after.snap();
-  for (const auto& cg : snap.cgroups) {
-    if (cg.usage_pages < 0)
-      report.add(fmt::format("{}: page_counter usage {} < 0", ctx.memcg_name(cg), cg.usage_pages));
-    if (cg.css_refs < 0)
-      report.add(fmt::format("{}: css refcount {} < 0", ctx.memcg_name(cg), cg.css_refs));
-  }
-  for (const auto& objcg : snap.objcgs) {
-    if (objcg.refs < 0)
-      report.add(fmt::format("objcg {}: refcount {} < 0", objcg.id, objcg.refs));
-    if (objcg.charged_pages < 0)
-      report.add(fmt::format("objcg {}: {} more pages uncharged through it than charged", objcg.id,
-                             -objcg.charged_pages));
-  }
+// The kernel warnings the models record as events.
+void report_events(const CheckContext& ctx, Report& report) {
   for (const auto& event : new_events(ctx)) {
     switch (event.kind) {
       case EventKind::page_counter_underflow:
@@ -68,6 +55,23 @@ void check(const CheckContext& ctx, Report& report) {
         break;  // use-after-free events: INV-NO-UAF
     }
   }
+}
+
+void check(const CheckContext& ctx, Report& report) {
+  ctx.each_memcg(report, {0}, [&](const CgroupSnap& cg) {
+    if (cg.usage_pages < 0)
+      report.add(fmt::format("{}: page_counter usage {} < 0", ctx.memcg_name(cg), cg.usage_pages));
+    if (cg.css_refs < 0)
+      report.add(fmt::format("{}: css refcount {} < 0", ctx.memcg_name(cg), cg.css_refs));
+  });
+  ctx.each_objcg(report, {1}, [&](const ObjcgSnap& objcg) {
+    if (objcg.refs < 0)
+      report.add(fmt::format("objcg {}: refcount {} < 0", objcg.id, objcg.refs));
+    if (objcg.charged_pages < 0)
+      report.add(fmt::format("objcg {}: {} more pages uncharged through it than charged", objcg.id,
+                             -objcg.charged_pages));
+  });
+  ctx.every_step(report, {2}, [&] { report_events(ctx, report); });
 }
 
 }  // namespace

@@ -54,41 +54,20 @@ constexpr std::string_view kProfiles =
     "upward after reparenting to the root, a documented result at the root only.";
 
 void check(const CheckContext& ctx, Report& report) {
-  const Snapshot& snap = ctx.after.snap();
-  // Each non-freed memcg's own holdings, then summed over subtrees.
-  std::map<MemcgId, std::int64_t> stocked, through_objcgs, direct;
-  for (const auto& cg : snap.cgroups)
-    if (cg.state != CgroupState::freed) stocked[cg.id] = ctx.after.stocked_pages(cg.id);
-  for (const auto& objcg : snap.objcgs)
-    if (objcg.state != ObjcgState::released) through_objcgs[objcg.memcg] += objcg.charged_pages;
-  if (objects_hold_memcg_directly(ctx.traits))
-    for (const auto& [memcg, t] : ctx.after.object_totals().by_memcg())
-      if (t.direct_pages != 0) direct[memcg] += t.direct_pages;
-  // Holdings of freed memcgs do not count (INV-NO-UAF reports them).
-  auto drop_freed = [&](std::map<MemcgId, std::int64_t>& own) {
-    std::erase_if(own, [&](const auto& kv) {
-      const CgroupSnap* cg = ctx.after.memcg(kv.first);
-      return !cg || cg->state == CgroupState::freed;
-    });
-  };
-  drop_freed(through_objcgs);
-  drop_freed(direct);
-  auto stocked_total = ctx.after.subtree_sums(stocked);
-  auto objcg_total = ctx.after.subtree_sums(through_objcgs);
-  auto direct_total = ctx.after.subtree_sums(direct);
-
-  for (const auto& cg : snap.cgroups) {
-    if (cg.state == CgroupState::freed || cg.offlined) continue;
-    std::int64_t s = stocked_total[cg.id], o = objcg_total[cg.id], d = direct_total[cg.id];
-    if (cg.usage_pages == s + o + d) continue;
+  const bool direct_pages = objects_hold_memcg_directly(ctx.traits);
+  ctx.each_memcg(report, {0}, [&](const CgroupSnap& cg) {
+    if (cg.state == CgroupState::freed || cg.offlined) return;
+    // The subtree's holdings; a freed memcg's do not count (INV-NO-UAF reports them).
+    const SubtreeHoldings h = ctx.after.subtree_holdings(cg.id);
+    const std::int64_t s = h.stocked_pages, o = h.objcg_pages, d = direct_pages ? h.direct_pages : 0;
+    if (cg.usage_pages == s + o + d) return;
     std::string message = fmt::format(
         "{}: page_counter usage {} != {} held in its subtree ({} in page stocks + {} charged "
         "through objcgs",
         ctx.memcg_name(cg), cg.usage_pages, s + o + d, s, o);
-    if (objects_hold_memcg_directly(ctx.traits))
-      message += fmt::format(" + {} in directly charged kmem pages", d);
+    if (direct_pages) message += fmt::format(" + {} in directly charged kmem pages", d);
     report.add(message + ")");
-  }
+  });
 }
 
 }  // namespace

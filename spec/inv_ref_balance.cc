@@ -70,7 +70,7 @@ std::string describe(const CssHolders& h) {
   if (h.base_refs) parts.push_back("1 base (online)");
   if (h.kill_refs) parts.push_back(fmt::format("{} of the kill (not offlined)", h.kill_refs));
   if (h.id_refs) parts.push_back("1 ID (not offlined)");
-  if (!h.children.empty()) parts.push_back(fmt::format("{} children", h.children.size()));
+  if (h.child_refs) parts.push_back(fmt::format("{} children", h.child_refs));
   if (h.task_refs) parts.push_back(fmt::format("{} tasks", h.task_refs));
   std::int64_t stock_refs = 0;
   for (const auto& s : h.page_stocks) stock_refs += s.refs;
@@ -97,34 +97,32 @@ std::string describe(const ObjcgHolders& h) {
 }
 
 void check_css(const CheckContext& ctx, Report& report) {
-  auto holders = css_holders(ctx.after, ctx.traits);
-  for (const auto& cg : ctx.after.snap().cgroups) {
+  ctx.each_memcg(report, {0}, [&](const CgroupSnap& cg) {
     if (cg.state == CgroupState::freed || !cg.parent) {
       if (cg.css_refs != 0)
         report.add(fmt::format("{}: css refcount {} != 0 ({})", ctx.memcg_name(cg), cg.css_refs,
                                cg.parent ? "a freed memcg" : "the root css is CSS_NO_REF"));
-      continue;
+      return;
     }
-    const CssHolders& h = holders[cg.id];
+    const CssHolders h = css_holders(ctx.after, ctx.traits, cg);
     if (cg.css_refs != h.total())
       report.add(fmt::format("{}: css refcount {} != {} held ({})", ctx.memcg_name(cg), cg.css_refs,
                              h.total(), describe(h)));
-  }
+  });
 }
 
 void check_objcgs(const CheckContext& ctx, Report& report) {
-  auto holders = objcg_holders(ctx.after);
-  for (const auto& objcg : ctx.after.snap().objcgs) {
+  ctx.each_objcg(report, {1}, [&](const ObjcgSnap& objcg) {
     if (objcg.state == ObjcgState::released) {
       if (objcg.refs != 0)
         report.add(fmt::format("objcg {}: released with refcount {} != 0", objcg.id, objcg.refs));
-      continue;
+      return;
     }
-    const ObjcgHolders& h = holders[objcg.id];
+    const ObjcgHolders h = objcg_holders(ctx.after, objcg);
     if (objcg.refs != h.total())
       report.add(fmt::format("objcg {} ({}): refcount {} != {} held ({})", objcg.id,
                              objcg_state_name(objcg.state), objcg.refs, h.total(), describe(h)));
-  }
+  });
 }
 
 void check(const CheckContext& ctx, Report& report) {

@@ -37,14 +37,15 @@ bool was_released(const CheckContext& ctx, ObjcgId id) {
 
 void check(const CheckContext& ctx, Report& report) {
   const std::uint64_t mask = ctx.page.mask();
-  for (const auto& objcg : ctx.after.snap().objcgs) {
-    if (objcg.state != ObjcgState::released || was_released(ctx, objcg.id)) continue;
-    if ((objcg.nr_charged_bytes & mask) == 0) continue;
+  // A step invariant: only the objcgs this step released.
+  ctx.each_objcg(report, {.number = 0, .step_only = true}, [&](const ObjcgSnap& objcg) {
+    if (objcg.state != ObjcgState::released || was_released(ctx, objcg.id)) return;
+    if ((objcg.nr_charged_bytes & mask) == 0) return;
     report.add(fmt::format(
         "objcg {} released with nr_charged_bytes {} (not a multiple of PAGE_SIZE {}: {} bytes "
         "over, obj_cgroup_release's WARN_ON_ONCE)",
         objcg.id, objcg.nr_charged_bytes, ctx.page.size_bytes, objcg.nr_charged_bytes & mask));
-  }
+  });
 }
 
 }  // namespace

@@ -47,10 +47,10 @@ const CgroupSnap* expected_memcg(const CheckContext& ctx, MemcgId origin) {
 }
 
 void check_objcg_targets(const CheckContext& ctx, Report& report) {
-  for (const auto& objcg : ctx.after.snap().objcgs) {
-    if (objcg.state == ObjcgState::released) continue;
+  ctx.each_objcg(report, {0}, [&](const ObjcgSnap& objcg) {
+    if (objcg.state == ObjcgState::released) return;
     const CgroupSnap* expected = expected_memcg(ctx, objcg.origin);
-    if (expected && objcg.memcg == expected->id) continue;
+    if (expected && objcg.memcg == expected->id) return;
     const CgroupSnap* actual = ctx.after.memcg(objcg.memcg);
     std::string actual_text =
         actual ? fmt::format("{} ({}{})", ctx.memcg_name(*actual), cgroup_state_name(actual->state),
@@ -60,33 +60,33 @@ void check_objcg_targets(const CheckContext& ctx, Report& report) {
                            objcg_state_name(objcg.state), objcg.id,
                            ctx.memcg_name(objcg.origin, ctx.after), actual_text,
                            expected ? ctx.memcg_name(*expected) : "no live ancestor"));
-  }
+  });
 }
 
 void check_memcg_pointers(const CheckContext& ctx, Report& report) {
-  for (const auto& cg : ctx.after.snap().cgroups) {
-    if (!cg.objcg) continue;
+  ctx.each_memcg(report, {1}, [&](const CgroupSnap& cg) {
+    if (!cg.objcg) return;
     if (cg.offlined) {
       report.add(fmt::format("{} is offlined but memcg->objcg is still objcg {}", ctx.memcg_name(cg),
                              *cg.objcg));
-      continue;
+      return;
     }
     const ObjcgSnap* o = ctx.after.objcg(*cg.objcg);
     if (o && (o->state != ObjcgState::active || o->origin != cg.id || o->memcg != cg.id))
       report.add(fmt::format("{}: memcg->objcg is objcg {} ({}, origin memcg {}, memcg {})",
                              ctx.memcg_name(cg), o->id, objcg_state_name(o->state), o->origin,
                              o->memcg));
-  }
+  });
 }
 
 void check_active_objcgs(const CheckContext& ctx, Report& report) {
-  for (const auto& objcg : ctx.after.snap().objcgs) {
-    if (objcg.state != ObjcgState::active) continue;
+  ctx.each_objcg(report, {2}, [&](const ObjcgSnap& objcg) {
+    if (objcg.state != ObjcgState::active) return;
     const CgroupSnap* origin = ctx.after.memcg(objcg.origin);
     if (!origin || origin->objcg != objcg.id)
       report.add(fmt::format("objcg {} is active but is not memcg->objcg of its origin {}", objcg.id,
                              ctx.memcg_name(objcg.origin, ctx.after)));
-  }
+  });
 }
 
 void check(const CheckContext& ctx, Report& report) {

@@ -114,16 +114,20 @@ void check_offline(const CheckContext& ctx, const StockSnap& stock, Report& repo
 }
 
 void check(const CheckContext& ctx, Report& report) {
-  for (const auto& stock : ctx.after.snap().stocks) {
-    check_page_stock(ctx, stock, report);
-    check_obj_stock(ctx, stock, report);
-    check_offline(ctx, stock, report);
-  }
+  // At most 64 stocks: all of them, every step.
+  ctx.every_step(report, {0}, [&] {
+    for (const auto& stock : ctx.after.stocks()) {
+      check_page_stock(ctx, stock, report);
+      check_obj_stock(ctx, stock, report);
+      check_offline(ctx, stock, report);
+    }
+  });
   const std::uint64_t spill_bound = charged_bytes_bound(ctx);
-  for (const auto& objcg : ctx.after.snap().objcgs)
+  ctx.each_objcg(report, {1}, [&](const ObjcgSnap& objcg) {
     if (objcg.state != ObjcgState::released && objcg.nr_charged_bytes > spill_bound)
       report.add(fmt::format("objcg {}: nr_charged_bytes {} > {} CPUs × (PAGE_SIZE - 1) = {}",
                              objcg.id, objcg.nr_charged_bytes, ctx.ncpus, spill_bound));
+  });
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include "spec/invariants.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <cctype>
 #include <iterator>
 #include <optional>
@@ -14,8 +16,10 @@
 #include <fmt/ranges.h>
 
 #include "spec/holders.h"
+#include "spec/incremental_state.h"
 #include "spec/invariant_checks.h"
 #include "spec/known_bug.h"
+#include "spec/snapshot_index.h"
 
 namespace mv::spec {
 
@@ -64,12 +68,13 @@ std::string anchor(std::string_view heading) {
 }
 
 // memcg_hotplug_cpu_dead ran for op's CPU: remember what its obj stock held.
-void note_offline(const Step& step, Monitor::History& history) {
-  if (!step.op || !step.before || step.result != Errno::ok) return;
-  const auto* offline = std::get_if<CpuOffline>(step.op);
-  if (!offline || offline->cpu >= step.before->stocks.size()) return;
-  const StockSnap& stock = step.before->stocks[offline->cpu];
-  history.offline_obj_stocks[offline->cpu] = {stock.cached_objcg, stock.nr_bytes};
+void note_offline(const Op* op, Errno result, const PriorView* before, Monitor::History& history) {
+  if (!op || !before || result != Errno::ok) return;
+  const auto* offline = std::get_if<CpuOffline>(op);
+  if (!offline) return;
+  const StockSnap* stock = before->stock(offline->cpu);
+  if (!stock) return;
+  history.offline_obj_stocks[offline->cpu] = {stock->cached_objcg, stock->nr_bytes};
 }
 
 }  // namespace
@@ -106,13 +111,13 @@ std::string CheckContext::memcg_name(const CgroupSnap& cg) const {
   return fmt::format("memcg {}", cg.id);
 }
 
-std::string CheckContext::memcg_name(MemcgId id, const SnapshotIndex& index) const {
+std::string CheckContext::memcg_name(MemcgId id, const PriorView& index) const {
   const CgroupSnap* cg = index.memcg(id);
   return cg ? memcg_name(*cg) : fmt::format("memcg {}", id);
 }
 
 std::vector<Event> new_events(const CheckContext& ctx) {
-  const auto& events = ctx.after.snap().events;
+  const auto& events = ctx.after.events();
   std::size_t first = std::min(ctx.history.events_reported, events.size());
   return {events.begin() + static_cast<std::ptrdiff_t>(first), events.end()};
 }
@@ -136,7 +141,131 @@ bool checked_in(const InvariantInfo& info, Profile profile) {
   return std::find(info.profiles.begin(), info.profiles.end(), profile) != info.profiles.end();
 }
 
+// --- the incremental check's memory: each section's violations by anchor ---
+
+struct SectionCache {
+  AnchorKind kind = AnchorKind::step;
+  bool step_only = false;
+  bool evaluated_once = false;  // over every anchor, since the last rebuild
+  bool invoked = false;         // in the step being checked
+  std::map<std::uint32_t, std::vector<Violation>> violations;  // by anchor; none: holds
+  std::set<std::uint32_t> backlog;  // affected while the section did not run
+};
+
+struct Monitor::DeltaCache {
+  std::map<std::string_view, std::map<std::uint8_t, SectionCache>> sections;  // by invariant id
+};
+
+namespace {
+
+const std::vector<std::uint32_t>& affected_ids(const IncrementalState::Affected& a, AnchorKind kind) {
+  static const std::vector<std::uint32_t> none;
+  switch (kind) {
+    case AnchorKind::memcg: return a.memcgs;
+    case AnchorKind::objcg: return a.objcgs;
+    case AnchorKind::task: return a.tasks;
+    case AnchorKind::step: return none;
+  }
+  return none;
+}
+
+// Files one invariant's violations under their section and anchor.
+class DeltaSink final : public AnchorSink {
+ public:
+  DeltaSink(std::map<std::uint8_t, SectionCache>& sections, const IncrementalState::Affected& affected)
+      : sections_(sections), affected_(affected) {}
+
+  const std::vector<std::uint32_t>* begin_section(Section section, AnchorKind kind) override {
+    SectionCache& c = sections_[section.number];
+    current_ = &c;
+    c.kind = kind;
+    c.step_only = section.step_only || kind == AnchorKind::step;
+    c.invoked = true;
+    if (c.step_only) c.violations.clear();
+    if (kind == AnchorKind::step) return nullptr;
+    if (affected_.everything || (!c.step_only && !c.evaluated_once)) {
+      c.violations.clear();
+      c.backlog.clear();
+      c.evaluated_once = true;
+      return nullptr;
+    }
+    const auto& ids = affected_ids(affected_, kind);
+    ids_.clear();
+    std::set_union(ids.begin(), ids.end(), c.backlog.begin(), c.backlog.end(), std::back_inserter(ids_));
+    c.backlog.clear();
+    for (auto id : ids_) c.violations.erase(id);
+    return &ids_;
+  }
+  void begin_anchor(std::uint32_t id) override { anchor_ = id; }
+  void add(Violation violation) override {
+    current_->violations[anchor_].push_back(std::move(violation));
+  }
+
+ private:
+  std::map<std::uint8_t, SectionCache>& sections_;
+  const IncrementalState::Affected& affected_;
+  SectionCache* current_ = nullptr;
+  std::uint32_t anchor_ = 0;
+  std::vector<std::uint32_t> ids_;
+};
+
+}  // namespace
+
 Monitor::Monitor(const Config& config, const PathTable* paths) : config_(config), paths_(paths) {}
+Monitor::Monitor(const Monitor& other)
+    : config_(other.config_),
+      paths_(other.paths_),
+      history_(other.history_),
+      cache_(other.cache_ ? std::make_unique<DeltaCache>(*other.cache_) : nullptr) {}
+Monitor::Monitor(Monitor&& other) noexcept = default;
+Monitor& Monitor::operator=(Monitor other) noexcept {
+  std::swap(config_, other.config_);
+  std::swap(paths_, other.paths_);
+  std::swap(history_, other.history_);
+  std::swap(cache_, other.cache_);
+  return *this;
+}
+Monitor::~Monitor() = default;
+
+std::vector<Violation> Monitor::check_delta(const Op* op, Errno result, const IncrementalState& state,
+                                            const std::vector<ObjectSnap>& created) {
+  if (!cache_) cache_ = std::make_unique<DeltaCache>();
+  note_objects(created, history_);
+  if (op)
+    if (const auto* alloc = std::get_if<Alloc>(op); alloc && alloc->nofail)
+      history_.forced_charge_seen = true;
+  const PriorView* before = op ? &state.before() : nullptr;
+  note_offline(op, result, before, history_);
+  // The initial state comes before any apply(): everything is affected.
+  const auto& affected = state.affected();
+  CheckContext ctx{op,       result, state, before, config_.profile_traits(),
+                   config_.page(), config_.ncpus, history_, paths_};
+  std::vector<Violation> out;
+  for (const auto& def : definitions()) {
+    if (!checked_in(def.info, config_.profile)) continue;
+    auto& sections = cache_->sections[def.info.id];
+    DeltaSink sink(sections, affected);
+    Report report(def.info.id, out, &sink);
+    def.check(ctx, report);
+    for (auto& [number, c] : sections) {
+      if (!c.invoked) {
+        // Not run this step (its invariant's guard is off): its violations
+        // are not shown, and what the step affected waits for the next run.
+        if (c.step_only) continue;
+        if (affected.everything) c.evaluated_once = false;
+        const auto& ids = affected_ids(affected, c.kind);
+        c.backlog.insert(ids.begin(), ids.end());
+        continue;
+      }
+      c.invoked = false;
+      for (const auto& [anchor, violations] : c.violations)
+        out.insert(out.end(), violations.begin(), violations.end());
+    }
+  }
+  mark_known_bugs(ctx, out);
+  history_.events_reported = state.events().size();
+  return out;
+}
 
 std::vector<Violation> Monitor::check(const Step& step) { return run(step, {}); }
 
@@ -165,7 +294,6 @@ std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
   if (step.op)
     if (const auto* alloc = std::get_if<Alloc>(step.op); alloc && alloc->nofail)
       history_.forced_charge_seen = true;
-  note_offline(step, history_);
 
   std::optional<SnapshotIndex> after_index;
   if (after_objects)
@@ -175,9 +303,10 @@ std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
   const SnapshotIndex& after = *after_index;
   std::optional<SnapshotIndex> before;
   if (step.before) before.emplace(*step.before);
-  CheckContext ctx{step,          after,           before ? &*before : nullptr,
-                   config_.profile_traits(),       config_.page(),
-                   config_.ncpus, history_,        paths_};
+  note_offline(step.op, step.result, before ? &*before : nullptr, history_);
+  CheckContext ctx{step.op,       step.result,     after,   before ? &*before : nullptr,
+                   config_.profile_traits(),       config_.page(),   config_.ncpus,
+                   history_,      paths_};
   std::vector<Violation> out;
   for (const auto& def : definitions()) {
     if (!only.empty() && def.info.id != only) continue;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 #include "spec/snapshot.h"
 
 namespace mv::spec {
+
+class IncrementalState;  // spec/incremental_state.h
 
 struct InvariantInfo {
   std::string_view id;              // "INV-PAGE-CONSERVATION"
@@ -62,6 +65,10 @@ class Monitor {
   // `paths`, when given, must outlive the monitor; messages then name memcgs
   // by path as well as by id ("/a (memcg 1)").
   explicit Monitor(const Config& config, const PathTable* paths = nullptr);
+  Monitor(const Monitor& other);
+  Monitor(Monitor&& other) noexcept;
+  Monitor& operator=(Monitor other) noexcept;
+  ~Monitor();
   // Every invariant checked in the configuration's profile.
   std::vector<Violation> check(const Step& step);
   // Only the invariant `id` (tests use it to show one invariant firing); nothing
@@ -77,6 +84,17 @@ class Monitor {
   // that would name live objects one by one counts them instead.
   std::vector<Violation> check_summary(const Step& step, const ObjectTotals& after_objects,
                                        const std::vector<ObjectSnap>& created);
+  // The same checks as check(), at the cost of what one step changed: `state`
+  // has just applied the step's changes (IncrementalState::apply; for the
+  // initial state, `op` null, nothing applied yet), and only the anchors it
+  // lists as affected are evaluated, every other one keeping the violations
+  // it had (spec/invariant_checks.h). Returns exactly what check() returns on
+  // the full snapshots before and after the step, in the same order
+  // (tests/spec_incremental_test.cc). `created`: the objects the step made or
+  // changed (SnapshotDelta::objects). A monitor runs either this or the others
+  // for a whole run.
+  std::vector<Violation> check_delta(const Op* op, Errno result, const IncrementalState& state,
+                                     const std::vector<ObjectSnap>& created);
 
   // What the step invariants remember of the run so far. Updated by every
   // check: largest_charged_bytes and forced_charge_seen before the checkers
@@ -104,9 +122,11 @@ class Monitor {
   std::vector<Violation> run(const Step& step, std::string_view only,
                              const ObjectTotals* after_objects = nullptr,
                              const std::vector<ObjectSnap>* created = nullptr);
+  struct DeltaCache;  // check_delta's violations per anchor (spec/invariants.cc)
   Config config_;
   const PathTable* paths_ = nullptr;
   History history_;
+  std::unique_ptr<DeltaCache> cache_;
 };
 
 // Whether `info` is checked in `profile`.

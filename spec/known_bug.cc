@@ -17,7 +17,7 @@ bool offline_obj_stock_untouched(const CheckContext& ctx, const Violation& viola
   if (!violation.subject) return false;
   const Cpu cpu = *violation.subject;
   auto frozen = ctx.history.offline_obj_stocks.find(cpu);
-  const auto& stocks = ctx.after.snap().stocks;
+  const auto& stocks = ctx.after.stocks();
   if (frozen == ctx.history.offline_obj_stocks.end() || cpu >= stocks.size()) return false;
   const StockSnap& stock = stocks[cpu];
   return !stock.online && stock.cached_objcg == frozen->second.cached_objcg &&

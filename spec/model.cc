@@ -18,4 +18,6 @@ std::optional<ObjectSnap> Model::live_object(ObjKey key) const {
   return *it;
 }
 
+std::optional<SnapshotDelta> Model::take_changes() { return std::nullopt; }
+
 }  // namespace mv::spec

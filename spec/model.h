@@ -10,6 +10,7 @@
 #include "spec/preemption.h"
 #include "spec/profile.h"
 #include "spec/snapshot.h"
+#include "spec/snapshot_delta.h"
 
 namespace mv::spec {
 
@@ -38,6 +39,14 @@ class Model {
   // model cannot be preempted (the impl's build without MV_IMPL_SCHED_HOOKS).
   // The scheduler must outlive its use.
   virtual bool set_scheduler(Scheduler* scheduler) { return false; }
+
+  // For long replays (trace/replay.cc): how snapshot_without_objects() changed
+  // since the last call (or since the model was made), at the cost of what
+  // the operations wrote: every memcg, objcg and stock they may have changed
+  // (a superset: unchanged entries may be listed), the tasks, the events
+  // appended. Never lists objects. nullopt (the default): the model cannot
+  // tell, and the caller compares whole snapshots.
+  virtual std::optional<SnapshotDelta> take_changes();
 };
 
 }  // namespace mv::spec

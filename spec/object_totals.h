@@ -1,5 +1,5 @@
 // What the invariants need to know about the live objects, summed per objcg
-// and per memcg: the checkers read these totals (through SnapshotIndex)
+// and per memcg: the checkers read these totals (through a StateView)
 // instead of walking Snapshot::objects, so a caller that keeps them up to date
 // from the objects each step creates and frees (Monitor::check_summary) gets
 // every invariant checked at a cost independent of the number of live objects.

@@ -1,6 +1,7 @@
-// Lookups over one Snapshot for the invariant checkers: memcgs and objcgs by
-// id, the cgroup tree, and page-stock totals. Tolerates corrupt snapshots (ids
-// that name nothing, parent cycles): a checker must report, never crash.
+// The StateView (spec/state_view.h) of one Snapshot, built for each step of a
+// full check: memcgs and objcgs by id, the cgroup tree, page-stock totals,
+// tasks per memcg, objcgs per target. Tolerates corrupt snapshots (ids that
+// name nothing, parent cycles, ids out of place).
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,11 @@
 
 #include "spec/object_totals.h"
 #include "spec/snapshot.h"
+#include "spec/state_view.h"
 
 namespace mv::spec {
 
-class SnapshotIndex {
+class SnapshotIndex final : public StateView {
  public:
   explicit SnapshotIndex(const Snapshot& snap);
   // A summary: `snap` without its objects (Monitor::check_summary), and the
@@ -21,32 +23,39 @@ class SnapshotIndex {
   SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals);
 
   const Snapshot& snap() const { return *snap_; }
-  const CgroupSnap* memcg(MemcgId id) const;  // nullptr: no such memcg
-  const ObjcgSnap* objcg(ObjcgId id) const;   // nullptr: no such objcg
 
-  // id, its parent, ..., the root: nearest first. Stops at a parent that does
-  // not exist or that was already visited (a corrupt tree).
-  std::vector<MemcgId> ancestors_or_self(MemcgId id) const;
-  // Children of id in every state, freed ones included.
-  std::vector<MemcgId> children(MemcgId id) const;
+  const CgroupSnap* memcg(MemcgId id) const override;
+  const ObjcgSnap* objcg(ObjcgId id) const override;
+  std::int64_t subtree_stocked_pages(MemcgId id) const override;
+  const StockSnap* stock(Cpu cpu) const override {
+    return cpu < snap_->stocks.size() ? &snap_->stocks[cpu] : nullptr;
+  }
 
-  // Σ over CPUs and slots of the page-stock pages cached for exactly `id`.
-  std::int64_t stocked_pages(MemcgId id) const;
-  // Σ of stocked_pages over id's subtree (every descendant, any state).
-  std::int64_t subtree_stocked_pages(MemcgId id) const;
+  const Config& config() const override { return snap_->config; }
+  const std::vector<CgroupSnap>& cgroups() const override { return snap_->cgroups; }
+  const std::vector<ObjcgSnap>& objcgs() const override { return snap_->objcgs; }
+  const std::vector<StockSnap>& stocks() const override { return snap_->stocks; }
+  const std::vector<Event>& events() const override { return snap_->events; }
+  std::uint32_t pending_work() const override { return snap_->pending_work; }
+  void each_task(const std::function<void(const TaskSnap&)>& fn) const override;
+  const TaskSnap* task(TaskKey key) const override;
+
+  std::vector<MemcgId> children(MemcgId id) const override;
+  std::uint32_t children_not_freed(MemcgId id) const override;
+  std::uint32_t tasks_in(MemcgId id) const override;
+  std::int64_t stocked_pages(MemcgId id) const override;
+  SubtreeHoldings subtree_holdings(MemcgId id) const override;
+  std::vector<ObjcgId> objcgs_pointing_at(MemcgId id) const override;
+  const CgroupSnap* online_memcg_at(PathKey path) const override;
+
+  const ObjectTotals& object_totals() const override;
+  bool lists_objects() const override { return external_totals_ == nullptr; }
+  std::vector<ObjectSnap> objects_holding_objcg(ObjcgId id) const override;
+  std::vector<ObjectSnap> objects_holding_memcg(MemcgId id) const override;
 
   // Adds each memcg's own amount to itself and to all its ancestors: the
   // result maps every memcg to the total over its subtree.
   std::map<MemcgId, std::int64_t> subtree_sums(const std::map<MemcgId, std::int64_t>& own) const;
-
-  // The online memcg at `path` (at most one: mkdir refuses a second).
-  const CgroupSnap* online_memcg_at(PathKey path) const;
-
-  // Σ over the live objects per objcg and per memcg: what the checkers use.
-  const ObjectTotals& object_totals() const;
-  // Whether snap().objects lists the live objects (false for a summary): only
-  // then can a message name them one by one.
-  bool lists_objects() const { return external_totals_ == nullptr; }
 
  private:
   const Snapshot* snap_;
@@ -59,6 +68,9 @@ class SnapshotIndex {
   std::map<MemcgId, std::vector<MemcgId>> children_;
   std::map<MemcgId, std::int64_t> stocked_;
   std::map<MemcgId, std::int64_t> subtree_stocked_;
+  std::map<MemcgId, std::uint32_t> tasks_in_;
+  std::map<MemcgId, std::vector<ObjcgId>> objcgs_at_;
+  mutable std::optional<std::map<MemcgId, SubtreeHoldings>> holdings_;  // on first use
   const ObjectTotals* external_totals_ = nullptr;
   mutable std::optional<ObjectTotals> own_totals_;  // from snap().objects, on first use
 };

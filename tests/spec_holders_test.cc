@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "spec/holders.h"
+#include "spec/snapshot_index.h"
 
 namespace mv::spec {
 namespace {
@@ -51,7 +52,7 @@ TEST(Holders, V66CountsTheCachedMemcgOnceAndNoObjcgOrDirectPage) {
   const CssHolders& a = css.at(1);
   EXPECT_EQ(a.base_refs, 1);
   EXPECT_EQ(a.id_refs, 1);
-  EXPECT_TRUE(a.children.empty()) << "the freed child no longer holds its parent";
+  EXPECT_EQ(a.child_refs, 0) << "the freed child no longer holds its parent";
   EXPECT_EQ(a.task_refs, 1);
   ASSERT_EQ(a.page_stocks.size(), 1u);
   EXPECT_EQ(a.page_stocks[0].refs, 1);

@@ -11,9 +11,11 @@
 
 #include "kernel/kernel_subject.h"
 #include "reference/model.h"
+#include "spec/incremental_state.h"
 #include "spec/known_bug.h"
 #include "spec/model.h"
 #include "spec/overloaded.h"
+#include "spec/snapshot_delta.h"
 #include "trace/driver.h"
 #include "trace/race.h"
 #include "trace/snapshot_diff.h"
@@ -137,6 +139,17 @@ std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec
 
 // Runs the lines; returns early on the first trace error, model failure or
 // disagreement, leaving `result` with everything before it.
+//
+// Each step costs what it changed, not the size of the state (issue 12): the
+// models' snapshots without their live objects are compared, and the step's
+// own object (an alloc's or a free's, spec::Model::live_object), or for one
+// model only what it changed (spec::Model::take_changes); the monitor
+// checks the step incrementally (Monitor::check_delta over an
+// IncrementalState). At the end, every model's full snapshot must be the state
+// kept step by step: an object that changed outside its alloc and free is a
+// disagreement, never missed. A model whose snapshot is not canonical
+// (spec/snapshot_delta.h) is checked in full from then on, and so is a race
+// trace (its steps are checked at quiescent lines, from full snapshots).
 class Replayer {
  public:
   Replayer(const Trace& trace, ReplayResult& result, ReplayProgress* progress)
@@ -149,41 +162,184 @@ class Replayer {
     // The initial state is checked too, attributed to the header line.
     std::size_t line = 1;
     spec::Snapshot before;
-    if (!snapshot_all(line, before)) return;
+    if (!snapshot_all(line, before, Full::yes)) return;
     result_.snapshot = before;
-    at(line, "checker", "checking the invariants");
-    record_violations(line, monitor.check(spec::Step{nullptr, nullptr, spec::Errno::ok, &before}));
     if (trace_.has_races()) {
+      at(line, "checker", "checking the invariants");
+      record_violations(line, monitor.check(spec::Step{nullptr, nullptr, spec::Errno::ok, &before}));
       monitor.set_concurrent();
       RaceReplay race(*this, monitor, driver, std::move(before));
       race.run();
       if (!result_.error && trace_.error) result_.error = trace_.error;
       return;
     }
+    if (auto store = spec::SnapshotStore::of(before))
+      state_ = std::make_unique<spec::IncrementalState>(std::move(*store));
+    at(line, "checker", "checking the invariants");
+    record_violations(line, state_ ? monitor.check_delta(nullptr, spec::Errno::ok, *state_, before.objects)
+                                   : monitor.check(spec::Step{nullptr, nullptr, spec::Errno::ok, &before}));
+    if (state_) {
+      before = {};  // kept in state_ from here on
+      // One model that lists its changes (spec::Model::take_changes) is not
+      // snapshotted whole on every step; two are compared whole.
+      std::optional<spec::SnapshotDelta> since_boot;
+      if (models_.size() == 1 && !take_changes(line, since_boot)) return;
+      tracks_changes_ = since_boot.has_value();
+    }
     for (const auto& trace_op : trace_.ops) {
       line = trace_op.line;
       auto resolved = driver.resolve(trace_op, trace_.names);
       if (!resolved.op) {
         result_.error = TraceError{trace_.file, line, resolved.problem};
-        return;
+        break;
       }
       const auto& op = *resolved.op;
       spec::Errno errno_result{};
       auto cpu = driver.runs_on(op);
-      if (!apply_all(line, op, cpu, errno_result)) return;
+      if (!apply_all(line, op, cpu, errno_result)) break;
       result_.steps.push_back(StepRecord{line, op, cpu, errno_result});
-      spec::Snapshot after;
-      if (!snapshot_all(line, after)) return;
-      at(line, "checker", "checking the invariants");
-      record_violations(line, monitor.check(spec::Step{&before, &op, errno_result, &after}));
+      if (state_) {
+        if (!step_incrementally(line, op, errno_result, monitor, before)) break;
+      } else {
+        spec::Snapshot after;
+        if (!snapshot_all(line, after, Full::yes)) break;
+        at(line, "checker", "checking the invariants");
+        record_violations(line, monitor.check(spec::Step{&before, &op, errno_result, &after}));
+        before = std::move(after);
+      }
       driver.observe(op, errno_result, line);
-      before = std::move(after);
-      result_.snapshot = before;
     }
+    if (!disagreement_snapshot_) result_.snapshot = state_ ? state_->store().snapshot() : before;
+    if (result_.disagreement || result_.model_failure) return;
+    if (state_) verify_kept_state(line);
     if (trace_.error) result_.error = trace_.error;
   }
 
  private:
+  enum class Full : bool { no, yes };
+
+  // One step: the models' snapshots without objects and the step's object,
+  // compared; the state moved forward; the monitor on what changed. `full`
+  // receives the state when the incremental path gives up on this run.
+  bool step_incrementally(std::size_t line, const spec::Op& op, spec::Errno result,
+                          spec::Monitor& monitor, spec::Snapshot& full) {
+    std::optional<spec::SnapshotDelta> delta;
+    if (tracks_changes_) {
+      if (!take_changes(line, delta)) return false;
+    } else {
+      spec::Snapshot after;
+      if (!snapshot_all(line, after, Full::no)) return false;
+      delta = spec::snapshot_delta(state_->store(), after, spec::Objects::ignore);
+    }
+    std::optional<spec::ObjectSnap> object;
+    std::optional<spec::ObjKey> key = object_of(op);
+    if (key && !live_object_all(line, *key, object)) return false;
+    if (delta && key) {
+      auto& objects = state_->store().objects;
+      auto it = objects.find(*key);
+      if (object && (it == objects.end() || !(it->second == *object))) delta->objects.push_back(*object);
+      if (!object && it != objects.end()) delta->objects_gone.push_back(*key);
+    }
+    if (delta && state_->apply(*delta)) {
+      at(line, "checker", "checking the invariants");
+      record_violations(line, monitor.check_delta(&op, result, *state_, delta->objects));
+      return true;
+    }
+    // Not canonical, or not a change of the kept state: the full snapshots
+    // from here on.
+    spec::Snapshot before = state_->store().snapshot();
+    state_.reset();
+    if (!snapshot_all(line, full, Full::yes)) return false;
+    at(line, "checker", "checking the invariants");
+    record_violations(line, monitor.check(spec::Step{&before, &op, result, &full}));
+    return true;
+  }
+
+  bool take_changes(std::size_t line, std::optional<spec::SnapshotDelta>& out) {
+    at(line, models_[0].name, "listing its changes");
+    try {
+      out = models_[0].model->take_changes();
+      return true;
+    } catch (const std::exception& e) {
+      result_.model_failure = ModelFailure{line, models_[0].name, e.what()};
+      return false;
+    }
+  }
+
+  static std::optional<spec::ObjKey> object_of(const spec::Op& op) {
+    if (const auto* alloc = std::get_if<spec::Alloc>(&op)) return alloc->obj;
+    if (const auto* free = std::get_if<spec::Free>(&op)) return free->obj;
+    return std::nullopt;
+  }
+
+  // The step's object as every model lists it; they must agree.
+  bool live_object_all(std::size_t line, spec::ObjKey key, std::optional<spec::ObjectSnap>& out) {
+    std::vector<std::optional<spec::ObjectSnap>> found;
+    for (auto& m : models_) {
+      at(line, m.name, "listing the line's object");
+      try {
+        found.push_back(m.model->live_object(key));
+      } catch (const std::exception& e) {
+        result_.model_failure = ModelFailure{line, m.name, e.what()};
+        return false;
+      }
+    }
+    out = found.front();
+    for (std::size_t i = 1; i < found.size(); ++i) {
+      if (found[i] == out) continue;
+      spec::Snapshot a, b;
+      if (out) a.objects.push_back(*out);
+      if (found[i]) b.objects.push_back(*found[i]);
+      disagree(differ(line, snapshot_differences(a, b, trace_.names, kMaxDifferences),
+                      models_[0].name, models_[i].name,
+                      fmt::format("object \"{}\"", trace_.names.objects.name(key))));
+      return false;
+    }
+    return true;
+  }
+
+  // After the last line: every model's full snapshot is the state checked.
+  void verify_kept_state(std::size_t line) {
+    const spec::Snapshot kept = state_->store().snapshot();
+    for (auto& m : models_) {
+      at(line, m.name, "taking its snapshot");
+      spec::Snapshot full;
+      try {
+        full = m.model->snapshot();
+      } catch (const std::exception& e) {
+        result_.model_failure = ModelFailure{line, m.name, e.what()};
+        return;
+      }
+      if (full == kept) continue;
+      disagree(differ(line, snapshot_differences(kept, full, trace_.names, kMaxDifferences),
+                      "kept step by step", m.name,
+                      fmt::format("the {} model's full snapshot is not the state checked step by "
+                                  "step (an object changed outside its alloc and free?)",
+                                  m.name)));
+      return;
+    }
+  }
+
+  // The report of a disagreement shows the first model's full state.
+  void disagree(Disagreement disagreement) {
+    try {
+      result_.snapshot = models_[0].model->snapshot();
+      disagreement_snapshot_ = true;
+    } catch (const std::exception&) {
+    }
+    result_.disagreement = std::move(disagreement);
+  }
+
+  // Two states that differ at `line`, as a disagreement of `a` and `b`; its
+  // message is the first difference, after `context` if any.
+  static Disagreement differ(std::size_t line, std::vector<FieldDifference> diffs, std::string a,
+                             std::string b, std::string_view context = {}) {
+    if (diffs.empty()) diffs.push_back({"state", "?", "?"});  // equal as JSON: never expected
+    std::string message = diffs.front().message(a, b);
+    if (!context.empty()) message = fmt::format("{}: {}", context, message);
+    return Disagreement{line, std::move(message), std::move(a), std::move(b), std::move(diffs)};
+  }
+
   bool apply_all(std::size_t line, const spec::Op& op, std::optional<spec::Cpu> cpu,
                  spec::Errno& out) {
     std::vector<spec::Errno> results;
@@ -210,28 +366,27 @@ class Replayer {
     return true;
   }
 
-  // The first model's snapshot; the others must equal it.
-  bool snapshot_all(std::size_t line, spec::Snapshot& out) {
+  // The first model's snapshot (without objects unless `full`); the others
+  // must equal it.
+  bool snapshot_all(std::size_t line, spec::Snapshot& out, Full full = Full::yes) {
     std::vector<spec::Snapshot> snaps;
     for (auto& m : models_) {
       at(line, m.name, "taking its snapshot");
       try {
-        snaps.push_back(m.model->snapshot());
+        snaps.push_back(full == Full::yes ? m.model->snapshot() : m.model->snapshot_without_objects());
       } catch (const std::exception& e) {
         result_.model_failure = ModelFailure{line, m.name, e.what()};
         return false;
       }
     }
-    out = snaps.front();
     for (std::size_t i = 1; i < snaps.size(); ++i) {
       if (auto diffs = snapshot_differences(snaps[0], snaps[i], trace_.names, kMaxDifferences);
           !diffs.empty()) {
-        result_.snapshot = out;
-        result_.disagreement = Disagreement{line, diffs.front().message(models_[0].name, models_[i].name),
-                                            models_[0].name, models_[i].name, std::move(diffs)};
+        disagree(differ(line, std::move(diffs), models_[0].name, models_[i].name));
         return false;
       }
     }
+    out = std::move(snaps.front());
     return true;
   }
 
@@ -389,11 +544,6 @@ class Replayer {
                         },
                         op);
     }
-    static std::optional<spec::ObjKey> object_of(const spec::Op& op) {
-      if (const auto* a = std::get_if<spec::Alloc>(&op)) return a->obj;
-      if (const auto* f = std::get_if<spec::Free>(&op)) return f->obj;
-      return std::nullopt;
-    }
 
     bool agree(std::size_t at, const Pending& p, const std::vector<RaceRunner::Outcome>& outcomes) {
       auto text = [](const RaceRunner::Outcome& o) {
@@ -445,6 +595,9 @@ class Replayer {
   ReplayResult& result_;
   ReplayProgress* progress_;
   std::vector<NamedModel> models_;
+  std::unique_ptr<spec::IncrementalState> state_;  // null: checked in full
+  bool disagreement_snapshot_ = false;  // result_.snapshot is the disagreeing state
+  bool tracks_changes_ = false;         // the one model's take_changes() is used
 };
 
 }  // namespace

@@ -1,0 +1,118 @@
+// What the invariant checkers (spec/inv_*.cc) may ask about one state: its
+// memcgs, objcgs, stocks, tasks and events, the live objects' totals, and the
+// sums over subtrees the invariants compare counters with. Two views
+// implement it: SnapshotIndex (spec/snapshot_index.h) indexes one Snapshot,
+// built for each step of a full check, and IncrementalState
+// (spec/incremental_state.h) keeps a state up to date from each step's
+// changes, for Monitor's incremental check. The checkers are written once,
+// against this interface. Both views tolerate corrupt states (ids that name
+// nothing, parent cycles): a checker must report, never crash.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "spec/object_totals.h"
+#include "spec/snapshot.h"
+
+namespace mv::spec {
+
+// What the step invariants read of the state before a step.
+class PriorView {
+ public:
+  virtual ~PriorView() = default;
+  virtual const CgroupSnap* memcg(MemcgId id) const = 0;  // nullptr: no such memcg
+  virtual const ObjcgSnap* objcg(ObjcgId id) const = 0;   // nullptr: no such objcg
+  // Σ over id's subtree (itself and every descendant, any state, ancestors
+  // taken from the parent links) of the page-stock pages cached for each.
+  virtual std::int64_t subtree_stocked_pages(MemcgId id) const = 0;
+  // The stock at stocks()[cpu] (nullptr past the last).
+  virtual const StockSnap* stock(Cpu cpu) const = 0;
+};
+
+// INV-PAGE-CONSERVATION's sums over a memcg's subtree, counting only memcgs
+// that exist and are not freed: page-stock pages cached for them, pages
+// charged through the objcgs that are not released and point at them
+// (ObjcgSnap::memcg), and pages of live objects charged to them directly.
+struct SubtreeHoldings {
+  std::int64_t stocked_pages = 0;
+  std::int64_t objcg_pages = 0;
+  std::int64_t direct_pages = 0;
+  bool operator==(const SubtreeHoldings&) const = default;
+};
+
+class StateView : public PriorView {
+ public:
+  virtual const Config& config() const = 0;
+  // Every memcg and objcg, in order (by id in a canonical state); stocks by CPU.
+  virtual const std::vector<CgroupSnap>& cgroups() const = 0;
+  virtual const std::vector<ObjcgSnap>& objcgs() const = 0;
+  virtual const std::vector<StockSnap>& stocks() const = 0;
+  virtual const std::vector<Event>& events() const = 0;  // cumulative over the run
+  virtual std::uint32_t pending_work() const = 0;
+  // The live tasks, by key.
+  virtual void each_task(const std::function<void(const TaskSnap&)>& fn) const = 0;
+  virtual const TaskSnap* task(TaskKey key) const = 0;
+
+  // Children of id in every state, freed ones included, by id.
+  virtual std::vector<MemcgId> children(MemcgId id) const = 0;
+  // Children of id that are not freed (each holds a css reference on id).
+  virtual std::uint32_t children_not_freed(MemcgId id) const = 0;
+  // Live tasks whose memcg is id.
+  virtual std::uint32_t tasks_in(MemcgId id) const = 0;
+  // Σ over CPUs and slots of the page-stock pages cached for exactly `id`.
+  virtual std::int64_t stocked_pages(MemcgId id) const = 0;
+  virtual SubtreeHoldings subtree_holdings(MemcgId id) const = 0;
+  // The objcgs whose objcg->memcg is id, in any state, by id.
+  virtual std::vector<ObjcgId> objcgs_pointing_at(MemcgId id) const = 0;
+  // The online memcg at `path` (the lowest id if a corrupt state has several).
+  virtual const CgroupSnap* online_memcg_at(PathKey path) const = 0;
+
+  // Σ over the live objects per objcg and per memcg: what the checkers use.
+  virtual const ObjectTotals& object_totals() const = 0;
+  // Whether the live objects can be named one by one (false for a summary,
+  // Monitor::check_summary): only then do the next two list them.
+  virtual bool lists_objects() const = 0;
+  // The live objects whose ObjectSnap::objcg (::memcg) is id, by key.
+  virtual std::vector<ObjectSnap> objects_holding_objcg(ObjcgId id) const = 0;
+  virtual std::vector<ObjectSnap> objects_holding_memcg(MemcgId id) const = 0;
+
+  // The stocks whose obj stock caches objcg id, in stocks() order.
+  std::vector<const StockSnap*> obj_stocks_caching(ObjcgId id) const;
+  // The page-stock slots caching memcg id (stocks() order, then slot order).
+  struct StockSlot {
+    Cpu cpu;
+    std::uint32_t nr_pages;
+  };
+  std::vector<StockSlot> page_stock_slots(MemcgId id) const;
+
+  // id, its parent, ..., the root: nearest first. Stops at a parent that does
+  // not exist or that was already visited (a corrupt tree).
+  std::vector<MemcgId> ancestors_or_self(MemcgId id) const;
+};
+
+// ancestors_or_self over any memcg lookup. Parents have smaller ids than their
+// children in every state a model makes (a parent exists before its child),
+// so the walk needs no visited set until a link breaks that order.
+template <class Lookup>
+std::vector<MemcgId> ancestors_or_self(MemcgId id, const Lookup& memcg) {
+  std::vector<MemcgId> chain;
+  const CgroupSnap* cg = memcg(id);
+  while (cg) {
+    chain.push_back(cg->id);
+    if (!cg->parent) break;
+    if (*cg->parent >= cg->id) {
+      // Possibly a cycle: stop at the first memcg seen twice.
+      for (cg = memcg(*cg->parent); cg && std::find(chain.begin(), chain.end(), cg->id) == chain.end();
+           cg = cg->parent ? memcg(*cg->parent) : nullptr)
+        chain.push_back(cg->id);
+      break;
+    }
+    cg = memcg(*cg->parent);
+  }
+  return chain;
+}
+
+}  // namespace mv::spec
