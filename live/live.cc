@@ -132,8 +132,16 @@ LiveReport run_live(const ExperimentSizes& sizes) {
   try {
     Scope scope(*d.hierarchy);
     report.scope_dir = scope.dir();
-    if (d.hierarchy->version == CgroupVersion::v2)
-      write_file(scope.dir() + "/cgroup.subtree_control", "+memory");
+    if (d.hierarchy->version == CgroupVersion::v2) {
+      // Where cgroup v2 does not let the scope's children have a memory
+      // controller (a delegation that forbids it, a container's own rules),
+      // live cannot run here: a skip, not a failure.
+      try {
+        write_file(scope.dir() + "/cgroup.subtree_control", "+memory");
+      } catch (const std::exception& e) {
+        throw NotPermitted(e.what());
+      }
+    }
     report.experiments.push_back(compare(run_stack_loop(scope, sizes), stack_prediction));
     report.experiments.push_back(compare(run_user_pages_control(scope, sizes), control_prediction));
     report.experiments.push_back(compare(run_kmem_dead_cgroups(scope, sizes), dead_prediction));
