@@ -217,5 +217,56 @@ TEST(CliReplay, ReadsStandardInputAsDash) {
   EXPECT_EQ(run.err.rfind("<stdin>:1: ", 0), 0u) << run.err;
 }
 
+// simulate and live (docs/SIMULATE.md): the JSON contracts as a script sees
+// them, and bad usage is exit 2 with the reason.
+TEST(CliSimulate, TheJsonContractAndBadUsage) {
+  auto run = run_cli({"simulate", "--profile", "v6.6", "--days", "2", "--json"});
+  ASSERT_EQ(run.exit, 0) << run.err;
+  EXPECT_EQ(run.err, "seed: 1\n");  // stdout is the JSON alone
+  auto j = json::parse(run.out);
+  EXPECT_EQ(j.at("profile"), "v6.6");
+  EXPECT_EQ(j.at("workload"), "seed000");
+  ASSERT_EQ(j.at("samples").size(), 2u);
+  EXPECT_EQ(j.at("samples")[1].at("day"), 2);
+  EXPECT_TRUE(j.at("samples")[1].at("held_bytes").is_number());
+  EXPECT_TRUE(j.at("final").at("dying").is_number());
+  auto loop = run_cli({"simulate", "--workload", "seed004", "--iterations", "200", "--profile", "v6.6", "--json"});
+  ASSERT_EQ(loop.exit, 0) << loop.err;
+  EXPECT_EQ(json::parse(loop.out).at("samples").size(), 2u);
+  auto quiet = run_cli({"-q", "simulate", "--workload", "seed004", "--iterations", "100", "--profile", "v6.6"});
+  EXPECT_EQ(quiet.exit, 0) << quiet.err;
+  EXPECT_EQ(quiet.out.find("dying   held"), std::string::npos) << quiet.out;  // no table
+  EXPECT_NE(quiet.out.find("holds: 0 dying after 100 iterations"), std::string::npos) << quiet.out;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"simulate", "--workload", "nope"},
+        std::vector<std::string>{"simulate", "--days", "0"},
+        std::vector<std::string>{"simulate", "--profile", "v9.9"}}) {
+    auto bad = run_cli(args);
+    EXPECT_EQ(bad.exit, 2) << args.back() << ": " << bad.err;
+    EXPECT_FALSE(bad.err.empty());
+  }
+}
+
+TEST(CliLive, JsonIsTheContractWhetherItRanOrWasSkipped) {
+  auto run = run_cli({"live", "--json"});
+  auto j = json::parse(run.out);
+  const auto status = j.at("status").get<std::string>();
+  ASSERT_TRUE(status == "ran" || status == "skipped") << run.out;
+  EXPECT_FALSE(j.at("kernel").get<std::string>().empty());
+  if (status == "skipped") {
+    EXPECT_EQ(run.exit, 0);
+    EXPECT_TRUE(j.at("why").is_string());
+    return;
+  }
+  ASSERT_FALSE(j.at("experiments").empty());
+  bool all_agree = true;
+  for (const auto& e : j.at("experiments")) {
+    for (const char* key : {"name", "measured_dying", "predicted_dying", "profile", "agree"})
+      EXPECT_TRUE(e.contains(key)) << key << ": " << e;
+    all_agree = all_agree && e.at("agree").get<bool>();
+  }
+  EXPECT_EQ(run.exit, all_agree ? 0 : 1);  // exit 1 only when the kernel and the model disagree
+}
+
 }  // namespace
 }  // namespace mv
