@@ -2,11 +2,13 @@
 // shows the canonical snapshot (docs/MODEL-v6.6.md is the contract).
 #include "impl/model.h"
 
+#include <algorithm>
 #include <deque>
 
 #include <fmt/format.h>
 #include <stdexcept>
 #include <variant>
+#include <vector>
 
 #include "impl/kmem.h"
 #include "impl/system.h"
@@ -35,11 +37,10 @@ class ImplModel final : public spec::Model {
   // (properties' summary check mode).
   spec::Snapshot snapshot_without_objects() const override {
     spec::Snapshot snap = sys_.snapshot();
-    for (std::size_t key = 0; key < tasks_.size(); ++key) {
+    snap.tasks.reserve(live_tasks_.size());
+    for (spec::TaskKey key : live_tasks_) {
       const Task& task = tasks_[key];
-      if (!task.live) continue;
-      snap.tasks.push_back(spec::TaskSnap{static_cast<spec::TaskKey>(key),
-                                          task.memcg.load()->id, task.cpu.load()});
+      snap.tasks.push_back(spec::TaskSnap{key, task.memcg.load()->id, task.cpu.load()});
     }
     return snap;
   }
@@ -93,12 +94,15 @@ class ImplModel final : public spec::Model {
     if (bad_cpu(op.cpu)) return spec::Errno::einval;
     Task& t = task(op.task);
     if (t.live) return spec::Errno::eexist;
-    return sys_.spawn(cpu(op.cpu), t, op.cg, op.cpu);
+    spec::Errno err = sys_.spawn(cpu(op.cpu), t, op.cg, op.cpu);
+    if (t.live) live_tasks_.insert(std::upper_bound(live_tasks_.begin(), live_tasks_.end(), op.task), op.task);
+    return err;
   }
   spec::Errno run(const spec::Exit& op) {
     Task& t = task(op.task);
     if (!t.live) return spec::Errno::enoent;
     sys_.exit(cpu(t.cpu.load()), t);
+    live_tasks_.erase(std::lower_bound(live_tasks_.begin(), live_tasks_.end(), op.task));
     return spec::Errno::ok;
   }
   spec::Errno run(const spec::Migrate& op) {
@@ -169,6 +173,9 @@ class ImplModel final : public spec::Model {
 
   System sys_;
   std::deque<Task> tasks_;      // by TaskKey
+  // The keys of the live tasks, in order: the snapshot taken after every
+  // checked step lists them without walking every task a run ever spawned.
+  std::vector<spec::TaskKey> live_tasks_;
   std::deque<Object> objects_;  // by ObjKey
 };
 
