@@ -1,6 +1,7 @@
 // memcg-verify scenarios [DIR] [--model reference|impl|both|kernel|reference,kernel]
 //                        [--kernel-src DIR] [--json | --tap]
-// Replays every DIR/NAME.jsonl and checks it against DIR/NAME.expect.json
+// Replays every DIR/NAME.jsonl, each in a child process (a model that crashes
+// or loops fails that scenario), and checks it against DIR/NAME.expect.json
 // (trace/scenario_check.h). Exit 0 when every scenario meets its expectation,
 // 1 when one does not, 2 when DIR has no scenario or a scenario has no
 // expectation file. --json is one object with a row per scenario; --tap one

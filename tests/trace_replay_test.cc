@@ -2,6 +2,8 @@
 // comparison naming the first differing field. A "broken" model wraps the
 // reference and changes one answer or one snapshot field at one line.
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <cstdlib>
 #include <functional>
 #include <optional>
@@ -13,12 +15,14 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <rapidcheck/gtest.h>
 
 #include "reference/model.h"
 #include "trace/isolated_replay.h"
 #include "trace/replay.h"
 #include "trace/report.h"
+#include "trace/scenario_check.h"
 #include "trace/snapshot_diff.h"
 
 namespace mv::trace {
@@ -235,6 +239,43 @@ TEST(Replay, AModelThatCrashesAbortsOrLoopsIsAFailureNotACrash) {
     ASSERT_TRUE(reported->snapshot) << words;  // the state after line 4
     EXPECT_FALSE(reported->error) << words;
   }
+}
+
+// scenarios replays each scenario in a child too: a model that crashes or
+// loops fails its scenario with a model failure at its line, and the next
+// scenario still runs.
+TEST(Replay, AScenarioWhoseModelCrashesOrLoopsFailsAndTheNextOneRuns) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   fmt::format("mv-scenario-crash-{}", static_cast<long>(getpid()));
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "s.jsonl") << kTrace; }
+  { std::ofstream(dir / "s.expect.json") << R"({"exit": 0, "checks": {"/cgroups/1/path": "/a"}})"; }
+  const ScenarioFiles files{"s", dir / "s.jsonl", dir / "s.expect.json"};
+  using Fault = BrokenModel::Fault;
+  for (auto fault : {Fault::segfault, Fault::loop, Fault::none}) {
+    auto outcome = run_scenario(
+        files, ModelChoice::reference, nullptr,
+        [&](const Trace& t, ReplayProgress* progress) {
+          std::vector<NamedModel> models;
+          if (fault == Fault::none) return replay(t, ModelChoice::reference, spec::Mutant::none,
+                                                  nullptr, progress);
+          auto broken = std::make_unique<BrokenModel>(t, 5);
+          broken->fault(fault);
+          models.push_back({"broken", std::move(broken)});
+          return replay_models(t, std::move(models), ModelChoice::reference, progress);
+        },
+        Isolation{.step_timeout_seconds = 0.5});
+    if (fault == Fault::none) {
+      EXPECT_TRUE(outcome.passed()) << outcome.verdict;
+      EXPECT_EQ(outcome.exit, 0);
+      continue;
+    }
+    EXPECT_FALSE(outcome.passed());
+    EXPECT_EQ(outcome.exit, 1);
+    EXPECT_NE(outcome.verdict.find("MODEL FAILURE at line 5: broken"), std::string::npos)
+        << outcome.verdict;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Replay, AnIsolatedReplayThatEndsWellIsReportedByItsProcess) {

@@ -10,10 +10,13 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <new>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "trace/report.h"
 
 namespace mv::trace {
 
@@ -118,6 +121,40 @@ int run_isolated(const Trace& trace,
   else
     return 1;  // it crashed while reporting: the report is on stdout, partly
   return report(failure_at(trace, line, model, run, label, message));
+}
+
+IsolatedReport replay_isolated(const Trace& trace,
+                               const std::function<ReplayResult(const Trace&, ReplayProgress*)>& run,
+                               ModelChoice label, Isolation isolation) {
+  // The report goes through a file both processes hold (a pipe could fill up
+  // while the parent only waits): whoever reports last writes it whole.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::tmpfile(), &std::fclose);
+  if (!file) {
+    const auto result = run(trace, nullptr);
+    return {result.exit_code(), result.verdict(), report_json(trace, result)};
+  }
+  auto report = [&](const ReplayResult& result) {
+    const Json doc{{"exit", result.exit_code()},
+                   {"verdict", result.verdict()},
+                   {"report", report_json(trace, result)}};
+    const std::string text = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::rewind(file.get());
+    if (ftruncate(fileno(file.get()), 0) == 0) {
+      std::fwrite(text.data(), 1, text.size(), file.get());
+      std::fflush(file.get());
+    }
+    return result.exit_code();
+  };
+  const int exit = run_isolated(trace, run, report, label, isolation);
+  std::rewind(file.get());
+  std::string text;
+  char buffer[1 << 16];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0;) text.append(buffer, n);
+  Json doc = Json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("report"))
+    return {exit, fmt::format("MODEL FAILURE: the replay ended while writing its report (exit {})", exit),
+            Json::object()};
+  return {exit, doc.value("verdict", std::string()), std::move(doc["report"])};
 }
 
 }  // namespace mv::trace

@@ -9,8 +9,10 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "trace/replay.h"
+#include "trace/snapshot_json.h"
 #include "trace/trace_reader.h"
 
 namespace mv::trace {
@@ -27,5 +29,17 @@ int run_isolated(const Trace& trace,
                  const std::function<ReplayResult(const Trace&, ReplayProgress*)>& run,
                  const std::function<int(const ReplayResult&)>& report, ModelChoice label,
                  Isolation isolation = {});
+
+// What an isolated replay hands back to a caller that judges it (scenarios):
+// its exit status, verdict line and --json report, as the child computed them
+// or, after a crash or a hang, as run_isolated reports the model failure.
+struct IsolatedReport {
+  int exit = 0;
+  std::string verdict;
+  Json report;  // report_json (trace/report.h)
+};
+IsolatedReport replay_isolated(const Trace& trace,
+                               const std::function<ReplayResult(const Trace&, ReplayProgress*)>& run,
+                               ModelChoice label, Isolation isolation = {});
 
 }  // namespace mv::trace

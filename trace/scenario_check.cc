@@ -161,7 +161,8 @@ std::string kernel_scenario_mismatch(spec::Profile scenario, spec::Profile tree)
 }
 
 ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
-                             std::shared_ptr<const kernel::KernelSubject> kernel) {
+                             std::shared_ptr<const kernel::KernelSubject> kernel,
+                             const ScenarioReplay& run, Isolation isolation) {
   ScenarioOutcome outcome;
   outcome.name = files.name;
   Expectation expect;
@@ -184,10 +185,15 @@ ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
     outcome.skipped = kernel_scenario_mismatch(trace.config.profile, kernel->profile());
     if (!outcome.skipped.empty()) return outcome;
   }
-  auto result = replay(trace, choice, spec::Mutant::none, std::move(kernel));
-  outcome.exit = result.exit_code();
-  outcome.verdict = result.verdict();
-  outcome.mismatches = expectation_mismatches(expect, outcome.exit, report_json(trace, result));
+  ScenarioReplay replay_it = run;
+  if (!replay_it)
+    replay_it = [&](const Trace& t, ReplayProgress* progress) {
+      return replay(t, choice, spec::Mutant::none, kernel, progress);
+    };
+  auto isolated = replay_isolated(trace, replay_it, choice, isolation);
+  outcome.exit = isolated.exit;
+  outcome.verdict = isolated.verdict;
+  outcome.mismatches = expectation_mismatches(expect, outcome.exit, isolated.report);
   return outcome;
 }
 

@@ -12,11 +12,13 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "trace/isolated_replay.h"
 #include "trace/replay.h"
 #include "trace/snapshot_json.h"
 
@@ -68,11 +70,16 @@ struct ScenarioOutcome {
 // there by construction.
 std::string kernel_scenario_mismatch(spec::Profile scenario, spec::Profile tree);
 
-// Replays one scenario in-process (the kernel model: in a child process) and
-// checks it. `kernel` is the kernel model of the kernel choices (default: the
-// build's default tree). A scenario whose profile's known bugs are not the
-// tree's is skipped (kernel_scenario_mismatch).
+// Replays one scenario in a child process (trace/isolated_replay.h: a model
+// that crashes, aborts or loops fails the scenario with a model failure at its
+// line, and the next scenario runs) and checks it. `kernel` is the kernel
+// model of the kernel choices (default: the build's default tree). A scenario
+// whose profile's known bugs are not the tree's is skipped
+// (kernel_scenario_mismatch). `run`, when given, replays instead of the
+// models of `choice` (tests pass their own models).
+using ScenarioReplay = std::function<ReplayResult(const Trace&, ReplayProgress*)>;
 ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
-                             std::shared_ptr<const kernel::KernelSubject> kernel = nullptr);
+                             std::shared_ptr<const kernel::KernelSubject> kernel = nullptr,
+                             const ScenarioReplay& run = {}, Isolation isolation = {});
 
 }  // namespace mv::trace
