@@ -160,12 +160,12 @@ void IncrementalState::propagate(MemcgId id) {
   if (now == was) return;
   const std::int64_t stocked = now.stocked_pages - was.stocked_pages;
   const SubtreeHoldings holdings = minus(now.holdings, was.holdings);
-  for (MemcgId m : ancestors_or_self(id)) {
+  each_ancestor_or_self(id, [&](MemcgId m) {
     before_stocked_sums_.emplace(m, sums_[m].stocked_pages);
     sums_[m].stocked_pages += stocked;
     sums_[m].holdings += holdings;
     memcgs_.insert(m);
-  }
+  });
   was = now;
 }
 

@@ -39,11 +39,13 @@ constexpr std::string_view kProfiles =
 
 // The nearest ancestor-or-self of `origin` that has not been offlined.
 const CgroupSnap* expected_memcg(const CheckContext& ctx, MemcgId origin) {
-  for (MemcgId id : ctx.after.ancestors_or_self(origin)) {
+  const CgroupSnap* found = nullptr;
+  ctx.after.each_ancestor_or_self(origin, [&](MemcgId id) {
     const CgroupSnap* cg = ctx.after.memcg(id);
-    if (!cg->offlined) return cg;
-  }
-  return nullptr;
+    if (!cg->offlined) found = cg;
+    return found == nullptr;
+  });
+  return found;
 }
 
 void check_objcg_targets(const CheckContext& ctx, Report& report) {

@@ -120,7 +120,7 @@ std::map<MemcgId, std::int64_t> SnapshotIndex::subtree_sums(
     const std::map<MemcgId, std::int64_t>& own) const {
   std::map<MemcgId, std::int64_t> total;
   for (const auto& [id, amount] : own)
-    for (MemcgId ancestor : ancestors_or_self(id)) total[ancestor] += amount;
+    each_ancestor_or_self(id, [&total, amount = amount](MemcgId ancestor) { total[ancestor] += amount; });
   return total;
 }
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <vector>
 
 #include "spec/object_totals.h"
@@ -91,27 +92,57 @@ class StateView : public PriorView {
   // id, its parent, ..., the root: nearest first. Stops at a parent that does
   // not exist or that was already visited (a corrupt tree).
   std::vector<MemcgId> ancestors_or_self(MemcgId id) const;
+  // The same walk without the list (for_each_ancestor_or_self below).
+  template <class Visit>
+  void each_ancestor_or_self(MemcgId id, const Visit& visit) const;
 };
 
-// ancestors_or_self over any memcg lookup. Parents have smaller ids than their
-// children in every state a model makes (a parent exists before its child),
-// so the walk needs no visited set until a link breaks that order.
+// The walk of ancestors_or_self over any memcg lookup, calling visit(id) for
+// id, its parent, ..., the root, without building a list (the checkers sum
+// over subtrees for every memcg on every step); a visit that returns bool
+// stops the walk by returning false. Parents have smaller ids than
+// their children in every state a model makes (a parent exists before its
+// child), so the walk needs no visited set until a link breaks that order;
+// from there it stops at the first memcg seen twice (a corrupt tree).
+template <class Lookup, class Visit>
+void for_each_ancestor_or_self(MemcgId id, const Lookup& memcg, const Visit& visit) {
+  auto go_on = [&](MemcgId m) {
+    if constexpr (std::is_same_v<std::invoke_result_t<const Visit&, MemcgId>, bool>) {
+      return visit(m);
+    } else {
+      visit(m);
+      return true;
+    }
+  };
+  const CgroupSnap* cg = memcg(id);
+  while (cg) {
+    if (!go_on(cg->id)) return;
+    if (!cg->parent) return;
+    if (*cg->parent >= cg->id) break;
+    cg = memcg(*cg->parent);
+  }
+  if (!cg) return;
+  // Possibly a cycle. What was visited is the chain from id to cg (strictly
+  // decreasing ids up to here).
+  std::vector<MemcgId> seen;
+  for (const CgroupSnap* c = memcg(id); c != cg; c = memcg(*c->parent)) seen.push_back(c->id);
+  seen.push_back(cg->id);
+  for (cg = memcg(*cg->parent); cg && std::find(seen.begin(), seen.end(), cg->id) == seen.end();
+       cg = cg->parent ? memcg(*cg->parent) : nullptr) {
+    seen.push_back(cg->id);
+    if (!go_on(cg->id)) return;
+  }
+}
+
+template <class Visit>
+void StateView::each_ancestor_or_self(MemcgId id, const Visit& visit) const {
+  for_each_ancestor_or_self(id, [this](MemcgId m) { return memcg(m); }, visit);
+}
+
 template <class Lookup>
 std::vector<MemcgId> ancestors_or_self(MemcgId id, const Lookup& memcg) {
   std::vector<MemcgId> chain;
-  const CgroupSnap* cg = memcg(id);
-  while (cg) {
-    chain.push_back(cg->id);
-    if (!cg->parent) break;
-    if (*cg->parent >= cg->id) {
-      // Possibly a cycle: stop at the first memcg seen twice.
-      for (cg = memcg(*cg->parent); cg && std::find(chain.begin(), chain.end(), cg->id) == chain.end();
-           cg = cg->parent ? memcg(*cg->parent) : nullptr)
-        chain.push_back(cg->id);
-      break;
-    }
-    cg = memcg(*cg->parent);
-  }
+  for_each_ancestor_or_self(id, memcg, [&](MemcgId m) { chain.push_back(m); });
   return chain;
 }
 

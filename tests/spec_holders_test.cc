@@ -138,5 +138,27 @@ TEST(SnapshotIndex, SurvivesACorruptTree) {
   EXPECT_EQ(index.subtree_stocked_pages(1), 5);
 }
 
+TEST(SnapshotIndex, TheAncestorWalkVisitsWhatTheListHoldsAndStopsWhenAsked) {
+  Snapshot s = sample(Profile::v6_6);
+  for (bool corrupt : {false, true}) {
+    if (corrupt) {  // a cycle that starts at a parent with a larger id
+      s.cgroups[1].parent = 2;
+      s.cgroups[2].parent = 1;
+    }
+    SnapshotIndex index(s);
+    for (const auto& cg : s.cgroups) {
+      std::vector<MemcgId> walked;
+      index.each_ancestor_or_self(cg.id, [&](MemcgId m) { walked.push_back(m); });
+      EXPECT_EQ(walked, index.ancestors_or_self(cg.id)) << cg.id << (corrupt ? " corrupt" : "");
+      std::vector<MemcgId> first;
+      index.each_ancestor_or_self(cg.id, [&](MemcgId m) {
+        first.push_back(m);
+        return false;
+      });
+      EXPECT_EQ(first, std::vector<MemcgId>{cg.id});
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mv::spec
