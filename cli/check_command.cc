@@ -521,7 +521,8 @@ void add_check(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "check", "Conformance campaign: random operation sequences on the reference and the impl "
                "in lock-step, every invariant on every step, failures shrunk and written as traces");
-  cmd->add_option("--seed", o->seed, "campaign seed (default: random, always printed)");
+  cmd->add_option("--seed", o->seed, "campaign seed (default: random, always printed)")
+      ->check(kSeedDigits);
   cmd->add_option("--runs", o->runs,
                   fmt::format("number of random runs (default {})", properties::kDefaultCheckRuns));
   cmd->add_option("--steps", o->steps,

@@ -22,6 +22,15 @@ inline constexpr const char* kDefaultOutDir = "memcg-verify-out";
 
 std::vector<CommandAdder>& command_adders();
 
+// A seed is digits only: CLI11 reads "-1" into an unsigned as 2^64 - 1.
+inline const CLI::Validator kSeedDigits(
+    [](std::string& text) {
+      return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
+                 ? std::string()
+                 : "a seed is a non-negative integer, got \"" + text + "\"";
+    },
+    "UINT");
+
 // `memcg-verify --version` (the project's VERSION in CMakeLists.txt).
 #ifdef MV_VERSION
 inline constexpr const char* kVersion = MV_VERSION;

@@ -249,7 +249,8 @@ void add_explore(CLI::App& app, int& exit_code) {
   cmd->add_option("--strategy", o->strategy, "random (default), pct or dfs")
       ->check(CLI::IsMember({"random", "pct", "dfs"}));
   cmd->add_option("--schedules", o->schedules, "schedules to run over all harnesses (default 1000)");
-  cmd->add_option("--seed", o->seed, "seed of the strategy (default: random, always printed)");
+  cmd->add_option("--seed", o->seed, "seed of the strategy (default: random, always printed)")
+      ->check(kSeedDigits);
   cmd->add_option("--depth", o->depth, "pct: the bug depth d, d-1 priority change points (default 3)");
   cmd->add_option("--preemptions", o->preemptions,
                   "dfs: preemptions per schedule, at most (default 2)");

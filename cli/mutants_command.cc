@@ -443,7 +443,8 @@ void add_mutants(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "mutants", "Mutant campaign: the conformance campaign against every catalogued bug injected "
                  "into the impl; fails if one survives");
-  cmd->add_option("--seed", o->seed, "seed of every mutant's campaign (default: random, printed)");
+  cmd->add_option("--seed", o->seed, "seed of every mutant's campaign (default: random, printed)")
+      ->check(kSeedDigits);
   cmd->add_option("--runs", o->runs, "runs per mutant before it counts as a survivor (default 1000)");
   cmd->add_option("--steps", o->steps, "at most N operations per run (default 100)");
   cmd->add_option("--only", o->only, "only this mutant (repeatable)");

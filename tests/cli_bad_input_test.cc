@@ -100,6 +100,17 @@ TEST(CliConventions, VersionAndAnUnknownCommandNamingTheValidOnes) {
     EXPECT_NE(unknown.err.find(name), std::string::npos) << name << ": " << unknown.err;
 }
 
+// Issue 12 item 8: a negative seed is a usage error, not 2^64 - 1.
+TEST(CliConventions, ANegativeSeedIsRefused) {
+  for (const char* command : {"check", "mutants", "explore"}) {
+    auto run = run_cli({command, "--seed", "-1"});
+    EXPECT_EQ(run.exit, 2) << command << ": " << run.out;
+    EXPECT_NE(run.err.find("a seed is a non-negative integer, got \"-1\""), std::string::npos)
+        << command << ": " << run.err;
+    EXPECT_EQ(run.out.find("18446744073709551615"), std::string::npos) << command;
+  }
+}
+
 TEST(CliConventions, InvariantsAndProfilesAreListed) {
   auto text = run_cli({"invariants"});
   ASSERT_EQ(text.exit, 0) << text.err;
