@@ -422,12 +422,13 @@ TEST(LiveKernel, RunsWherePermittedAndLeavesNoCgroupBehind) {
     EXPECT_GT(*stack.measured.charged.kernel_bytes, 0);
   }
   // The control: user pages hold their cgroups dying until they are freed,
-  // on every kernel; if the count did not see that, it sees nothing.
+  // on every kernel; a count that saw none of them sees nothing. (Not the
+  // exact number: on v1 the count is the machine's, and other users' cgroups
+  // die and are freed meanwhile, so agreement is the report's, not a test's.)
   const auto& control = report.experiments[1];
   EXPECT_EQ(control.measured.name, "user_pages_control");
   EXPECT_GT(control.measured.charged.user_bytes, 0);
-  EXPECT_TRUE(control.agree) << "measured " << control.measured.dying_after_rmdir << ", predicted "
-                             << control.predicted.dying;
+  EXPECT_GE(control.measured.dying_after_rmdir, 1);
 }
 
 }  // namespace
