@@ -165,7 +165,7 @@ properties::ModelFactory subject_factory(const CheckOptions& o) {
     return [subject = o.kernel_subject](const spec::Config& config, const spec::PathTable& paths) {
       return subject->make_model(config, paths);
     };
-  return o.subject == "reference" ? properties::reference_factory(mutant_of(o))
+  return o.subject == "reference" ? properties::reference_factory()
                                   : properties::impl_factory(mutant_of(o));
 }
 
@@ -260,6 +260,11 @@ int run_check(CheckOptions o) {
   if (!o.mutant.empty() && !spec::parse_mutant(o.mutant)) {
     std::cerr << fmt::format("memcg-verify check: unknown mutant \"{}\" (memcg-verify mutants "
                              "--list names them)\n", o.mutant);
+    return 2;
+  }
+  if (!o.mutant.empty() && o.subject == "reference") {
+    std::cerr << "memcg-verify check: the reference has no mutants (reference/ is the kernel's "
+                 "semantics only): --mutant needs --subject impl\n";
     return 2;
   }
   if (!o.mutant.empty() && !spec::mutant_applies(*spec::parse_mutant(o.mutant), traits(*profile))) {

@@ -232,8 +232,8 @@ int run_mutants(MutantsOptions o) {
   if (o.kernel_options.given()) o.kernel = true;
   if (o.list) return print_list(o);
   if (o.kernel && o.invariants_only) {
-    std::cerr << "memcg-verify mutants: --invariants-only mutates the reference too; with --kernel "
-                 "the reference stays correct\n";
+    std::cerr << "memcg-verify mutants: --invariants-only puts the mutated impl in the reference's "
+                 "seat too; with --kernel the reference stays correct\n";
     return 2;
   }
   std::vector<spec::Mutant> mutants;
@@ -270,7 +270,7 @@ int run_mutants(MutantsOptions o) {
         "and seconds to the first failing run, shrunk = operations in the shrunk "
         "counterexample\n",
         o.kernel ? "kernel's code" : "impl",
-        o.invariants_only ? " and the reference (only invariants can kill)" : ", the reference correct",
+        o.invariants_only ? ", and in the reference's seat (only invariants can kill)" : ", the reference correct",
         o.runs, o.steps);
     print_header();
   }
@@ -451,8 +451,8 @@ void add_mutants(CLI::App& app, int& exit_code) {
   cmd->add_option("--cpus", o->cpus, "CPUs (default: 1-4, drawn per run)");
   cmd->add_option("--page-size", o->page_size, "PAGE_SIZE in bytes (default: 4K, 16K or 64K per run)");
   cmd->add_flag("--invariants-only", o->invariants_only,
-                "inject each mutant into the reference too, so that only the invariants can kill "
-                "it (replay the traces with --model impl)");
+                "put the mutated impl in the reference's seat too (the reference has no mutants), so "
+                "that only the invariants can kill it (replay the traces with --model impl)");
   cmd->add_flag("--json", o->json,
                 "print a JSON summary (the seed line then goes to stderr); with --list: the catalog "
                 "as a JSON array");

@@ -4,8 +4,8 @@
 // (docs/DESIGN.md): 0 every invariant holds, 1 a violation or a model disagreement,
 // 2 bad input or usage (`FILE:LINE: reason` on stderr, and the report of
 // everything before that line on stdout). `--mutant NAME` injects a bug of
-// the catalog (spec/mutant.h) into the impl (impl, both) or the reference
-// (--model reference), e.g. to reproduce `check --mutant` or `mutants` traces;
+// the catalog (spec/mutant.h) into the impl (impl, both; the reference has
+// none), e.g. to reproduce `check --mutant` or `mutants` traces;
 // `--mutant auto` takes the mutant (and, without --model, the model) from the
 // trace header's note, which `check` and `mutants` write
 // (properties/failure_trace.h). The kernel model (`kernel`, and
@@ -93,6 +93,11 @@ int run_replay(ReplayOptions options) {
       return 2;
     }
     mutant = *parsed;
+  }
+  if (mutant != spec::Mutant::none && *choice == trace::ModelChoice::reference) {
+    std::cerr << "memcg-verify replay: the reference has no mutants (reference/ is the kernel's "
+                 "semantics only); a mutant lives in the impl: --model impl or both\n";
+    return 2;
   }
   std::shared_ptr<const kernel::KernelSubject> kernel;
   if (trace::uses_kernel(*choice)) {

@@ -108,6 +108,9 @@ void obj_cgroup_release(Cpu& cur, Objcg* objcg) {
   System& sys = *cur.sys;
   std::uint32_t nr_bytes = objcg->nr_charged_bytes.load();
   auto release = arith::obj_release_split<M>(M::lit32(nr_bytes), cur.page);
+  // WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)): an event INV-RELEASE-ALIGNED checks.
+  if (!static_cast<bool>(release.aligned))
+    sys.events.record(spec::EventKind::release_unaligned, objcg->id, nr_bytes);
   if (release.nr_pages.v) obj_cgroup_uncharge_pages(cur, objcg, release.nr_pages.v);
   {
     sync::Guard g(sys.objcg_lock);

@@ -64,7 +64,7 @@ void OpCommand::show(std::ostream& os) const { os << describe_recipe(recipe_); }
 void conformance_property(const PropertyOptions& options) {
   const spec::Config config = *gen_config(options.configs);
   Conformance sut(config, options.subject, options.subject_name, options.mode,
-                  options.reference_mutant);
+                  options.reference_seat_mutant);
   sut.monitor_subject = options.monitor_subject;
   rc::state::check(GenState(config), sut, [](const GenState& state) {
     return rc::state::gen::execOneOfWithArgs<OpCommand>()(state);
@@ -93,7 +93,7 @@ CampaignResult run_campaign(const CampaignOptions& options) {
   auto last_failure = std::make_shared<std::optional<RunFailure>>();
   PropertyOptions property{options.configs, options.subject, options.subject_name,
                            options.mode,
-                           options.monitor_subject, options.reference_mutant, last_failure,
+                           options.monitor_subject, options.reference_seat_mutant, last_failure,
                            stats};
 
   rc::detail::TestParams params;

@@ -74,7 +74,7 @@ struct PropertyOptions {
   std::string subject_name = "impl";
   CheckMode mode = CheckMode::summary;
   bool monitor_subject = false;  // Conformance's option of that name
-  spec::Mutant reference_mutant = spec::Mutant::none;  // Conformance's of that name
+  spec::Mutant reference_seat_mutant = spec::Mutant::none;  // Conformance's of that name
   // Filled by every failing run: RapidCheck accepts every failing shrink, so
   // after the property returns it holds the shrunk sequence.
   std::shared_ptr<std::optional<RunFailure>> last_failure;
@@ -103,7 +103,8 @@ struct CampaignOptions {
   std::string subject_name = "impl";
   CheckMode mode = CheckMode::summary;
   bool monitor_subject = false;
-  spec::Mutant reference_mutant = spec::Mutant::none;
+  // The impl with this mutant in the reference's seat (Conformance).
+  spec::Mutant reference_seat_mutant = spec::Mutant::none;
   // Called after every run (not during shrinking) with the runs done so far.
   std::function<void(std::uint64_t runs, const CampaignStats& stats)> progress;
 };

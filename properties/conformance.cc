@@ -28,19 +28,31 @@ ModelFactory impl_factory(spec::Mutant mutant) {
   };
 }
 
-ModelFactory reference_factory(spec::Mutant mutant) {
-  return [mutant](const spec::Config& config, const spec::PathTable& paths) {
-    return reference::make_reference_model(config, paths, mutant);
+ModelFactory reference_factory() {
+  return [](const spec::Config& config, const spec::PathTable& paths) {
+    return reference::make_reference_model(config, paths);
   };
 }
 
+namespace {
+
+// The model in the reference's seat: the reference, or the impl with a mutant
+// (Conformance's reference_seat_mutant).
+std::unique_ptr<spec::Model> make_reference_seat(const spec::Config& config,
+                                                 const spec::PathTable& paths, spec::Mutant mutant) {
+  if (mutant == spec::Mutant::none) return reference::make_reference_model(config, paths);
+  return impl::make_impl_model(config, paths, mutant);
+}
+
+}  // namespace
+
 Conformance::Conformance(const spec::Config& config, const ModelFactory& subject,
-                         std::string subject_name, CheckMode mode, spec::Mutant reference_mutant)
+                         std::string subject_name, CheckMode mode, spec::Mutant reference_seat_mutant)
     : config_(config),
       mode_(mode),
       names_(std::make_unique<trace::TraceNames>()),
       subject_name_(std::move(subject_name)),
-      reference_(reference::make_reference_model(config, names_->paths, reference_mutant)),
+      reference_(make_reference_seat(config, names_->paths, reference_seat_mutant)),
       subject_(subject(config, names_->paths)),
       reference_monitor_(config, &names_->paths),
       subject_monitor_(config, &names_->paths),

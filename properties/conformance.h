@@ -41,7 +41,7 @@ namespace mv::properties {
 using ModelFactory =
     std::function<std::unique_ptr<spec::Model>(const spec::Config&, const spec::PathTable&)>;
 ModelFactory impl_factory(spec::Mutant mutant = spec::Mutant::none);       // impl::make_impl_model
-ModelFactory reference_factory(spec::Mutant mutant = spec::Mutant::none);  // reference::make_reference_model
+ModelFactory reference_factory();  // reference::make_reference_model (it has no mutants)
 
 enum class CheckMode { full, summary };
 
@@ -67,12 +67,13 @@ struct AppliedStep {
 
 class Conformance {
  public:
-  // `reference_mutant` (spec/mutant.h) mutates the reference too: with the
-  // same mutant in the subject the two agree, and only the invariants can
-  // catch the bug (the mutants campaign's --invariants-only).
+  // `reference_seat_mutant` (spec/mutant.h), when not none, puts the impl
+  // with that mutant in the reference's seat (reference/ has no mutant
+  // hooks): with the same mutant in the subject the two agree, and only the
+  // invariants can catch the bug (the mutants campaign's --invariants-only).
   explicit Conformance(const spec::Config& config, const ModelFactory& subject = impl_factory(),
                        std::string subject_name = "impl", CheckMode mode = CheckMode::summary,
-                       spec::Mutant reference_mutant = spec::Mutant::none);
+                       spec::Mutant reference_seat_mutant = spec::Mutant::none);
   Conformance(const Conformance&) = delete;
   Conformance& operator=(const Conformance&) = delete;
 

@@ -28,7 +28,7 @@ void add_note(RunFailure& failure, spec::Mutant mutant, const MutantCampaignOpti
   }
   const auto found_by = fmt::format(
       "mutant {} in the {} (memcg-verify mutants --seed {}{})", spec::mutant_name(mutant),
-      options.invariants_only ? "impl and the reference" : "impl", options.seed,
+      options.invariants_only ? "impl, and the impl in the reference's seat" : "impl", options.seed,
       options.invariants_only ? " --invariants-only" : "");
   failure.trace_jsonl = with_header_note(
       failure.trace_jsonl, replay_note(found_by, options.invariants_only ? "impl" : "both", mutant));
@@ -68,7 +68,7 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   // invariant violations are reported beside a disagreement.
   campaign.mode = CheckMode::full;
   campaign.monitor_subject = true;
-  if (options.invariants_only) campaign.reference_mutant = mutant;
+  if (options.invariants_only) campaign.reference_seat_mutant = mutant;
 
   auto outcome = run_campaign(campaign);
   result.seconds = outcome.seconds;

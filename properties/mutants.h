@@ -4,8 +4,8 @@
 // mutant is killed when the campaign fails; its shrunk counterexample is a
 // trace that `memcg-verify replay --model both --mutant NAME` reproduces.
 //
-// With `invariants_only` the mutant is injected into the reference as well:
-// the two models agree (the injections are the same bug), so only an
+// With `invariants_only` the mutated impl also takes the reference's seat
+// (reference/ has no mutant hooks): the two models agree, so only an
 // invariant can kill it, which shows which invariants catch the bug on their
 // own.
 #pragma once

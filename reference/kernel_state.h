@@ -17,7 +17,6 @@
 #include "reference/objcg.h"
 #include "reference/page_stock.h"
 #include "spec/path_table.h"
-#include "spec/mutant.h"
 #include "spec/preemption.h"
 #include "spec/profile.h"
 #include "spec/snapshot.h"
@@ -30,9 +29,6 @@ struct MemcgStockPcp {
   PageStock page;
   ObjStock obj;
   bool flushing = false;  // FLUSHING_CACHED_CHARGE: a drain work is queued
-  // Mutant::dual_obj_stock only: the second byte stock that uncharges refill
-  // (never in a snapshot).
-  ObjStock hidden_obj;
 };
 
 // The ids handed out for writing since the last take(), each once (for
@@ -66,9 +62,6 @@ struct Kernel {
   std::map<spec::ObjKey, KmemObject> objects;
   std::deque<DeferredWork> deferred;
   std::vector<spec::Event> events;
-  // The injected bug (spec/mutant.h); none for the reference proper.
-  spec::Mutant mutant = spec::Mutant::none;
-  bool mutated(spec::Mutant m) const { return mutant == m; }
   // mutex_trylock(&percpu_charge_mutex) fails while another drain_all_stock
   // holds it (one preempted in a race trace).
   bool percpu_charge_mutex_locked = false;

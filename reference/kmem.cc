@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "arith/kmem_size.h"
-#include "arith/slips.h"
 #include "reference/kernel_state.h"
 
 namespace mv::reference {
@@ -60,8 +59,6 @@ void memcg_slab_post_alloc_hook(Kernel& k, Cpu cpu, ObjcgId objcg) {
 
 // memcg_slab_free_hook (v6.6), one object.
 void memcg_slab_free_hook(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint64_t full_bytes) {
-  // Mutant::free_without_uncharge: a free path that skips this hook.
-  if (k.mutated(spec::Mutant::free_without_uncharge)) return;
   obj_cgroup_uncharge(k, cpu, objcg, full_bytes);
   mod_objcg_state(k, cpu, objcg);
   obj_cgroup_put(k, cpu, objcg);
@@ -155,9 +152,7 @@ Errno alloc_slab(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
 Errno alloc_percpu(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   auto aligned = arith::pcpu_aligned_size<M>(M::lit64(op.size_bytes));
   if (aligned.v == 0 || aligned.v > pcpu_min_unit_size(k.page)) return Errno::enomem;
-  auto full = k.mutated(spec::Mutant::percpu_without_metadata)
-                  ? arith::slips::pcpu_obj_full_size_without_pointers<M>(aligned, k.config.ncpus)
-                  : arith::pcpu_obj_full_size<M>(aligned, k.config.ncpus);
+  auto full = arith::pcpu_obj_full_size<M>(aligned, k.config.ncpus);
   if (!pcpu_memcg_pre_alloc_hook(k, cpu, op.task, full.v, op.nofail, obj.objcg))
     return Errno::enomem;
   if (obj.objcg) obj.charged_bytes = full.v;
@@ -211,9 +206,6 @@ Errno kmem_free(Kernel& k, const spec::Free& op) {
     case AllocKind::slab: memcg_slab_free_hook(k, op.cpu, *obj.objcg, obj.charged_bytes); break;
     case AllocKind::percpu: pcpu_memcg_free_hook(k, op.cpu, *obj.objcg, obj.charged_bytes); break;
     case AllocKind::page:
-      // Mutant::double_uncharge(_unclamped): the page's charge is given back twice.
-      if (k.mutated(spec::Mutant::double_uncharge) || k.mutated(spec::Mutant::double_uncharge_unclamped))
-        obj_cgroup_uncharge_pages(k, op.cpu, *obj.objcg, arith::kmem_page_nr_pages<M>(obj.order).v);
       memcg_kmem_uncharge_page(k, op.cpu, *obj.objcg, obj.order);
       break;
     case AllocKind::stack: exit_task_stack_account(k, op.cpu, obj); break;

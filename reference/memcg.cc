@@ -333,15 +333,10 @@ Errno memcg_hotplug_cpu_dead(Kernel& k, Cpu cpu) {
   }
   for (auto& [key, task] : k.tasks)
     if (task.cpu == cpu) task.cpu = *control;
-  std::optional<spec::ObjcgId> old, hidden_old;
-  // Mutant::hotplug_drains_page_stock_only: 9f01b4954490 reverted.
-  if (k.traits().hotplug_drains_obj_stock && !k.mutated(spec::Mutant::hotplug_drains_page_stock_only)) {
-    old = drain_obj_stock(k, cpu, *control);
-    if (k.mutated(spec::Mutant::dual_obj_stock)) hidden_old = drain_hidden_obj_stock(k, cpu, *control);
-  }
+  std::optional<spec::ObjcgId> old;
+  if (k.traits().hotplug_drains_obj_stock) old = drain_obj_stock(k, cpu, *control);
   drain_stock(k, cpu);
   if (old) obj_cgroup_put(k, *control, *old);
-  if (hidden_old) obj_cgroup_put(k, *control, *hidden_old);
   return Errno::ok;
 }
 

@@ -94,12 +94,11 @@ spec::Snapshot snapshot_without_objects(const Kernel& k) {
 
 class ReferenceModel final : public spec::Model {
  public:
-  ReferenceModel(const spec::Config& config, const spec::PathTable& paths, spec::Mutant mutant)
+  ReferenceModel(const spec::Config& config, const spec::PathTable& paths)
       : kernel_(boot_kernel(config, paths)),
         nr_memcgs_(kernel_.memcgs.size()),
         nr_objcgs_(kernel_.objcgs.size()),
         nr_events_(kernel_.events.size()) {
-    kernel_.mutant = mutant;
     kernel_.written_memcgs.take();
     kernel_.written_objcgs.take();
     kernel_.written_stocks.take();
@@ -242,22 +241,9 @@ Errno apply_op(Kernel& k, const spec::Op& op) {
 
 std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
                                                   const spec::PathTable& paths) {
-  return make_reference_model(config, paths, spec::Mutant::none);
-}
-
-std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
-                                                  const spec::PathTable& paths,
-                                                  spec::Mutant mutant) {
   if (auto problem = spec::config_problem(config); !problem.empty())
     throw std::invalid_argument(problem);
-  if (!spec::mutant_applies(mutant, config.profile_traits()))
-    throw std::invalid_argument(fmt::format("mutant {} does not apply to profile {}",
-                                            spec::mutant_name(mutant),
-                                            spec::profile_name(config.profile)));
-  if (!spec::mutant_in_layer(mutant, spec::kLayerReference))
-    throw std::invalid_argument(fmt::format("mutant {} has no reference version",
-                                            spec::mutant_name(mutant)));
-  return std::make_unique<ReferenceModel>(config, paths, mutant);
+  return std::make_unique<ReferenceModel>(config, paths);
 }
 
 }  // namespace mv::reference

@@ -5,17 +5,14 @@
 #include <memory>
 
 #include "spec/model.h"
-#include "spec/mutant.h"
 
 namespace mv::reference {
 
 // `paths` must outlive the model; the driver interns paths before applying ops.
+// The reference has no injected bugs and no test hooks: the deliberately
+// wrong versions live in the impl (impl::make_impl_model), so reading
+// reference/ shows only the kernel.
 std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
                                                   const spec::PathTable& paths);
-// The same with one injected bug (spec/mutant.h; Mutant::none is the model
-// above). std::invalid_argument if the mutant has no reference layer.
-std::unique_ptr<spec::Model> make_reference_model(const spec::Config& config,
-                                                  const spec::PathTable& paths,
-                                                  spec::Mutant mutant);
 
 }  // namespace mv::reference

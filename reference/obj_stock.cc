@@ -1,7 +1,6 @@
 #include "reference/obj_stock.h"
 
 #include "arith/obj_stock.h"
-#include "arith/slips.h"
 #include "reference/kernel_state.h"
 #include "spec/coverage.h"
 
@@ -14,21 +13,17 @@ using spec::ObjcgId;
 
 namespace {
 
-// drain_obj_stock (v6.6) of one byte stock (the CPU's, or the hidden second
-// one of Mutant::dual_obj_stock); whole pages go to this_cpu's page stock.
+// drain_obj_stock (v6.6) of one CPU's byte stock; whole pages go to
+// this_cpu's page stock.
 std::optional<ObjcgId> drain_one_obj_stock(Kernel& k, ObjStock& stock, Cpu this_cpu) {
   if (!stock.cached_objcg) return std::nullopt;
   ObjcgId old = *stock.cached_objcg;
   k.touch_objcg(old);
   if (stock.nr_bytes != 0) {
-    auto split = k.mutated(spec::Mutant::drain_split_wrong_mask)
-                     ? arith::slips::obj_stock_drain_split_wrong_mask<M>(M::lit32(stock.nr_bytes), k.page)
-                     : arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), k.page);
+    auto split = arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), k.page);
     if (split.nr_pages.v != 0) {
       MemcgId memcg = get_mem_cgroup_from_objcg(k, old);
-      // Mutant::root_skipped_on_uncharge: the root's pages are dropped.
-      if (!(k.mutated(spec::Mutant::root_skipped_on_uncharge) && mem_cgroup_is_root(k, memcg)))
-        refill_stock_locked(k, this_cpu, memcg, split.nr_pages.v);
+      refill_stock_locked(k, this_cpu, memcg, split.nr_pages.v);
       k.objcg(old).charged_pages -= split.nr_pages.v;
       css_put(k, memcg);
     }
@@ -41,9 +36,9 @@ std::optional<ObjcgId> drain_one_obj_stock(Kernel& k, ObjStock& stock, Cpu this_
   return old;
 }
 
-// Mutant::old_objcg_not_put: the replaced objcg's stock reference is leaked.
+// The replaced objcg's stock reference is put once the new one is cached.
 void put_replaced_objcg(Kernel& k, Cpu this_cpu, const std::optional<ObjcgId>& old) {
-  if (old && !k.mutated(spec::Mutant::old_objcg_not_put)) obj_cgroup_put(k, this_cpu, *old);
+  if (old) obj_cgroup_put(k, this_cpu, *old);
 }
 
 // The block refill_obj_stock and mod_objcg_state (v6.6) both open-code when
@@ -60,16 +55,12 @@ std::optional<ObjcgId> replace_stock_objcg(Kernel& k, ObjStock& stock, Cpu this_
   auto& taken = k.objcg(objcg);
   stock.cached_objcg = objcg;
   stock.nr_bytes = taken.nr_charged_bytes;
-  // Mutant::charged_bytes_not_cleared: atomic_read for atomic_xchg(.., 0).
-  if (!k.mutated(spec::Mutant::charged_bytes_not_cleared)) taken.nr_charged_bytes = 0;
+  taken.nr_charged_bytes = 0;  // atomic_xchg(&objcg->nr_charged_bytes, 0)
   return old;
 }
 
 arith::ObjRefill<M> obj_stock_refill(const Kernel& k, std::uint32_t stock_nr_bytes,
                                      std::uint32_t nr_bytes, bool allow_uncharge) {
-  if (k.mutated(spec::Mutant::refill_obj_stock_at_page_size))
-    return arith::slips::obj_stock_refill_at_page_size<M>(M::lit32(stock_nr_bytes), M::lit32(nr_bytes),
-                                                          M::lit_bool(allow_uncharge), k.page);
   return arith::obj_stock_refill<M>(M::lit32(stock_nr_bytes), M::lit32(nr_bytes),
                                     M::lit_bool(allow_uncharge), k.page);
 }
@@ -93,24 +84,6 @@ bool consume_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_
 // drain_obj_stock (v6.6)
 std::optional<ObjcgId> drain_obj_stock(Kernel& k, Cpu stock_cpu, Cpu this_cpu) {
   return drain_one_obj_stock(k, k.stock(stock_cpu).obj, this_cpu);
-}
-
-// Mutant::dual_obj_stock: the hidden second byte stock of stock_cpu.
-std::optional<ObjcgId> drain_hidden_obj_stock(Kernel& k, Cpu stock_cpu, Cpu this_cpu) {
-  return drain_one_obj_stock(k, k.stock(stock_cpu).hidden_obj, this_cpu);
-}
-
-// Mutant::dual_obj_stock: refill_obj_stock(objcg, nr_bytes, true) on the
-// hidden stock (an uncharge in the other context).
-void refill_hidden_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_bytes) {
-  k.touch_objcg(objcg);
-  auto& stock = k.stock(this_cpu).hidden_obj;
-  std::optional<ObjcgId> old;
-  if (stock.cached_objcg != objcg) old = replace_stock_objcg(k, stock, this_cpu, objcg);
-  auto refill = obj_stock_refill(k, stock.nr_bytes, nr_bytes, true);
-  stock.nr_bytes = refill.stock_nr_bytes.v;
-  put_replaced_objcg(k, this_cpu, old);
-  if (refill.nr_pages.v != 0) obj_cgroup_uncharge_pages(k, this_cpu, objcg, refill.nr_pages.v);
 }
 
 // obj_stock_flush_required (v6.6): `objcg = READ_ONCE(stock->cached_objcg)`
@@ -154,12 +127,9 @@ void mod_objcg_state(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
 // drain_local_stock (v6.6)
 void drain_local_stock(Kernel& k, Cpu cpu) {
   auto old = drain_obj_stock(k, cpu, cpu);
-  std::optional<ObjcgId> hidden_old;
-  if (k.mutated(spec::Mutant::dual_obj_stock)) hidden_old = drain_hidden_obj_stock(k, cpu, cpu);
   drain_stock(k, cpu);
   k.stock(cpu).flushing = false;
   if (old) obj_cgroup_put(k, cpu, *old);
-  if (hidden_old) obj_cgroup_put(k, cpu, *hidden_old);
 }
 
 // drain_all_stock (v6.6). No CPU is isolated. percpu_charge_mutex's trylock

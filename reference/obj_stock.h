@@ -34,12 +34,6 @@ void refill_obj_stock(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg, std::u
 void mod_objcg_state(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg);
 // drain_local_stock (v6.6): both halves of the CPU's stock, clears FLUSHING.
 void drain_local_stock(Kernel& k, spec::Cpu cpu);
-// Mutant::dual_obj_stock only: drain / refill (allow_uncharge) the CPU's
-// hidden second byte stock.
-std::optional<spec::ObjcgId> drain_hidden_obj_stock(Kernel& k, spec::Cpu stock_cpu,
-                                                    spec::Cpu this_cpu);
-void refill_hidden_obj_stock(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg,
-                             std::uint32_t nr_bytes);
 // drain_all_stock (v6.6) called on this_cpu: drains it now, queues the others.
 void drain_all_stock(Kernel& k, spec::Cpu this_cpu, spec::MemcgId root_memcg);
 

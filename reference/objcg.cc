@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "arith/obj_stock.h"
-#include "arith/slips.h"
 #include "reference/kernel_state.h"
 #include "spec/coverage.h"
 
@@ -22,7 +21,7 @@ ObjcgId obj_cgroup_alloc(Kernel& k, MemcgId origin) {
   objcg.id = static_cast<ObjcgId>(k.objcgs.size() + 1);
   objcg.origin = origin;
   objcg.memcg = origin;
-  objcg.refs = k.mutated(spec::Mutant::canary) ? 2 : 1;
+  objcg.refs = 1;
   k.objcgs.push_back(objcg);
   return objcg.id;
 }
@@ -82,9 +81,11 @@ void percpu_ref_switch_to_atomic_rcu(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
 
 // obj_cgroup_release (v6.6)
 void obj_cgroup_release(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
-  // WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)) is left to INV-RELEASE-ALIGNED:
-  // the snapshot keeps the nr_charged_bytes seen here.
-  auto release = arith::obj_release_split<M>(M::lit32(k.objcg(objcg).nr_charged_bytes), k.page);
+  // WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)): recorded as an event, which
+  // INV-RELEASE-ALIGNED checks against the nr_charged_bytes the snapshot keeps.
+  const std::uint32_t nr_bytes = k.objcg(objcg).nr_charged_bytes;
+  auto release = arith::obj_release_split<M>(M::lit32(nr_bytes), k.page);
+  if (!static_cast<bool>(release.aligned)) k.record(spec::EventKind::release_unaligned, objcg, nr_bytes);
   if (release.nr_pages.v != 0) {
     if (static_cast<bool>(release.aligned)) spec::mark_hit(spec::Mark::release_with_pages);
     obj_cgroup_uncharge_pages(k, this_cpu, objcg, release.nr_pages.v);
@@ -105,9 +106,7 @@ Errno obj_cgroup_charge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t si
   if (consume_obj_stock(k, this_cpu, objcg, request.v)) return Errno::ok;
   // nr_charged_bytes is deliberately not consumed here: only a stock refill
   // takes it over.
-  auto split = k.mutated(spec::Mutant::charge_split_no_round_up)
-                   ? arith::slips::obj_charge_split_no_round_up<M>(M::lit64(size_bytes), k.page)
-                   : arith::obj_charge_split<M>(M::lit64(size_bytes), k.page);
+  auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), k.page);
   auto ret = obj_cgroup_charge_pages(k, this_cpu, objcg, split.nr_pages.v, nofail);
   if (ret == Errno::ok && split.nr_bytes.v != 0)
     refill_obj_stock(k, this_cpu, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, k.page).v,
@@ -117,10 +116,6 @@ Errno obj_cgroup_charge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t si
 
 // obj_cgroup_uncharge (v6.6): size_t size passed as unsigned int nr_bytes.
 void obj_cgroup_uncharge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t size_bytes) {
-  if (k.mutated(spec::Mutant::dual_obj_stock)) {
-    refill_hidden_obj_stock(k, this_cpu, objcg, M::trunc32(M::lit64(size_bytes)).v);
-    return;
-  }
   refill_obj_stock(k, this_cpu, objcg, M::trunc32(M::lit64(size_bytes)).v, true);
 }
 
@@ -157,10 +152,7 @@ Errno obj_cgroup_charge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint3
 void obj_cgroup_uncharge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_pages) {
   k.touch_objcg(objcg);
   MemcgId memcg = get_mem_cgroup_from_objcg(k, objcg);
-  // Mutant::root_skipped_on_uncharge: pages of an objcg reparented to the
-  // root are dropped instead of given back to the root's counter.
-  if (!(k.mutated(spec::Mutant::root_skipped_on_uncharge) && mem_cgroup_is_root(k, memcg)))
-    refill_stock(k, this_cpu, memcg, nr_pages);
+  refill_stock(k, this_cpu, memcg, nr_pages);
   k.objcg(objcg).charged_pages -= nr_pages;
   css_put(k, memcg);
 }

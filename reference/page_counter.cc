@@ -1,7 +1,6 @@
 #include "reference/page_counter.h"
 
 #include "arith/page_counter.h"
-#include "arith/slips.h"
 #include "reference/kernel_state.h"
 #include "spec/coverage.h"
 
@@ -37,8 +36,6 @@ std::optional<MemcgId> page_counter_try_charge(Kernel& k, MemcgId counter,
       level.failcnt += 1;
       if (*c != counter) spec::mark_hit(spec::Mark::charge_rollback);
       for (MemcgId lower = counter; lower != *c; lower = *k.memcg(lower).parent) {
-        // Mutant::rollback_misses_level: the level just below *c keeps its charge.
-        if (k.mutated(spec::Mutant::rollback_misses_level) && k.memcg(lower).parent == *c) break;
         page_counter_cancel(k, lower, nr_pages);
       }
       return c;
@@ -63,9 +60,7 @@ void page_counter_charge(Kernel& k, MemcgId counter, std::uint64_t nr_pages) {
 // page_counter_cancel (v6.6)
 void page_counter_cancel(Kernel& k, MemcgId counter, std::uint64_t nr_pages) {
   auto& level = counter_of(k, counter);
-  auto cancel = k.mutated(spec::Mutant::double_uncharge_unclamped)
-                    ? arith::slips::level_cancel_unclamped<M>(M::lit64(level.usage_bits), M::lit64(nr_pages))
-                    : arith::level_cancel<M>(M::lit64(level.usage_bits), M::lit64(nr_pages));
+  auto cancel = arith::level_cancel<M>(M::lit64(level.usage_bits), M::lit64(nr_pages));
   if (static_cast<bool>(cancel.underflow))
     k.record(spec::EventKind::page_counter_underflow, counter,
              usage_before_clamp(level.usage_bits, nr_pages));

@@ -1,7 +1,6 @@
 #include "reference/page_stock.h"
 
 #include "arith/page_stock.h"
-#include "arith/slips.h"
 #include "reference/kernel_state.h"
 #include "spec/coverage.h"
 
@@ -30,8 +29,7 @@ void drain_stock(Kernel& k, Cpu stock_cpu) {
     page_counter_uncharge(k, old, stock.nr_pages);
     stock.nr_pages = 0;
   }
-  // Mutant::stock_without_css_ref: the cached memcg holds no reference to drop.
-  if (!k.mutated(spec::Mutant::stock_without_css_ref)) css_put(k, old);
+  css_put(k, old);
   stock.cached.reset();
 }
 
@@ -40,14 +38,11 @@ void refill_stock_locked(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t n
   auto& stock = k.stock(this_cpu).page;
   if (stock.cached != memcg) {
     drain_stock(k, this_cpu);
-    if (!k.mutated(spec::Mutant::stock_without_css_ref)) css_get(k, memcg);
+    css_get(k, memcg);
     stock.cached = memcg;
   }
-  auto refill = k.mutated(spec::Mutant::refill_stock_at_batch)
-                    ? arith::slips::page_stock_refill_at_batch<M>(
-                          M::lit32(stock.nr_pages), M::lit32(nr_pages), k.charge_batch_pages())
-                    : arith::page_stock_refill<M>(M::lit32(stock.nr_pages), M::lit32(nr_pages),
-                                                  k.charge_batch_pages());
+  auto refill = arith::page_stock_refill<M>(M::lit32(stock.nr_pages), M::lit32(nr_pages),
+                                            k.charge_batch_pages());
   stock.nr_pages = refill.stock_nr_pages.v;
   if (static_cast<bool>(refill.drain)) {
     spec::mark_hit(spec::Mark::page_stock_overflow_drain);

@@ -8,7 +8,6 @@ namespace mv::spec {
 
 namespace {
 
-constexpr std::uint8_t kBoth = kLayerImpl | kLayerReference;
 
 bool has_hotplug_obj_stock_drain(const ProfileTraits& traits) {
   return traits.hotplug_drains_obj_stock;
@@ -17,13 +16,13 @@ bool has_hotplug_obj_stock_drain(const ProfileTraits& traits) {
 std::vector<MutantInfo> build_catalog() {
   std::vector<MutantInfo> c;
   c.push_back({Mutant::none, "none", MutantKind::slip, "", "the correct model", "", "no mutation",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::canary, "canary", MutantKind::canary, "",
                "an obviously broken model: every new objcg starts with two references",
                "obj_cgroup_alloc",
                "percpu_ref_init of a new objcg counts 2 instead of 1: the first mkdir already "
                "differs, and the objcg can never be released",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::stock_without_css_ref, "stock_without_css_ref", MutantKind::historical,
                "GONG Ruiqi, \"memcg: add refcnt for pcpu stock to avoid UAF problem in "
                "drain_all_stock()\" (stable 4.19/5.4, 2024; partial backport of 1a3e1f40962c)",
@@ -32,7 +31,7 @@ std::vector<MutantInfo> build_catalog() {
                "__refill_stock, drain_stock",
                "__refill_stock caches the memcg without css_get, and drain_stock drops it "
                "without css_put",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::free_without_uncharge, "free_without_uncharge", MutantKind::historical,
                "d1b2cf6cb84a \"mm: memcg/slab: uncharge during kmem_cache_free_bulk()\" (v5.10-rc; "
                "related: ae085d7f9365, the kfence path for SLAB)",
@@ -41,7 +40,7 @@ std::vector<MutantInfo> build_catalog() {
                "kmem_cache_free_bulk -> memcg_slab_free_hook",
                "every slab free takes a path without memcg_slab_free_hook: the object goes, its "
                "bytes are never uncharged and its objcg reference is never put",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::root_skipped_on_uncharge, "root_skipped_on_uncharge",
                MutantKind::historical,
                "c5c8b16b596e \"mm: memcontrol: fix root_mem_cgroup charging\" (v5.14-rc1); the "
@@ -52,7 +51,7 @@ std::vector<MutantInfo> build_catalog() {
                "an objcg reparented to the root is charged to the root (try_charge_memcg, as in "
                "v6.6) but its pages are not given back there: obj_cgroup_uncharge_pages and "
                "drain_obj_stock drop them when objcg->memcg is the root",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::percpu_without_metadata, "percpu_without_metadata", MutantKind::historical,
                "8c57c07741bf \"mm: memcg/percpu: account extra objcg space to memory cgroups\" "
                "(v5.17-rc1)",
@@ -61,7 +60,7 @@ std::vector<MutantInfo> build_catalog() {
                "pcpu_obj_full_size (pcpu_memcg_pre_alloc_hook)",
                "pcpu_obj_full_size without its `size / PCPU_MIN_ALLOC_SIZE * sizeof(struct "
                "obj_cgroup *)` term (arith/slips.h)",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::hotplug_drains_page_stock_only, "hotplug_drains_page_stock_only",
                MutantKind::historical,
                "9f01b4954490 \"memcg: drain obj stock on cpu hotplug teardown\" (v6.15-rc1; in 6.6.y "
@@ -72,7 +71,7 @@ std::vector<MutantInfo> build_catalog() {
                "and its cached objcg's reference. v6.1 and v6.6 as released have this bug (the "
                "known kernel bug hotplug_obj_stock_leak), so the mutant applies only to profiles "
                "with the fix: v6.6+9f01b4954490 (and v6.16 once modeled)",
-               kBoth, "", has_hotplug_obj_stock_drain, "profiles with 9f01b4954490"});
+               kLayerImpl, "", has_hotplug_obj_stock_drain, "profiles with 9f01b4954490"});
   c.push_back({Mutant::dual_obj_stock, "dual_obj_stock", MutantKind::historical,
                "fead2b869764, the revert of 559271146efc \"mm/memcg: optimize user context "
                "object stock access\" (~v5.19)",
@@ -82,7 +81,7 @@ std::vector<MutantInfo> build_catalog() {
                "every uncharge of a slab or percpu object refills a second, hidden byte stock of "
                "the CPU (charges use the visible one); only drain_local_stock (the drain op, "
                "drain work) and cpu_offline drain it",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::double_uncharge_unclamped, "double_uncharge_unclamped",
                MutantKind::historical,
                "9317d0fffeb4 \"mm: page_counter: mitigate consequences of a page_counter "
@@ -94,55 +93,55 @@ std::vector<MutantInfo> build_catalog() {
                "together with double_uncharge's second uncharge of every freed kmem page (the "
                "clamp alone is an equivalent mutant: no underflow is reachable in the correct "
                "model)",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::double_uncharge, "double_uncharge", MutantKind::slip, "",
                "a double uncharge: the kind of bug 9317d0fffeb4 made survivable",
                "__memcg_kmem_uncharge_page",
                "freeing a kmem page (kind page) uncharges its pages twice "
                "(obj_cgroup_uncharge_pages twice, one obj_cgroup_put)",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::refill_obj_stock_at_page_size, "refill_obj_stock_at_page_size",
                MutantKind::slip, "",
                "`>=` for `>` in refill_obj_stock's PAGE_SIZE threshold",
                "refill_obj_stock",
                "a byte stock of exactly PAGE_SIZE bytes gives its page back "
                "(arith/slips.h obj_stock_refill_at_page_size)",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::refill_stock_at_batch, "refill_stock_at_batch", MutantKind::slip, "",
                "`>=` for `>` in __refill_stock's MEMCG_CHARGE_BATCH threshold", "__refill_stock",
                "a page stock of exactly MEMCG_CHARGE_BATCH pages is drained "
                "(arith/slips.h page_stock_refill_at_batch)",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::drain_split_wrong_mask, "drain_split_wrong_mask", MutantKind::slip, "",
                "`& PAGE_SIZE` for `& (PAGE_SIZE - 1)` in drain_obj_stock's split",
                "drain_obj_stock",
                "the sub-page remainder added to nr_charged_bytes is `nr_bytes & PAGE_SIZE` "
                "(arith/slips.h obj_stock_drain_split_wrong_mask)",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::charged_bytes_not_cleared, "charged_bytes_not_cleared", MutantKind::slip,
                "", "atomic_read for atomic_xchg(&objcg->nr_charged_bytes, 0)",
                "refill_obj_stock, mod_objcg_state (replace_stock_objcg)",
                "a newly cached objcg's nr_charged_bytes is copied into the stock but not cleared: "
                "the bytes exist twice",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::old_objcg_not_put, "old_objcg_not_put", MutantKind::slip, "",
                "the old objcg's obj_cgroup_put missing after a stock replacement",
                "refill_obj_stock, mod_objcg_state",
                "when the byte stock switches to another objcg the old one is drained but its "
                "stock reference is never put",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::charge_split_no_round_up, "charge_split_no_round_up", MutantKind::slip, "",
                "`if (nr_bytes) nr_pages += 1` missing in obj_cgroup_charge", "obj_cgroup_charge",
                "a charge with a sub-page remainder charges one page too few but still puts "
                "PAGE_SIZE - remainder bytes in the stock (arith/slips.h "
                "obj_charge_split_no_round_up)",
-               kBoth, ""});
+               kLayerImpl, ""});
   c.push_back({Mutant::rollback_misses_level, "rollback_misses_level", MutantKind::slip, "",
                "page_counter_try_charge's rollback stops one level short",
                "page_counter_try_charge",
                "when a level above the charged counter refuses, the level just below it keeps "
                "the speculative charge",
-               kBoth, ""});
+               kLayerImpl, ""});
 
   // Races: only an interleaving kills them (memcg-verify explore).
   c.push_back({Mutant::flush_required_double_read, "flush_required_double_read",
@@ -362,7 +361,6 @@ std::optional<Profile> mutant_profile(Mutant mutant, Profile preferred) {
 std::string mutant_layers_text(std::uint8_t layers) {
   std::string text;
   if (layers & kLayerImpl) text += "impl";
-  if (layers & kLayerReference) text += text.empty() ? "reference" : ", reference";
   return text.empty() ? "-" : text;
 }
 
@@ -399,9 +397,10 @@ std::string render_mutants_markdown() {
       "A kill is a disagreement between the mutated impl and the correct reference, found when "
       "their results and snapshots are compared after a step; the mutated impl's own invariant "
       "monitor runs on the same step, and the table of `memcg-verify mutants` names the "
-      "invariants that fired there too. With `--invariants-only` the mutant goes into the "
-      "reference as well: the two models then agree step for step (the same bug in both layers) "
-      "and only an invariant can kill it. Every mutant but three dies that way; "
+      "invariants that fired there too. With `--invariants-only` the mutated impl also "
+      "takes the reference's seat (the reference itself has no mutant hooks: reading `reference/` "
+      "shows only the kernel's semantics): the two models then agree step for step and only an "
+      "invariant can kill it. Every mutant but three dies that way; "
       "`percpu_without_metadata`, `refill_obj_stock_at_page_size` and `refill_stock_at_batch` "
       "change a policy (a charge size, a threshold) while conserving every count, so only the "
       "comparison with the reference catches them.\n\n"

@@ -6,9 +6,8 @@
 // obviously that a campaign must kill it at once). The catalog also lists the
 // historical bugs that the sequential v6.6 model cannot express, and why.
 //
-// A model is built with one mutant (impl::make_impl_model(config, paths,
-// mutant), reference::make_reference_model(config, paths, mutant)); Mutant::none
-// is the correct model. Arithmetic slips are templates over the arithmetic
+// The impl is built with one mutant (impl::make_impl_model(config, paths,
+// mutant)); Mutant::none is the correct model. The reference has none. Arithmetic slips are templates over the arithmetic
 // domain too (arith/slips.h), so the one arithmetic source still holds.
 #pragma once
 
@@ -54,8 +53,11 @@ inline constexpr std::size_t kNrMutants = 20;  // including none
 // sequential run of the mutated model is correct.
 enum class MutantKind : std::uint8_t { historical, slip, canary, interleaving };
 
-// Where a mutant can be injected (a bit set).
-enum MutantLayer : std::uint8_t { kLayerImpl = 1, kLayerReference = 2 };
+// Where a mutant can be injected (a bit set). Only the impl: the reference
+// has no mutant hooks (reading reference/ shows only the kernel's semantics);
+// a campaign where only invariants may kill puts the mutated impl in the
+// reference's seat (properties/conformance.h).
+enum MutantLayer : std::uint8_t { kLayerImpl = 1 };
 
 struct MutantInfo {
   std::optional<Mutant> mutant;       // nullopt: not expressible in the v6.6 model

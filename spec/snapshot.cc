@@ -19,9 +19,9 @@ bool Snapshot::operator==(const Snapshot& other) const {
 }
 
 std::string_view event_kind_name(EventKind kind) {
-  static constexpr std::array<std::string_view, 6> names = {
+  static constexpr std::array<std::string_view, 7> names = {
       "page_counter_underflow", "css_ref_underflow", "objcg_ref_underflow",
-      "memcg_use_after_free", "objcg_use_after_free", "null_dereference"};
+      "memcg_use_after_free", "objcg_use_after_free", "null_dereference", "release_unaligned"};
   return names[static_cast<int>(kind)];
 }
 

@@ -102,6 +102,10 @@ enum class EventKind : std::uint8_t {
   memcg_use_after_free,    // an operation touched a freed memcg
   objcg_use_after_free,    // an operation touched a released objcg
   null_dereference,        // an operation dereferenced a NULL pointer (an oops); subject: a CPU
+  // obj_cgroup_release's WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)) condition,
+  // as the model computed it; subject: the objcg, value: the nr_bytes it read.
+  // Recorded at every such release (the kernel prints only the first).
+  release_unaligned,
 };
 
 struct Event {

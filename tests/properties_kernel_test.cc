@@ -1,6 +1,7 @@
 // What the kernel model sees that the impl-vs-reference campaign cannot: a
 // slip in arith/, which the reference and the impl share. With the slip
-// `refill_obj_stock_at_page_size` of arith/slips.h in both, the two agree and
+// `refill_obj_stock_at_page_size` of arith/slips.h in the impl, and that impl
+// also in the reference's seat (reference/ has no mutants), the two agree and
 // every invariant holds (the slipped rule still conserves every count); the
 // kernel's own code, which shares nothing with arith/, disagrees. The control:
 // the correct reference and the kernel model agree on the same campaign.
@@ -16,7 +17,7 @@ namespace {
 
 constexpr auto kSlip = spec::Mutant::refill_obj_stock_at_page_size;
 
-CampaignOptions campaign(const ModelFactory& subject, std::string name, spec::Mutant reference_mutant,
+CampaignOptions campaign(const ModelFactory& subject, std::string name, spec::Mutant reference_seat_mutant,
                          spec::Profile profile) {
   CampaignOptions o;
   o.seed = 7;
@@ -25,7 +26,7 @@ CampaignOptions campaign(const ModelFactory& subject, std::string name, spec::Mu
   o.configs = ConfigChoice{profile, 2, 4096};
   o.subject = subject;
   o.subject_name = std::move(name);
-  o.reference_mutant = reference_mutant;
+  o.reference_seat_mutant = reference_seat_mutant;
   return o;
 }
 

@@ -198,6 +198,38 @@ TEST(RepoLayers, AWrongWayIncludeIsReportedWithItsFileAndLine) {
       << text;
 }
 
+// issue 11 item 10: the reference is free of mutant hooks. Every line of a
+// C++ file under DIR/reference that names a mutant, the mutant catalog or the
+// deliberately wrong arithmetic (arith/slips.h), as FILE:LINE: text.
+std::vector<std::string> mutant_hooks_in_reference(const fs::path& root) {
+  const std::regex hook_re(R"(mutat|Mutant|spec/mutant\.h|slips)", std::regex::icase);
+  std::vector<std::string> found;
+  for (const auto& entry : fs::recursive_directory_iterator(root / "reference")) {
+    if (!entry.is_regular_file() || !is_cxx_file(entry.path())) continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    for (int nr = 1; std::getline(in, line); ++nr)
+      if (std::regex_search(line, hook_re))
+        found.push_back(fs::relative(entry.path(), root).string() + ":" + std::to_string(nr) +
+                        ": " + line);
+  }
+  return found;
+}
+
+TEST(RepoLayers, TheReferenceHasNoMutantHooks) {
+  const auto hooks = mutant_hooks_in_reference(MV_SOURCE_DIR);
+  EXPECT_TRUE(hooks.empty()) << "a mutant lives in impl/ (or a campaign puts the mutated impl in "
+                                "the reference's seat), never in reference/:\n"
+                             << joined(hooks);
+  // The scan can fail: a planted hook is found with its file and line.
+  TempDir dir;
+  fs::create_directories(dir.path() / "reference");
+  dir.write("reference/objcg.cc", "int a;\n  if (k.mutated(spec::Mutant::canary)) return;\n");
+  const auto planted = mutant_hooks_in_reference(dir.path());
+  ASSERT_EQ(planted.size(), 1u) << joined(planted);
+  EXPECT_EQ(planted[0].rfind("reference/objcg.cc:2: ", 0), 0u) << planted[0];
+}
+
 // issue 11 item 8: no warning is an error in any compile command of this
 // build, so a compiler's false positive (GCC 12's -Wrestrict in libstdc++,
 // silenced per file in CMakeLists.txt) can print at worst, never fail a clean

@@ -21,15 +21,20 @@ Config config_for(Profile profile) {
   return c;
 }
 
+// The watermark of every cgroup of the fixtures: a peak reached earlier in
+// the run, above any usage a test sets (INV-LIMIT (f)).
+constexpr std::uint64_t kPeakPages = 4096;
+
 // mkdir /a; spawn t0 in /a on CPU 0. Nothing charged yet.
 Snapshot before_alloc(Profile profile = Profile::v6_6) {
   Snapshot s;
   s.config = config_for(profile);
-  CgroupSnap root{.id = 0, .path = 0};
+  CgroupSnap root{.id = 0, .path = 0, .watermark_pages = kPeakPages};
   CgroupSnap a{
       .id = 1,
       .path = 1,
       .parent = 0,
+      .watermark_pages = kPeakPages,
       .css_refs = 3, // base + ID + task t0
       .objcg = 1,
       .nr_tasks = 1,
@@ -58,8 +63,6 @@ Snapshot after_alloc(Profile profile = Profile::v6_6) {
   const std::uint32_t batch = traits(profile).charge_batch_pages;
   s.cgroups[0].usage_pages = batch;
   s.cgroups[1].usage_pages = batch;
-  s.cgroups[0].watermark_pages = batch;
-  s.cgroups[1].watermark_pages = batch;
   s.cgroups[1].css_refs = 4;  // + CPU 0's page stock
   s.objcgs[0].refs = 3;       // initial + object + CPU 0's obj stock
   s.objcgs[0].charged_pages = 1;
@@ -88,6 +91,7 @@ Snapshot with_dying_b() {
       .state = CgroupState::dying,
       .offlined = true,
       .usage_pages = 3,
+      .watermark_pages = kPeakPages,
       .css_refs = 1, // CPU 1's page stock
   };
   s.cgroups.push_back(b);
@@ -342,6 +346,7 @@ TEST(NoPin, ADyingChildPinnedLegitimatelyPinsItsParentLegitimately) {
       .parent = 2,
       .state = CgroupState::dying,
       .offlined = true,
+      .watermark_pages = kPeakPages,
       .css_refs = 1,
   };
   s.cgroups.push_back(c);
@@ -367,6 +372,7 @@ TEST(NoPin, KmemPagesPinDyingMemcgsInV510Only) {
         .state = CgroupState::dying,
         .offlined = true,
         .usage_pages = 1,
+        .watermark_pages = kPeakPages,
         .css_refs = 1, // the page
     };
     s.cgroups.push_back(b);
@@ -672,6 +678,38 @@ TEST(ReleaseAligned, FiresWhenAnObjcgIsReleasedWithASubPageRemainder) {
   EXPECT_TRUE(monitor.check({&bad, nullptr, Errno::ok, &bad}).empty());
 }
 
+// issue 11 item 11: the model's own alignment test of obj_cgroup_release is
+// observable (a release_unaligned event) and checked against nr_charged_bytes:
+// a model that warns for an aligned release, warns with other bytes, or does
+// not warn for an unaligned one gets the alignment wrong.
+TEST(ReleaseAligned, FiresWhenTheModelsAlignmentTestIsWrong) {
+  Snapshot s = after_alloc();
+  ObjcgSnap released{.id = 2, .origin = 1, .memcg = 1, .state = ObjcgState::released,
+                     .nr_charged_bytes = 8192};
+  s.objcgs.push_back(released);
+  Snapshot false_warning = s;
+  false_warning.events.push_back({EventKind::release_unaligned, 2, 8192});
+  expect_only("INV-RELEASE-ALIGNED", initial(s), initial(false_warning));
+  EXPECT_TRUE(any_message_contains(check(initial(false_warning)),
+                                   "warned of 8192 unaligned bytes, but it was released with "
+                                   "nr_charged_bytes 8192"));
+  // An unaligned release the model warned about, with the bytes it read: only
+  // the remainder is reported, not the warning.
+  Snapshot unaligned = s;
+  unaligned.objcgs[1].nr_charged_bytes = 100;
+  Snapshot warned = unaligned;
+  warned.events.push_back({EventKind::release_unaligned, 2, 100});
+  EXPECT_FALSE(any_message_contains(check(initial(warned)), "warn"));
+  EXPECT_TRUE(any_message_contains(check(initial(unaligned)), "and no warning"));
+  Snapshot wrong_bytes = unaligned;
+  wrong_bytes.events.push_back({EventKind::release_unaligned, 2, 4196});
+  EXPECT_TRUE(any_message_contains(check(initial(wrong_bytes)), "warned of 4196 unaligned bytes"));
+  // A warning for an objcg that was not released in the step.
+  Snapshot active = after_alloc();
+  active.events.push_back({EventKind::release_unaligned, 1, 100});
+  expect_only("INV-RELEASE-ALIGNED", initial(after_alloc()), initial(active));
+}
+
 TEST(Limit, FiresWhenANonForcedChargeGoesOverMax) {
   Snapshot before = before_alloc();
   before.cgroups[1].max_pages = 63;
@@ -740,6 +778,24 @@ TEST(Limit, FiresWhenSetMaxIsBusyAtExactlyTheUsage) {
   changed.cgroups[1].max_pages = 63;
   Scenario moved{s, Op{SetMax{1, 63}}, Errno::ebusy, changed};
   EXPECT_TRUE(any_message_contains(check(moved), "returned EBUSY but max changed from max to 63"));
+}
+
+// issue 11 item 11: no invariant said the watermark is at least the usage.
+TEST(Limit, FiresWhenTheWatermarkIsBelowTheUsageOrLowered) {
+  const Snapshot s = after_alloc();
+  Snapshot below = s;
+  below.cgroups[1].watermark_pages = 63;  // a charge that forgot to raise it
+  expect_only("INV-LIMIT", initial(s), initial(below));
+  EXPECT_TRUE(any_message_contains(check(initial(below)), "watermark 63 below usage 64"));
+  // An uncharge lowers the usage, never the watermark.
+  Snapshot uncharged = s;
+  uncharged.cgroups[1].usage_pages = 0;
+  Snapshot lowered = uncharged;
+  lowered.cgroups[1].watermark_pages = 0;
+  Scenario clean{s, Op{DrainAll{1}}, Errno::ok, uncharged};
+  Scenario bad{s, Op{DrainAll{1}}, Errno::ok, lowered};
+  EXPECT_TRUE(messages(check(clean)).find("watermark") == std::string::npos) << messages(check(clean));
+  EXPECT_TRUE(any_message_contains(check(bad), "watermark lowered from 4096 to 0"));
 }
 
 TEST(NoUaf, FiresOnATaskInAFreedMemcg) {

@@ -119,11 +119,10 @@ namespace {
 std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec::Mutant mutant,
                                     const kernel::KernelSubject* kernel) {
   std::vector<NamedModel> models;
-  const auto reference_mutant = choice == ModelChoice::reference ? mutant : spec::Mutant::none;
+  // The reference has no mutants: `mutant` goes into the impl only.
   if (choice == ModelChoice::reference || choice == ModelChoice::both ||
       choice == ModelChoice::reference_kernel)
-    models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths,
-                                                                   reference_mutant)});
+    models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths)});
 #ifdef MV_HAVE_IMPL
   // A race trace preempts the impl: its hooks build (impl/sched_build.h).
   if (uses_impl(choice))

@@ -119,9 +119,9 @@ struct ReplayResult {
 // Replays `trace` with the chosen models. The result holds no reference to
 // `trace`; the report takes the names from it. Throws std::invalid_argument
 // for ModelChoice::impl or both when impl_available() is false. `mutant`
-// (spec/mutant.h) is injected into the impl for impl and both (the reference
-// then stays correct), into the reference for ModelChoice::reference; a model
-// without that mutant is a model failure at line 1. `kernel` is the kernel
+// (spec/mutant.h) is injected into the impl for impl and both; the reference
+// has no mutants (ModelChoice::reference ignores it; `replay` refuses the
+// pair). A model without that mutant is a model failure at line 1. `kernel` is the kernel
 // model of the kernel choices (default: the build's default tree; a kernel
 // mutant is a patched tree, kernel/kernel_mutants.h). `progress`, when given,
 // follows the replay (trace/isolated_replay.h).
