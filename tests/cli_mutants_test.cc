@@ -30,8 +30,12 @@ TEST(CliMutants, TableTracesAndReplay) {
                          "free_without_uncharge"});
   EXPECT_EQ(replay.exit, 1) << replay.out << replay.err;
   EXPECT_NE(replay.err.find("reference and impl disagree"), std::string::npos) << replay.err;
-  // The same mutant in the reference alone: the invariants fire.
-  auto alone = run_cli({"replay", trace.string(), "--mutant", "free_without_uncharge"});
+  // The same mutant in the impl alone: the invariants fire. The reference has
+  // no mutants: the pair is a usage error.
+  EXPECT_EQ(run_cli({"replay", trace.string(), "--model", "reference", "--mutant",
+                     "free_without_uncharge"}).exit, 2);
+  auto alone = run_cli({"replay", trace.string(), "--model", "impl", "--mutant",
+                        "free_without_uncharge"});
   EXPECT_EQ(alone.exit, 1) << alone.out << alone.err;
   EXPECT_NE(alone.out.find("VIOLATED"), std::string::npos) << alone.out;
   EXPECT_EQ(run_cli({"replay", trace.string(), "--model", "both"}).exit, 0);
