@@ -38,6 +38,13 @@ typename D::u64 pcpu_obj_full_size(typename D::u64 aligned_size_bytes, std::uint
          (aligned_size_bytes >> kPcpuMinAllocShift) * D::lit64(kObjcgPointerBytes);
 }
 
+// pcpu_obj_full_size as v5.9-v5.16 computed it (3c7be18ac9a0): `size *
+// num_possible_cpus()`, without the obj_cgroup pointers 8c57c07741bf added.
+template <class D>
+typename D::u64 pcpu_obj_full_size_v5_9(typename D::u64 aligned_size_bytes, std::uint32_t ncpus) {
+  return aligned_size_bytes * D::lit64(ncpus);
+}
+
 // __memcg_kmem_charge_page(page, gfp, order): `1 << order` pages, one objcg ref.
 template <class D>
 typename D::u32 kmem_page_nr_pages(std::uint32_t order) {

@@ -49,7 +49,7 @@ ObjChargeSplit<D> obj_charge_split_no_round_up(typename D::u64 size_bytes, PageG
 template <class D>
 typename D::u64 pcpu_obj_full_size_without_pointers(typename D::u64 aligned_size_bytes,
                                                     std::uint32_t ncpus) {
-  return aligned_size_bytes * D::lit64(ncpus);
+  return pcpu_obj_full_size_v5_9<D>(aligned_size_bytes, ncpus);
 }
 
 // double_uncharge_unclamped: page_counter_cancel before 9317d0fffeb4: the

@@ -117,6 +117,14 @@ int run_replay(ReplayOptions options) {
                              spec::mutant_info(mutant).applies_text);
     return 2;
   }
+  if (trace.has_config) {
+    // Lock-step on a profile the impl does not model: the reference alone.
+    const auto effective = trace::lock_step_or_reference(trace.config.profile, *choice);
+    if (effective != *choice)
+      std::cerr << fmt::format("profile {}: the impl does not model it; the reference runs alone\n",
+                               spec::profile_name(trace.config.profile));
+    choice = effective;
+  }
   auto report = [&](const trace::ReplayResult& result) {
     if (options.json)
       // Every string in the report is valid UTF-8 (trace/text.h); `replace` is

@@ -55,7 +55,10 @@ std::string check_trace_input(const std::uint8_t* data, std::size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
   try {
     const auto trace = trace::read_trace(in, std::string(kFile));
-    return check_outcome(trace, trace::replay(trace, trace::ModelChoice::both));
+    const auto choice = trace.has_config
+                            ? trace::lock_step_or_reference(trace.config.profile, trace::ModelChoice::both)
+                            : trace::ModelChoice::both;
+    return check_outcome(trace, trace::replay(trace, choice));
   } catch (const std::exception& e) {
     return fmt::format("an exception escaped the reader or the replay: {}", e.what());
   }

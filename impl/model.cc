@@ -181,6 +181,11 @@ class ImplModel final : public spec::Model {
 
 }  // namespace
 
+bool models_profile(spec::Profile profile) {
+  return profile == spec::Profile::v6_1 || profile == spec::Profile::v6_6 ||
+         profile == spec::Profile::v6_6_hotplug_fix;
+}
+
 std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
                                              const spec::PathTable& paths) {
   return make_impl_model(config, paths, spec::Mutant::none);
@@ -190,6 +195,9 @@ std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
                                              const spec::PathTable& paths, spec::Mutant mutant) {
   if (auto problem = spec::config_problem(config); !problem.empty())
     throw std::invalid_argument(problem);
+  if (!models_profile(config.profile))
+    throw std::invalid_argument(fmt::format("the impl has no {} model (it runs on the reference only)",
+                                            spec::profile_name(config.profile)));
   if (!spec::mutant_applies(mutant, config.profile_traits()))
     throw std::invalid_argument(fmt::format("mutant {} does not apply to profile {}",
                                             spec::mutant_name(mutant),

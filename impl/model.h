@@ -9,6 +9,10 @@
 
 namespace mv::impl {
 
+// Whether the impl has the per-CPU code of a profile (the others run on the
+// reference only: docs/DESIGNS.md).
+bool models_profile(spec::Profile profile);
+
 std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,
                                              const spec::PathTable& paths);
 // The same with one injected bug (spec/mutant.h; Mutant::none is the model

@@ -36,6 +36,7 @@ void count_steps(const Conformance& sut, CampaignStats& stats) {
   stats.max_live_objects = std::max<std::uint64_t>(stats.max_live_objects, sut.live_objects());
   for (const auto& [bug, n] : sut.known_violations()) stats.known_bug_violations[bug] += n;
   std::vector<std::optional<spec::Cpu>> alloc_cpu;  // by ObjKey
+  for (const auto& [claim, seen] : sut.claims_seen()) stats.claims_seen[claim] += seen.count;
   for (const auto& step : sut.steps()) {
     stats.ops[step.op.index()] += 1;
     if (const auto* alloc = std::get_if<spec::Alloc>(&step.op)) {
@@ -66,6 +67,7 @@ void conformance_property(const PropertyOptions& options) {
   Conformance sut(config, options.subject, options.subject_name, options.mode,
                   options.reference_seat_mutant);
   sut.monitor_subject = options.monitor_subject;
+  sut.fail_on_claim = options.fail_on_claim;
   rc::state::check(GenState(config), sut, [](const GenState& state) {
     return rc::state::gen::execOneOfWithArgs<OpCommand>()(state);
   });
@@ -91,10 +93,15 @@ CampaignResult run_campaign(const CampaignOptions& options) {
   CampaignResult result;
   auto stats = std::make_shared<CampaignStats>();
   auto last_failure = std::make_shared<std::optional<RunFailure>>();
-  PropertyOptions property{options.configs, options.subject, options.subject_name,
-                           options.mode,
-                           options.monitor_subject, options.reference_seat_mutant, last_failure,
-                           stats};
+  PropertyOptions property{.configs = options.configs,
+                           .subject = options.subject,
+                           .subject_name = options.subject_name,
+                           .mode = options.mode,
+                           .monitor_subject = options.monitor_subject,
+                           .reference_seat_mutant = options.reference_seat_mutant,
+                           .fail_on_claim = options.fail_on_claim,
+                           .last_failure = last_failure,
+                           .stats = stats};
 
   rc::detail::TestParams params;
   params.seed = options.seed;
@@ -136,8 +143,10 @@ CampaignResult run_campaign(const CampaignOptions& options) {
 
   if (test_result.is<rc::detail::SuccessResult>()) {
     result.passed = true;
+    const auto& traits = spec::traits(options.configs.profile);
     for (std::size_t i = 0; i < spec::kNrMarks; ++i)
-      if (result.marks[i] == 0) result.missing_marks.push_back(spec::mark_at(i));
+      if (result.marks[i] == 0 && spec::mark_applies(spec::mark_at(i), traits))
+        result.missing_marks.push_back(spec::mark_at(i));
     return result;
   }
   std::ostringstream message;

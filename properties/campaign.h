@@ -60,6 +60,9 @@ struct CampaignStats {
   // Violations a known kernel bug of the profile explains, by bug id: results
   // of the profile, not failures (spec/known_bug.h).
   std::map<std::string, std::uint64_t> known_bug_violations;
+  // Steps on which a design claim of the profile covered a violation, by
+  // claim id (Conformance::claims_seen, summed over the runs).
+  std::map<std::string, std::uint64_t> claims_seen;
   // The first failing run, before any shrinking: runs and steps up to and
   // including it, and the seconds from the campaign's start to its end.
   std::chrono::steady_clock::time_point start{};
@@ -75,6 +78,7 @@ struct PropertyOptions {
   CheckMode mode = CheckMode::summary;
   bool monitor_subject = false;  // Conformance's option of that name
   spec::Mutant reference_seat_mutant = spec::Mutant::none;  // Conformance's of that name
+  std::string fail_on_claim;                           // Conformance's of that name
   // Filled by every failing run: RapidCheck accepts every failing shrink, so
   // after the property returns it holds the shrunk sequence.
   std::shared_ptr<std::optional<RunFailure>> last_failure;
@@ -105,6 +109,9 @@ struct CampaignOptions {
   bool monitor_subject = false;
   // The impl with this mutant in the reference's seat (Conformance).
   spec::Mutant reference_seat_mutant = spec::Mutant::none;
+  // A design claim or known bug whose violations fail the campaign
+  // (Conformance::fail_on_claim).
+  std::string fail_on_claim;
   // Called after every run (not during shrinking) with the runs done so far.
   std::function<void(std::uint64_t runs, const CampaignStats& stats)> progress;
 };

@@ -65,6 +65,7 @@ Json stats_json(const CampaignStats& s) {
               {"ops", s.ops},
               {"allocs", allocs},
               {"cross_cpu_frees", s.cross_cpu_frees},
+              {"claims_seen", s.claims_seen},
               {"first_failure_runs", s.first_failure_runs ? Json(*s.first_failure_runs) : Json(nullptr)},
               {"first_failure_steps", s.first_failure_steps},
               {"first_failure_seconds", s.first_failure_seconds}};
@@ -82,6 +83,8 @@ CampaignStats stats_from_json(const Json& j) {
   if (allocs.size() != s.allocs.size()) throw std::runtime_error("\"allocs\" has the wrong length");
   for (std::size_t i = 0; i < s.allocs.size(); ++i) s.allocs[i] = {allocs[i].at(0), allocs[i].at(1)};
   s.cross_cpu_frees = j.at("cross_cpu_frees");
+  if (j.contains("claims_seen"))
+    s.claims_seen = j.at("claims_seen").get<std::map<std::string, std::uint64_t>>();
   if (!j.at("first_failure_runs").is_null()) s.first_failure_runs = j.at("first_failure_runs").get<std::uint64_t>();
   s.first_failure_steps = j.at("first_failure_steps");
   s.first_failure_seconds = j.at("first_failure_seconds");
@@ -192,6 +195,7 @@ MergedCampaign merge_chunks(std::vector<ChunkResult> chunks, const std::vector<s
     for (std::size_t k = 0; k < s.allocs.size(); ++k)
       for (std::size_t f = 0; f < 2; ++f) s.allocs[k][f] += r.stats.allocs[k][f];
     s.cross_cpu_frees += r.stats.cross_cpu_frees;
+    for (const auto& [claim, n] : r.stats.claims_seen) s.claims_seen[claim] += n;
     out.seconds += r.seconds;
     for (std::size_t m = 0; m < out.marks.size(); ++m) out.marks[m] += r.marks[m];
     if (!c.problem.empty()) {

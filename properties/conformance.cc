@@ -286,27 +286,44 @@ bool Conformance::monitor_both(const spec::Op* op, spec::Errno result,
   const bool initial = op == nullptr;
   const spec::Step on_reference_step{initial ? nullptr : &reference_before_, op, result, &reference};
   const spec::Step on_subject_step{initial ? nullptr : &subject_before_, op, result, &subject};
-  auto on_reference = mode_ == CheckMode::full
-                          ? reference_monitor_.check(on_reference_step)
-                          : reference_monitor_.check_summary(on_reference_step, totals_, created);
+  // Violations a design claim of the profile covers are the design's
+  // documented result (spec/design_claims.h): counted, not failures, unless
+  // the run looks for that claim.
+  auto all_on_reference =
+      mode_ == CheckMode::full ? reference_monitor_.check(on_reference_step)
+                               : reference_monitor_.check_summary(on_reference_step, totals_, created);
+  std::vector<spec::Violation> on_reference;
+  for (auto& v : all_on_reference) {
+    if (v.expected()) {
+      auto& seen = claims_seen_[v.design_claim];
+      if (seen.count++ == 0) seen.first_line = line;
+      if (v.design_claim != fail_on_claim) continue;
+    }
+    on_reference.push_back(std::move(v));
+  }
   std::vector<spec::Violation> on_subject;
   if (monitor_subject || initial)
     on_subject = mode_ == CheckMode::full
                      ? subject_monitor_.check(on_subject_step)
                      : subject_monitor_.check_summary(on_subject_step, totals_, created);
-  // A known kernel bug of the profile is a result, not a failure.
+  // A known kernel bug of the profile is a result, not a failure, unless the
+  // run looks for it (a claimed violation the run looks for was kept above).
   for (const auto& v : on_reference)
     if (v.known()) ++known_violations_[v.known_bug];
-  on_reference = spec::unexplained(on_reference);
+  std::erase_if(on_reference, [&](const spec::Violation& v) {
+    return v.known() && v.known_bug != fail_on_claim;
+  });
   on_subject = spec::unexplained(on_subject);
   if (!on_reference.empty()) {
     fail(line, "violation", fmt::format("on the reference: {}", violations_text(on_reference)));
     failure_->subject_violations = on_subject;
+    failure_->violations = on_reference;
     return false;
   }
   if (!on_subject.empty()) {
     fail(line, "violation", fmt::format("on the {}: {}", subject_name_, violations_text(on_subject)));
     failure_->subject_violations = on_subject;
+    failure_->violations = on_subject;
     return false;
   }
   return true;

@@ -53,6 +53,9 @@ struct StepFailure {
   // the subject's state after the failing step, whatever failed first there
   // (so a mutant's kill by the invariants shows beside a disagreement).
   std::vector<spec::Violation> subject_violations;
+  // For a "violation": the violations that failed the step (on the reference,
+  // else on the subject).
+  std::vector<spec::Violation> violations;
 };
 
 // One operation as run: the trace line (as a trace file would hold it) and
@@ -98,6 +101,19 @@ class Conformance {
   // In full mode it also runs on the subject's state after a failing step
   // (StepFailure::subject_violations): a mutated subject's invariant kills.
   bool monitor_subject = false;
+  // A design claim (spec/design_claims.h) or a known kernel bug
+  // (spec/known_bug.h) whose violations fail the run instead of being counted
+  // as the profile's result: `designs` searches for the shortest trace of
+  // each this way. Empty: none.
+  std::string fail_on_claim;
+
+  // How often each design claim of the profile covered a violation on the
+  // reference, and the first line where it did.
+  struct ClaimSeen {
+    std::uint64_t count = 0;
+    std::size_t first_line = 0;
+  };
+  const std::map<std::string, ClaimSeen>& claims_seen() const { return claims_seen_; }
 
   const std::optional<StepFailure>& failure() const { return failure_; }
   const spec::Config& config() const { return config_; }
@@ -163,6 +179,7 @@ class Conformance {
   std::vector<OpRecipe> recipes_;
   std::optional<StepFailure> failure_;
   std::map<std::string, std::uint64_t> known_violations_;
+  std::map<std::string, ClaimSeen> claims_seen_;
 };
 
 }  // namespace mv::properties

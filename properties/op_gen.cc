@@ -152,11 +152,14 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
     case OpKind::alloc:
       ++s.nr_objects;
       s.path_charged[task().path] = true;
+      if (r.alloc_kind == spec::AllocKind::slab && s.config.profile_traits().has_memcg_caches())
+        s.cache_create_pending = true;
       break;
     case OpKind::free: --s.nr_objects; break;
     case OpKind::quiesce:
       s.reparented = s.reparented || s.offline_pending;
       s.offline_pending = false;
+      s.cache_create_pending = false;
       break;
     case OpKind::cpu_offline: {
       spec::Cpu dead = r.cpu % s.config.ncpus;
@@ -211,6 +214,17 @@ rc::Gen<std::uint64_t> gen_slab_size(const spec::Config& config) {
       {1, rc::gen::inRange<std::uint64_t>(1, 4 * page + 1)},  // a few pages
       {1, rc::gen::map(rc::gen::inRange<std::uint64_t>(1, 5),  // page multiple +- 1
                        [page](std::uint64_t k) { return k * page - 8; })},
+  });
+}
+
+// Profiles with per-memcg kmem_caches: one root cache per object size, one
+// memcg cache per memcg and root. Mostly a few common kmalloc sizes, so that
+// a memcg allocates again from a cache it has (its slab pages are charged),
+// and generations of memcgs share root caches (seeds 000 and 003).
+rc::Gen<std::uint64_t> gen_memcg_cache_slab_size(const spec::Config& config) {
+  return rc::gen::weightedOneOf<std::uint64_t>({
+      {6, rc::gen::element<std::uint64_t>(64, 192, 1024)},
+      {1, gen_slab_size(config)},
   });
 }
 
@@ -326,7 +340,10 @@ OpRecipe make_recipe(const GenState& s, OpKind kind) {
                                                                  {3, spec::AllocKind::percpu},
                                                                  {3, spec::AllocKind::page},
                                                                  {1, spec::AllocKind::stack}});
-      if (r.alloc_kind == spec::AllocKind::slab) r.size_bytes = *gen_slab_size(s.config);
+      if (r.alloc_kind == spec::AllocKind::slab)
+        r.size_bytes = s.config.profile_traits().has_memcg_caches()
+                           ? *gen_memcg_cache_slab_size(s.config)
+                           : *gen_slab_size(s.config);
       if (r.alloc_kind == spec::AllocKind::percpu) r.size_bytes = *gen_percpu_size(s.config);
       if (r.alloc_kind == spec::AllocKind::page) r.order = *gen_order();
       // A kernel stack is always charged with GFP_KERNEL (no nofail).
@@ -392,7 +409,7 @@ rc::Gen<OpRecipe> gen_recipe(const GenState& s) {
       {offline, OpKind::cpu_offline},
       // Soon after an rmdir: the offline reparents the cgroup's objcgs, and
       // what follows exercises objcgs of dying and reparented cgroups.
-      {s.offline_pending ? 10u : 2u, OpKind::quiesce},
+      {s.offline_pending || s.cache_create_pending ? 10u : 2u, OpKind::quiesce},
   });
   // One copy of the state, shared by the copies RapidCheck makes of the
   // generator (a copy per capture was a tenth of a checked step's cost).

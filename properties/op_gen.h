@@ -78,6 +78,10 @@ struct GenState {
   // A quiesce ran an offline: reparented objcgs may still have live objects
   // and cached byte stocks, whose frees and drains lead to their release.
   bool reparented = false;
+  // Profiles with per-memcg kmem_caches: a slab allocation since the last
+  // quiesce may have queued the creation of its memcg's cache, which only a
+  // quiesce runs (until then the memcg allocates from the root cache).
+  bool cache_create_pending = false;
 
   explicit GenState(const spec::Config& config);
   std::vector<spec::Cpu> online_cpus() const;

@@ -6,7 +6,10 @@ namespace mv::reference {
 
 using spec::Cpu;
 
-bool is_rcu_callback(WorkKind kind) { return kind != WorkKind::drain_work; }
+bool is_rcu_callback(WorkKind kind) {
+  return kind != WorkKind::drain_work && kind != WorkKind::cache_create &&
+         kind != WorkKind::cache_shutdown;
+}
 
 // schedule_work_on / queue_work / call_rcu / kfree_rcu: all wait for quiesce.
 void queue_work(Kernel& k, DeferredWork work) {
@@ -48,6 +51,18 @@ void run_work(Kernel& k, const DeferredWork& work) {
       break;
     case WorkKind::objcg_free:
       break;  // kfree_rcu: the objcg stays listed as released
+    case WorkKind::cache_create:
+      memcg_kmem_cache_create_func(k, work.subject, work.subject2);
+      break;
+    case WorkKind::cache_deactivate:
+      kmemcg_cache_deactivate_work(k, work_cpu(k, work.cpu), work.subject);
+      break;
+    case WorkKind::cache_to_atomic:
+      cache_percpu_ref_switch_to_atomic(k, work.subject);
+      break;
+    case WorkKind::cache_shutdown:
+      kmemcg_cache_shutdown_fn(k, work.subject);
+      break;
   }
 }
 

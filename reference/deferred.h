@@ -18,17 +18,24 @@ enum class WorkKind : std::uint8_t {
   objcg_to_atomic,  // percpu_ref_switch_to_atomic_rcu(objcg subject)
   css_free,         // css_release -> css_free_rwork_fn(subject)
   objcg_free,       // kfree_rcu(objcg subject): nothing visible
+  // Profiles with memcg kmem_caches (reference/kmem_cache.h):
+  cache_create,      // memcg_kmem_cache_create_func(memcg subject, root cache subject2)
+  cache_deactivate,  // the RCU-delayed deactivation of kmem_cache subject
+  cache_to_atomic,   // v5.3: the cache percpu_ref's switch to atomic mode after its kill
+  cache_shutdown,    // v5.3: kmemcg_cache_shutdown_fn(kmem_cache subject)
 };
 
 struct DeferredWork {
   WorkKind kind = WorkKind::drain_work;
   std::uint32_t subject = 0;  // MemcgId or ObjcgId (unused for drain_work)
   spec::Cpu cpu = 0;          // the CPU it was queued for / on
+  std::uint32_t subject2 = 0;  // cache_create: the root cache
   std::uint64_t rcu_ticket = 0;  // an RCU callback's call_rcu ticket (Kernel::call_rcu)
 };
 
 // Whether the item is an RCU callback (it waits for a grace period): all but
-// the drain work, which is a plain work item.
+// the plain work items (the drain work, and the kmem_cache create and
+// shutdown works of memcg_kmem_cache_wq).
 bool is_rcu_callback(WorkKind kind);
 
 void queue_work(Kernel& k, DeferredWork work);

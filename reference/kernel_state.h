@@ -7,11 +7,13 @@
 #include <deque>
 #include <map>
 #include <utility>
+#include <set>
 #include <vector>
 
 #include "arith/domain.h"
 #include "reference/deferred.h"
 #include "reference/kmem.h"
+#include "reference/kmem_cache.h"
 #include "reference/memcg.h"
 #include "reference/obj_stock.h"
 #include "reference/objcg.h"
@@ -60,6 +62,13 @@ struct Kernel {
   std::map<spec::PathKey, spec::MemcgId> online_by_path;
   std::map<spec::TaskKey, Task> tasks;
   std::map<spec::ObjKey, KmemObject> objects;
+  // Profiles with memcg kmem_caches (reference/kmem_cache.h).
+  std::vector<KmemCache> caches;                      // by CacheId - 1
+  std::map<spec::SlabPageId, SlabPage> slab_pages;    // live pages
+  spec::SlabPageId next_slab_page = 1;
+  // Root caches by (trace name, or nullopt and the object size).
+  std::map<std::pair<std::optional<spec::CacheKey>, std::uint32_t>, spec::CacheId> root_caches;
+  std::set<std::uint32_t> kmemcg_ids;                 // memcg_cache_ida: ids in use
   std::deque<DeferredWork> deferred;
   std::vector<spec::Event> events;
   // mutex_trylock(&percpu_charge_mutex) fails while another drain_all_stock

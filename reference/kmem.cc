@@ -152,7 +152,10 @@ Errno alloc_slab(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
 Errno alloc_percpu(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   auto aligned = arith::pcpu_aligned_size<M>(M::lit64(op.size_bytes));
   if (aligned.v == 0 || aligned.v > pcpu_min_unit_size(k.page)) return Errno::enomem;
-  auto full = arith::pcpu_obj_full_size<M>(aligned, k.config.ncpus);
+  // pcpu_obj_full_size: v5.17+ (8c57c07741bf) also charges the objcg pointers.
+  auto full = k.traits().percpu_charges_objcg_pointers
+                  ? arith::pcpu_obj_full_size<M>(aligned, k.config.ncpus)
+                  : arith::pcpu_obj_full_size_v5_9<M>(aligned, k.config.ncpus);
   if (!pcpu_memcg_pre_alloc_hook(k, cpu, op.task, full.v, op.nofail, obj.objcg))
     return Errno::enomem;
   if (obj.objcg) obj.charged_bytes = full.v;
@@ -172,6 +175,88 @@ Errno alloc_page(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
   return Errno::ok;
 }
 
+// --- Kernel memory charged to the memcg directly (up to v5.12) ------------
+
+// The references a kmem page charged with page->mem_cgroup holds: before v5.9
+// try_charge's css_get_many, one per page; v5.9-v5.12 the one css reference
+// get_mem_cgroup_from_current took (1a3e1f40962c made try_charge take none).
+std::uint32_t kmem_page_css_refs(const Kernel& k, std::uint32_t nr_pages) {
+  return k.traits().stock_refs == spec::StockCssRefs::cached ? 1 : nr_pages;
+}
+
+// __memcg_kmem_charge (v5.2, v5.4: memcg_kmem_charge -> __memcg_kmem_charge ->
+// __memcg_kmem_charge_memcg), __memcg_kmem_charge_page (v5.10), Davydov's base
+// memcg_kmem_newpage_charge (3.18: never for __GFP_NOFAIL,
+// memcg_kmem_should_charge): the current task's memcg, unless it is the root,
+// charged with try_charge; on success page->mem_cgroup keeps the memcg and its
+// references. Adds the page's pages and references to `obj`.
+Errno memcg_kmem_charge_memcg(Kernel& k, Cpu cpu, TaskKey task, std::uint32_t order, bool nofail,
+                              KmemObject& obj) {
+  if (k.traits().slab == spec::SlabCharging::recharged_cache_pages && nofail) return Errno::ok;
+  const spec::MemcgId memcg = k.tasks.at(task).memcg;
+  if (mem_cgroup_is_root(k, memcg)) return Errno::ok;
+  const std::uint32_t nr_pages = arith::kmem_page_nr_pages<M>(order).v;
+  if (auto ret = try_charge_memcg(k, cpu, memcg, nr_pages, nofail); ret != Errno::ok) return ret;
+  // v5.10: the reference get_mem_cgroup_from_current took stays with the page.
+  if (k.traits().stock_refs == spec::StockCssRefs::cached) css_get(k, memcg);
+  const std::uint32_t refs = kmem_page_css_refs(k, nr_pages);
+  obj.memcg = memcg;
+  obj.nr_kmem_pages += refs;
+  obj.charged_bytes += arith::kmem_pages_bytes<M>(M::lit32(nr_pages), k.page).v;
+  return Errno::ok;
+}
+
+// __memcg_kmem_uncharge (v5.2, v5.4): page_counter_uncharge, css_put_many;
+// __memcg_kmem_uncharge_page (v5.10): __memcg_kmem_uncharge (5.10.11+:
+// refill_stock, 3de7d4f25a74) and one css_put.
+void memcg_kmem_uncharge_memcg(Kernel& k, Cpu cpu, spec::MemcgId memcg, std::uint32_t order) {
+  const std::uint32_t nr_pages = arith::kmem_page_nr_pages<M>(order).v;
+  if (k.traits().kmem_uncharge_refills_stock)
+    refill_stock(k, cpu, memcg, nr_pages);
+  else
+    page_counter_uncharge(k, memcg, nr_pages);
+  css_put_many(k, memcg, kmem_page_css_refs(k, nr_pages));
+}
+
+// memcg_charge_kernel_stack (v5.2, v5.10 kernel/fork.c, CONFIG_VMAP_STACK):
+// memcg_kmem_charge(_page) of every page with GFP_KERNEL; on a failure
+// dup_task_struct frees the stack and free_thread_stack uncharges the pages
+// that were charged (memcg_kmem_uncharge skips a page without a memcg).
+Errno memcg_charge_kernel_stack_memcg(Kernel& k, Cpu cpu, TaskKey task, bool nofail,
+                                      KmemObject& obj) {
+  const std::uint32_t nr_pages = arith::kernel_stack_nr_pages(k.page);
+  for (std::uint32_t i = 0; i < nr_pages; ++i) {
+    auto ret = memcg_kmem_charge_memcg(k, cpu, task, 0, nofail, obj);
+    if (ret == Errno::ok) continue;
+    if (obj.memcg)
+      for (std::uint32_t j = 0; j < i; ++j) memcg_kmem_uncharge_memcg(k, cpu, *obj.memcg, 0);
+    return ret;
+  }
+  return Errno::ok;
+}
+
+// free_thread_stack (v5.2, v5.10): memcg_kmem_uncharge(_page) of every page.
+void free_thread_stack_memcg(Kernel& k, Cpu cpu, const KmemObject& obj) {
+  const std::uint32_t nr_pages = static_cast<std::uint32_t>(obj.charged_bytes >> k.page.shift);
+  for (std::uint32_t i = 0; i < nr_pages; ++i) memcg_kmem_uncharge_memcg(k, cpu, *obj.memcg, 0);
+}
+
+// An object of a memcg kmem_cache (v5.2, v5.3, davydov-2014): the slab page
+// is what is charged (reference/kmem_cache.h); the object itself charges nothing.
+Errno alloc_slab_from_cache(Kernel& k, Cpu cpu, const spec::Alloc& op, KmemObject& obj) {
+  const auto root = root_cache(k, op.cache, static_cast<std::uint32_t>(op.size_bytes));
+  const SlabAlloc slab = kmem_cache_alloc(k, cpu, op.task, root, op.nofail);
+  obj.slab_page = slab.page;
+  return slab.result;
+}
+
+// pcpu_alloc before v5.9 (3c7be18ac9a0): the same size checks, no charge.
+Errno alloc_percpu_unaccounted(Kernel& k, const spec::Alloc& op) {
+  auto aligned = arith::pcpu_aligned_size<M>(M::lit64(op.size_bytes));
+  if (aligned.v == 0 || aligned.v > pcpu_min_unit_size(k.page)) return Errno::enomem;
+  return Errno::ok;
+}
+
 }  // namespace
 
 // The trace's alloc: the allocator path of its kind, on the task's CPU.
@@ -185,11 +270,25 @@ Errno kmem_alloc(Kernel& k, const spec::Alloc& op) {
   obj.kind = op.kind;
   obj.order = op.order;
   Errno ret = Errno::ok;
+  const auto& traits = k.traits();
+  const bool memcg_pages = traits.kmem_pages == spec::KmemPageCharging::memcg_css_ref;
   switch (op.kind) {
-    case AllocKind::slab: ret = alloc_slab(k, cpu, op, obj); break;
-    case AllocKind::percpu: ret = alloc_percpu(k, cpu, op, obj); break;
-    case AllocKind::page: ret = alloc_page(k, cpu, op, obj); break;
-    case AllocKind::stack: ret = memcg_charge_kernel_stack(k, cpu, op.task, obj); break;
+    case AllocKind::slab:
+      ret = traits.has_memcg_caches() ? alloc_slab_from_cache(k, cpu, op, obj)
+                                      : alloc_slab(k, cpu, op, obj);
+      break;
+    case AllocKind::percpu:
+      ret = traits.percpu_accounted ? alloc_percpu(k, cpu, op, obj) : alloc_percpu_unaccounted(k, op);
+      break;
+    case AllocKind::page:
+      if (!memcg_pages) ret = alloc_page(k, cpu, op, obj);
+      else if (op.order > kMaxOrder) ret = Errno::enomem;
+      else ret = memcg_kmem_charge_memcg(k, cpu, op.task, op.order, op.nofail, obj);
+      break;
+    case AllocKind::stack:
+      ret = memcg_pages ? memcg_charge_kernel_stack_memcg(k, cpu, op.task, op.nofail, obj)
+                        : memcg_charge_kernel_stack(k, cpu, op.task, obj);
+      break;
   }
   if (ret == Errno::ok) k.objects[op.obj] = obj;
   return ret;
@@ -201,6 +300,17 @@ Errno kmem_free(Kernel& k, const spec::Free& op) {
   if (it == k.objects.end()) return Errno::enoent;
   KmemObject obj = it->second;
   k.objects.erase(it);
+  if (obj.slab_page) {
+    kmem_cache_free(k, op.cpu, *obj.slab_page);
+    return Errno::ok;
+  }
+  if (obj.memcg) {
+    if (obj.kind == AllocKind::stack)
+      free_thread_stack_memcg(k, op.cpu, obj);
+    else
+      memcg_kmem_uncharge_memcg(k, op.cpu, *obj.memcg, obj.order);
+    return Errno::ok;
+  }
   if (!obj.objcg) return Errno::ok;  // never charged: nothing to give back
   switch (obj.kind) {
     case AllocKind::slab: memcg_slab_free_hook(k, op.cpu, *obj.objcg, obj.charged_bytes); break;

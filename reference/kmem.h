@@ -22,6 +22,10 @@ struct KmemObject {
   std::optional<spec::ObjcgId> objcg;    // holds references on it
   std::uint32_t nr_kmem_pages = 0;       // page, stack: charged pages, one ref each
   std::uint32_t order = 0;               // page: its order
+  // Before v5.13 a kmem page or stack holds its memcg directly
+  // (page->mem_cgroup); nr_kmem_pages then counts the references it holds.
+  std::optional<spec::MemcgId> memcg;
+  std::optional<spec::SlabPageId> slab_page;  // a slab object in a memcg-cache profile
 };
 
 // alloc by a task on its CPU; the object is recorded only on success.

@@ -81,8 +81,19 @@ bool css_tryget(Kernel& k, MemcgId memcg) {
 
 // css_put (v6.6). The css refcount is a percpu_ref killed at rmdir; reaching
 // zero then runs css_release, which queues css_free_rwork_fn after RCU.
-void css_put(Kernel& k, MemcgId memcg) {
-  if (mem_cgroup_is_root(k, memcg)) return;
+void css_put(Kernel& k, MemcgId memcg) { css_put_many(k, memcg, 1); }
+
+// css_get_many / css_put_many (include/linux/cgroup.h): percpu_ref_get_many
+// and percpu_ref_put_many, one addition of n (a charge of 2^k pages takes 2^k
+// references at once).
+void css_get_many(Kernel& k, MemcgId memcg, std::uint32_t n) {
+  if (n == 0 || mem_cgroup_is_root(k, memcg)) return;
+  k.touch_memcg(memcg);
+  k.memcg(memcg).css_refs += n;
+}
+
+void css_put_many(Kernel& k, MemcgId memcg, std::uint32_t n) {
+  if (n == 0 || mem_cgroup_is_root(k, memcg)) return;
   k.touch_memcg(memcg);
   auto& m = k.memcg(memcg);
   if (m.css_refs <= 0) {
@@ -90,7 +101,12 @@ void css_put(Kernel& k, MemcgId memcg) {
     m.css_refs = 0;
     return;
   }
-  m.css_refs -= 1;
+  if (m.css_refs < n) {
+    // The puts past zero: an underflow, as the first of them reports it.
+    k.record(spec::EventKind::css_ref_underflow, memcg, -1);
+    m.css_refs = n;
+  }
+  m.css_refs -= n;
   if (m.css_refs == 0 && m.state == CgroupState::dying && !m.free_queued) {
     m.free_queued = true;
     queue_work(k, DeferredWork{WorkKind::css_free, memcg, spec::kDefaultCpu});
@@ -133,9 +149,19 @@ void mem_cgroup_css_online(Kernel& k, MemcgId memcg) {
   css_get(k, memcg);
 }
 
-// memcg_online_kmem (v6.6)
+// memcg_online_kmem (v6.6); before the objcg (v5.2, v5.4 from css_alloc;
+// davydov-2014 at kmem activation): a kmemcg_id, the smallest free one
+// (memcg_alloc_cache_id: ida_simple_get), and KMEM_ONLINE.
 void memcg_online_kmem(Kernel& k, MemcgId memcg) {
   if (mem_cgroup_is_root(k, memcg)) return;
+  if (!k.traits().has_objcg()) {
+    std::uint32_t id = 0;
+    while (k.kmemcg_ids.count(id) != 0) ++id;
+    k.kmemcg_ids.insert(id);
+    k.memcg(memcg).kmemcg_id = id;
+    k.memcg(memcg).kmem_online = true;
+    return;
+  }
   auto objcg = obj_cgroup_alloc(k, memcg);
   k.objcg(objcg).memcg = memcg;
   k.memcg(memcg).objcg = objcg;
@@ -186,18 +212,37 @@ void mem_cgroup_css_offline(Kernel& k, Cpu this_cpu, MemcgId memcg) {
   mem_cgroup_id_put(k, memcg);
 }
 
-// memcg_offline_kmem (v6.6)
+// memcg_offline_kmem (v6.6: reparent the objcgs). Before the objcg: v5.2
+// and v5.4 deactivate (v5.4: and reparent) the memcg's kmem_caches, give the
+// memcg and its descendants the parent's kmemcg_id and free the old one;
+// Davydov's mem_cgroup_css_offline only frees the id (patch 5), so that the
+// next memcg takes it over with its caches.
 void memcg_offline_kmem(Kernel& k, Cpu this_cpu, MemcgId memcg) {
   if (mem_cgroup_is_root(k, memcg)) return;
   MemcgId parent = k.memcg(memcg).parent.value_or(0);
-  memcg_reparent_objcgs(k, this_cpu, memcg, parent);
+  if (k.traits().has_objcg()) {
+    memcg_reparent_objcgs(k, this_cpu, memcg, parent);
+    return;
+  }
+  auto& m = k.memcg(memcg);
+  if (!m.kmem_online) return;
+  m.kmem_online = false;  // kmem_state = KMEM_ALLOCATED
+  memcg_deactivate_kmem_caches(k, this_cpu, memcg, parent);
+  const auto kmemcg_id = m.kmemcg_id;
+  if (k.traits().slab != spec::SlabCharging::recharged_cache_pages)
+    for (auto& child : k.memcgs)
+      if (child.kmemcg_id == kmemcg_id && mem_cgroup_is_descendant(k, child.id, memcg))
+        child.kmemcg_id = k.memcg(parent).kmemcg_id;  // css_for_each_descendant_pre
+  if (kmemcg_id) k.kmemcg_ids.erase(*kmemcg_id);  // memcg_free_cache_id
 }
 
 // mem_cgroup_id_put (v6.6): the ID's refcount was 1, so the css ref goes.
 void mem_cgroup_id_put(Kernel& k, MemcgId memcg) { css_put(k, memcg); }
 
-// css_free_rwork_fn (v6.6): mem_cgroup_css_free, then css_put(parent).
+// css_free_rwork_fn (v6.6): mem_cgroup_css_free, then css_put(parent). v5.2's
+// mem_cgroup_css_free -> memcg_free_kmem destroys the memcg's kmem_caches.
 void css_free_rwork_fn(Kernel& k, MemcgId memcg) {
+  memcg_destroy_kmem_caches(k, memcg);
   k.memcg(memcg).state = CgroupState::freed;
   if (auto parent = k.memcg(memcg).parent) css_put(k, *parent);
 }
@@ -260,6 +305,12 @@ Errno task_run_on(Kernel& k, spec::TaskKey task, Cpu cpu) {
 // the model.
 Errno try_charge_memcg(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr_pages,
                        bool nofail) {
+  // try_charge (<= v5.13; the objcg path until c5c8b16b596e): the root memcg
+  // is not charged at all.
+  if (k.traits().try_charge_skips_root && mem_cgroup_is_root(k, memcg)) return Errno::ok;
+  // Before v5.9 (1a3e1f40962c) every page try_charge hands out, to the caller
+  // or to the stock, carries a css reference (css_get_many).
+  const bool ref_per_page = k.traits().stock_refs != spec::StockCssRefs::cached;
   auto want = M::lit32(nr_pages);
   auto batch = arith::charge_batch<M>(want, k.charge_batch_pages());
   int nr_retries = kMaxReclaimRetries;
@@ -269,6 +320,7 @@ Errno try_charge_memcg(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr_
     auto mem_over_limit = page_counter_try_charge(k, memcg, M::zext(batch).v);
     if (!mem_over_limit) {
       // done_restock:
+      if (ref_per_page) css_get_many(k, memcg, M::zext(batch).v);
       auto restock = arith::restock_pages<M>(batch, want);
       if (restock.v != 0) refill_stock(k, this_cpu, memcg, restock.v);
       return Errno::ok;
@@ -293,6 +345,7 @@ Errno try_charge_memcg(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr_
   // force: exactly nr_pages, past the limit, no stock refill.
   spec::mark_hit(spec::Mark::forced_charge);
   page_counter_charge(k, memcg, nr_pages);
+  if (ref_per_page) css_get_many(k, memcg, nr_pages);
   return Errno::ok;
 }
 

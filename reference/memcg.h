@@ -27,6 +27,11 @@ struct MemCgroup {
   std::optional<spec::ObjcgId> objcg;   // memcg->objcg
   std::vector<spec::ObjcgId> objcg_list;  // reparented objcgs pointing here
   std::uint32_t nr_tasks = 0;
+  // Profiles with memcg kmem_caches (reference/kmem_cache.h).
+  std::optional<std::uint32_t> kmemcg_id;   // memcg->kmemcg_id
+  bool kmem_online = false;                 // kmem_state == KMEM_ONLINE
+  std::vector<spec::CacheId> kmem_caches;   // memcg->kmem_caches (v5.2, v5.3)
+  std::uint32_t cache_work_refs = 0;        // css references of queued cache work
 };
 
 struct Task {
@@ -47,6 +52,9 @@ void css_get(Kernel& k, spec::MemcgId memcg);
 void css_put(Kernel& k, spec::MemcgId memcg);
 // css_tryget (v6.6): fails once the count has reached zero.
 bool css_tryget(Kernel& k, spec::MemcgId memcg);
+// css_get_many / css_put_many: n references at once.
+void css_get_many(Kernel& k, spec::MemcgId memcg, std::uint32_t n);
+void css_put_many(Kernel& k, spec::MemcgId memcg, std::uint32_t n);
 
 // cgroup_mkdir (v6.6): mem_cgroup_css_alloc, then mem_cgroup_css_online.
 spec::Errno cgroup_mkdir(Kernel& k, spec::PathKey path);

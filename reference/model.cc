@@ -43,7 +43,33 @@ spec::CgroupSnap cgroup_snap(const Kernel& k, const MemCgroup& m) {
   snap.css_refs = mem_cgroup_is_root(k, m.id) ? 0 : m.css_refs;
   snap.objcg = m.objcg;
   snap.nr_tasks = m.nr_tasks;
+  snap.kmemcg_id = m.kmemcg_id;
+  snap.cache_work_refs = m.cache_work_refs;
   return snap;
+}
+
+spec::KmemCacheSnap cache_snap(const KmemCache& c) {
+  return spec::KmemCacheSnap{.id = c.id,
+                             .name = c.name,
+                             .root = c.root,
+                             .object_size_bytes = c.object_size_bytes,
+                             .order = c.order,
+                             .objects_per_slab = c.objects_per_slab,
+                             .kmemcg_id = c.kmemcg_id,
+                             .origin = c.origin,
+                             .memcg = c.memcg,
+                             .state = c.state,
+                             .killed = c.killed,
+                             .refs = c.refs};
+}
+
+spec::SlabPageSnap slab_page_snap(const SlabPage& p) {
+  return spec::SlabPageSnap{.id = p.id,
+                            .cache = p.cache,
+                            .order = p.order,
+                            .nr_objects = p.nr_objects,
+                            .charged_pages = p.charged_pages,
+                            .memcg = p.memcg};
 }
 
 spec::ObjcgSnap objcg_snap(const ObjCgroup& o) {
@@ -71,7 +97,8 @@ spec::StockSnap stock_snap(Cpu cpu, const MemcgStockPcp& s) {
 }
 
 spec::ObjectSnap object_snap(spec::ObjKey key, const KmemObject& obj) {
-  return spec::ObjectSnap{key, obj.kind, obj.charged_bytes, obj.objcg, std::nullopt, obj.nr_kmem_pages};
+  return spec::ObjectSnap{key,         obj.kind,          obj.charged_bytes, obj.objcg,
+                          obj.memcg,   obj.nr_kmem_pages, obj.slab_page};
 }
 
 // take_snapshot without the live objects (spec::Model::snapshot_without_objects).
@@ -87,6 +114,10 @@ spec::Snapshot snapshot_without_objects(const Kernel& k) {
   for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) snap.stocks.push_back(stock_snap(cpu, k.stock(cpu)));
   for (const auto& [key, task] : k.tasks)
     snap.tasks.push_back(spec::TaskSnap{key, task.memcg, task.cpu});
+  snap.caches.reserve(k.caches.size());
+  for (const auto& c : k.caches) snap.caches.push_back(cache_snap(c));
+  snap.slab_pages.reserve(k.slab_pages.size());
+  for (const auto& [id, p] : k.slab_pages) snap.slab_pages.push_back(slab_page_snap(p));
   snap.events = k.events;
   snap.pending_work = static_cast<std::uint32_t>(k.deferred.size());
   return snap;

@@ -105,6 +105,18 @@ void refill_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_b
     old = replace_stock_objcg(k, stock, this_cpu, objcg);
     allow_uncharge = true;  // a freshly cached objcg may give back whole pages
   }
+  if (k.traits().obj_refill == spec::ObjRefillRule::drain_whole_stock) {
+    // refill_obj_stock (v5.9-v5.13): `if (stock->nr_bytes > PAGE_SIZE)
+    // drain_obj_stock(stock)`, whose obj_cgroup_put drops the stock's
+    // reference there and then.
+    put_replaced_objcg(k, this_cpu, old);
+    stock.nr_bytes += nr_bytes;
+    if (stock.nr_bytes > k.page.size_bytes) {
+      spec::mark_hit(spec::Mark::obj_stock_uncharge_pages);
+      put_replaced_objcg(k, this_cpu, drain_one_obj_stock(k, stock, this_cpu));
+    }
+    return;
+  }
   auto refill = obj_stock_refill(k, stock.nr_bytes, nr_bytes, allow_uncharge);
   stock.nr_bytes = refill.stock_nr_bytes.v;
   put_replaced_objcg(k, this_cpu, old);
@@ -118,6 +130,9 @@ void refill_obj_stock(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_b
 // objcg in this CPU's stock like refill_obj_stock does.
 void mod_objcg_state(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   k.touch_objcg(objcg);
+  // v5.10 mm/slab.h mod_objcg_state: only mod_memcg_lruvec_state on
+  // obj_cgroup_memcg(objcg); the stock took over vmstat caching in v5.14.
+  if (!k.traits().mod_objcg_state_uses_stock) return;
   std::optional<ObjcgId> old;
   auto& stock = k.stock(this_cpu).obj;
   if (stock.cached_objcg != objcg) old = replace_stock_objcg(k, stock, this_cpu, objcg);

@@ -91,8 +91,12 @@ void obj_cgroup_release(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
     obj_cgroup_uncharge_pages(k, this_cpu, objcg, release.nr_pages.v);
   }
   // list_del(&objcg->list): it is on the list of the memcg it points to.
-  auto& list = k.memcg(k.objcg(objcg).memcg).objcg_list;
+  const MemcgId memcg = k.objcg(objcg).memcg;
+  auto& list = k.memcg(memcg).objcg_list;
   list.erase(std::remove(list.begin(), list.end(), objcg), list.end());
+  // v5.10 obj_cgroup_release: mem_cgroup_put(memcg), the reference the
+  // reparenting took.
+  if (k.traits().reparented_objcg_holds_css) css_put(k, memcg);
   auto& o = k.objcg(objcg);
   o.state = spec::ObjcgState::released;
   o.refs = 0;
@@ -182,7 +186,15 @@ void memcg_reparent_objcgs(Kernel& k, Cpu this_cpu, MemcgId memcg, MemcgId paren
   if (!objcg) return;
   auto& list = k.memcg(memcg).objcg_list;
   list.insert(list.begin(), *objcg);  // list_add: at the head
+  // v5.9-v5.13: every objcg moved to the parent holds a css reference on it:
+  // css_get(&parent->css) for the memcg's own objcg, and for each inherited
+  // one css_get(&parent->css), css_put(&memcg->css).
+  const bool hold_css = k.traits().reparented_objcg_holds_css;
   for (ObjcgId iter : list) {
+    if (hold_css) {
+      css_get(k, parent);
+      if (iter != *objcg) css_put(k, memcg);
+    }
     k.objcg(iter).memcg = parent;  // WRITE_ONCE(iter->memcg, parent)
     k.objcg(iter).state = spec::ObjcgState::reparented;
     for (const auto& stock : k.stocks)

@@ -17,7 +17,10 @@
 #     build/mutants/ and replayed;
 #   - a bounded exploration of interleavings (memcg-verify explore): PCT and
 #     random schedules and the bounded search of every harness on the
-#     correct impl find nothing, and each interleaving mutant is found.
+#     correct impl find nothing, and each interleaving mutant is found;
+#   - the design matrix (memcg-verify designs): a campaign on every modeled
+#     profile, every cell as the designs' claims and known bugs say, the
+#     shortest trace of each written to build/designs/ (docs/DESIGNS.md).
 # Exit status (docs/DESIGN.md): 0 everything holds, 1 the subject is wrong, 2 bad
 # input or usage, 3 undecided.
 set -euo pipefail
@@ -92,6 +95,15 @@ if has_command explore; then
 else
   echo
   echo "== explore: this build has no 'explore' command (explore/ not built); skipped"
+fi
+
+if has_command designs; then
+  designs_out=build/designs
+  run_step designs designs --seed 1 --runs "${MV_DESIGNS_RUNS:-3000}" --traces "$designs_out" \
+    --matrix "$designs_out/matrix.json" --doc "$designs_out/DESIGNS.markdown"
+else
+  echo
+  echo "== designs: this build has no 'designs' command (properties/ not built); skipped"
 fi
 
 # 1 (the subject is wrong) outranks 2 (bad input) and 3 (undecided).

@@ -27,6 +27,13 @@ constexpr std::array<MarkInfo, kNrMarks> kMarks = {{
     {"charge_rollback",
      "page_counter_try_charge: a level above the first fails, the lower levels are cancelled"},
     {"forced_charge", "try_charge_memcg: __GFP_NOFAIL charge forced past the limit"},
+    {"memcg_cache_created", "memcg_create_kmem_cache: a memcg's child cache of a root cache"},
+    {"slab_page_charged", "allocate_slab: a new slab page charged to a memcg"},
+    {"slab_page_uncharged", "allocate_slab: a new slab page left uncharged (a root cache's)"},
+    {"memcg_cache_reparented", "memcg_deactivate_kmem_caches: a cache moved to the parent"},
+    {"memcg_cache_shut_down", "kmemcg_cache_shutdown_fn: a reparented cache's refcount reached 0"},
+    {"slab_page_recharged",
+     "__memcg_kmem_recharge_slab: a slab page charged to another memcg is recharged"},
 }};
 
 }  // namespace
@@ -42,6 +49,27 @@ MarkCounts mark_counts_since(const MarkCounts& start) {
   MarkCounts counts = mark_counts();
   for (std::size_t i = 0; i < kNrMarks; ++i) counts[i] -= start[i];
   return counts;
+}
+
+bool mark_applies(Mark mark, const ProfileTraits& traits) {
+  switch (mark) {
+    case Mark::obj_stock_hit:
+    case Mark::obj_stock_miss:
+    case Mark::obj_stock_replace:
+    case Mark::obj_stock_uncharge_pages:
+    case Mark::release_with_pages:
+    case Mark::reparent_with_cached_objcg: return traits.has_objcg();
+    case Mark::page_stock_overflow_drain:
+    case Mark::charge_rollback:
+    case Mark::forced_charge: return true;
+    case Mark::memcg_cache_created:
+    case Mark::slab_page_charged:
+    case Mark::slab_page_uncharged: return traits.has_memcg_caches();
+    case Mark::memcg_cache_reparented:
+    case Mark::memcg_cache_shut_down: return traits.slab == SlabCharging::reparented_cache_pages;
+    case Mark::slab_page_recharged: return traits.slab == SlabCharging::recharged_cache_pages;
+  }
+  return false;
 }
 
 std::string_view mark_name(Mark mark) { return kMarks[static_cast<std::size_t>(mark)].name; }

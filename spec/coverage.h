@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "spec/profile.h"
+
 namespace mv::spec {
 
 enum class Mark : std::uint8_t {
@@ -22,9 +24,16 @@ enum class Mark : std::uint8_t {
   reparent_with_cached_objcg,  // memcg_reparent_objcgs while a CPU's byte stock caches a moved objcg
   charge_rollback,             // page_counter_try_charge failed above the first level: rollback
   forced_charge,               // try_charge_memcg's force: path (__GFP_NOFAIL past the limit)
+  // Profiles with memcg kmem_caches (v5.2, v5.3, davydov-2014):
+  memcg_cache_created,         // the deferred memcg_create_kmem_cache made a memcg cache
+  slab_page_charged,           // a new slab page was charged
+  slab_page_uncharged,         // a new slab page went uncharged (a root cache's)
+  memcg_cache_reparented,      // v5.3 memcg_deactivate_kmem_caches moved a cache to the parent
+  memcg_cache_shut_down,       // v5.3 kmemcg_cache_shutdown_fn: a reparented cache went empty
+  slab_page_recharged,         // davydov-2014: a page charged to another memcg was recharged
 };
 
-inline constexpr std::size_t kNrMarks = 9;
+inline constexpr std::size_t kNrMarks = 15;
 
 using MarkCounts = std::array<std::uint64_t, kNrMarks>;
 
@@ -42,6 +51,9 @@ inline void mark_hit(Mark mark) {
 MarkCounts mark_counts();
 MarkCounts mark_counts_since(const MarkCounts& start);
 
+// Whether a profile has the path a mark stands for (a campaign on that
+// profile must hit exactly those).
+bool mark_applies(Mark mark, const ProfileTraits& traits);
 std::string_view mark_name(Mark mark);         // "obj_stock_hit"
 std::string_view mark_description(Mark mark);  // the kernel path, in words
 inline Mark mark_at(std::size_t index) { return static_cast<Mark>(index); }

@@ -1,7 +1,7 @@
 // Who holds references to whom, enumerated from a snapshot for one profile
-// (docs/KERNEL.md section 8; docs/MODEL-v6.6.md "Reference counts").
-// INV-REF-BALANCE compares the counts with these holders; INV-NO-PIN asks
-// which holders of a dying memcg the profile documents.
+// (docs/MODEL-v6.6.md "Reference counts"; docs/DESIGNS.md for the older
+// designs). INV-REF-BALANCE compares the counts with these holders; INV-NO-PIN
+// asks which holders of a dying memcg the profile documents.
 #pragma once
 
 #include <cstdint>
@@ -14,16 +14,21 @@
 
 namespace mv::spec {
 
-// Profile facts the holder enumeration needs beyond ProfileTraits (derived
-// from the profile's kernel version; candidates for ProfileTraits fields).
+// Profile facts the holder enumeration needs, derived from ProfileTraits.
 // obj_cgroup exists (the v5.9 slab controller) and charges bytes.
 bool profile_has_objcg(const ProfileTraits& traits);
-// Before 1a3e1f40962c (v5.9) every stocked page held a css reference and the
-// cached memcg none; since then the cached memcg holds exactly one.
+// Before 1a3e1f40962c (v5.9) every stocked page held a css reference.
 bool page_stock_holds_ref_per_page(const ProfileTraits& traits);
+// The cached memcg of a stock slot holds a reference of its own (v5.9+, and
+// the 4.19.y/5.4.y stable trees after GONG Ruiqi's fix).
+bool page_stock_holds_ref_for_cached(const ProfileTraits& traits);
 // Live objects may hold a memcg directly (page->mem_cgroup with a css
-// reference): kmem pages before b4e0b68fbd9d (v5.13), slab pages up to v5.2.
+// reference): kmem pages before b4e0b68fbd9d (v5.13).
 bool objects_hold_memcg_directly(const ProfileTraits& traits);
+// Slab pages hold css references on page->mem_cgroup (v5.2, davydov-2014).
+bool slab_pages_hold_memcg(const ProfileTraits& traits);
+// memcg caches hold one css reference on memcg_params.memcg (v5.3).
+bool caches_hold_memcg(const ProfileTraits& traits);
 
 struct StockHolder {
   Cpu cpu = 0;
@@ -35,6 +40,11 @@ struct StockHolder {
 struct ObjectHolder {
   std::int64_t refs = 0;
   std::int64_t nr_objects = 0;
+};
+
+struct SlabPageHolder {
+  SlabPageId page = 0;
+  std::int64_t refs = 0;  // 1 << order
 };
 
 // The css references a memcg's holders account for.
@@ -51,6 +61,9 @@ struct CssHolders {
   std::vector<StockHolder> page_stocks;  // slots caching it
   std::vector<ObjectHolder> objects;    // live objects holding it directly (one entry, or none)
   std::vector<ObjcgId> objcgs;          // reparented objcgs holding a css reference
+  std::vector<SlabPageHolder> slab_pages;  // v5.2, davydov-2014: page->mem_cgroup
+  std::vector<CacheId> caches;          // v5.3: memcg caches whose memcg_params.memcg it is
+  std::int64_t cache_work_refs = 0;     // queued kmem_cache work (CgroupSnap::cache_work_refs)
   std::int64_t total() const;
 };
 
@@ -62,6 +75,13 @@ struct ObjcgHolders {
   std::int64_t confirm_refs = 0;
   std::vector<ObjectHolder> objects;  // slab/percpu 1, page/stack nr_kmem_pages (one entry, or none)
   std::vector<Cpu> obj_stocks;        // CPUs whose obj stock caches it
+  std::int64_t total() const;
+};
+
+// The references a v5.3 memcg cache's percpu_ref holders account for.
+struct CacheHolders {
+  std::int64_t initial_refs = 0;          // 1 until percpu_ref_kill at deactivation
+  std::vector<SlabPageHolder> slab_pages;  // 1 << order per slab page (memcg_charge_slab)
   std::int64_t total() const;
 };
 
@@ -77,5 +97,7 @@ ObjcgHolders objcg_holders(const StateView& view, const ObjcgSnap& objcg);
 // Holders of every non-freed memcg / every objcg that is not released.
 std::map<MemcgId, CssHolders> css_holders(const StateView& view, const ProfileTraits& traits);
 std::map<ObjcgId, ObjcgHolders> objcg_holders(const StateView& view);
+// Holders of every memcg cache that is not destroyed (v5.3).
+std::map<CacheId, CacheHolders> cache_holders(const StateView& view);
 
 }  // namespace mv::spec

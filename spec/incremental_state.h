@@ -79,6 +79,9 @@ class IncrementalState final : public StateView {
   const std::vector<CgroupSnap>& cgroups() const override { return store_.cgroups; }
   const std::vector<ObjcgSnap>& objcgs() const override { return store_.objcgs; }
   const std::vector<StockSnap>& stocks() const override { return store_.stocks; }
+  // Not followed (spec/state_view.h): those profiles are checked in full.
+  const std::vector<KmemCacheSnap>& caches() const override { return no_caches_; }
+  const std::vector<SlabPageSnap>& slab_pages() const override { return no_slab_pages_; }
   const std::vector<Event>& events() const override { return store_.events; }
   std::uint32_t pending_work() const override { return store_.pending_work; }
   void each_task(const std::function<void(const TaskSnap&)>& fn) const override;
@@ -160,6 +163,8 @@ class IncrementalState final : public StateView {
   // After a rebuild: the whole state before it.
   std::unique_ptr<Snapshot> rebuilt_from_;
   std::unique_ptr<SnapshotIndex> rebuilt_index_;
+  const std::vector<KmemCacheSnap> no_caches_;
+  const std::vector<SlabPageSnap> no_slab_pages_;
 };
 
 }  // namespace mv::spec

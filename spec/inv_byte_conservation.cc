@@ -30,7 +30,7 @@ constexpr std::string_view kSources =
     "`__memcg_kmem_charge_page` (v5.13+, b4e0b68fbd9d). docs/KERNEL.md section 10, item 1.";
 
 constexpr std::string_view kProfiles =
-    "**v5.2, v5.3**: no objcg (byte charging arrived in v5.9); not checked. "
+    "**v5.2, v5.3, davydov-2014**: no objcg (byte charging arrived in v5.9); not applicable. "
     "**v5.10**: checked; a refill over PAGE_SIZE drains the whole stock (pages uncharged, "
     "remainder to `nr_charged_bytes`), which keeps the equation; kmem pages are charged to the "
     "memcg directly, so they appear in no objcg's sum. **v6.6**: checked; kmem pages and stacks "

@@ -42,7 +42,7 @@ constexpr std::string_view kSources =
 constexpr std::string_view kProfiles =
     "Checked in every profile. The operation vocabulary has only `nofail` for a forced charge, "
     "so a model that forces a charge for another kernel reason must mark it `nofail` for (a) and "
-    "(d) to stay meaningful. **v5.2, v5.3, v5.10**: `try_charge` also forces for `__GFP_ATOMIC`, "
+    "(d) to stay meaningful. **v5.2, v5.3, davydov-2014, v5.10**: `try_charge` also forces for `__GFP_ATOMIC`, "
     "for `PF_MEMALLOC`, and for OOM victims and exiting tasks (`should_force_charge()`), and "
     "never charges the root (the root has no max, so nothing here depends on it). **v5.10**: a "
     "stack's failed page i uncharges the earlier pages through `__memcg_kmem_uncharge` (5.10.11+: "

@@ -18,26 +18,34 @@ constexpr std::string_view kStatement =
     "holders enumerated as in INV-REF-BALANCE: M violates the invariant if its css refcount is 0 "
     "(nothing holds it, yet it was not freed), if its refcount exceeds what its holders account "
     "for (a reference with no holder: a leak), or if any holder is not one the profile documents. "
-    "Documented holders: (a) a page-stock slot caching M with `nr_pages == 0`: `drain_all_stock` "
-    "flushes a CPU only when `stock->nr_pages` is non-zero (or its cached objcg belongs to the "
-    "subtree, which a reparented objcg no longer does), so at offline such a stock keeps its css "
-    "reference until that CPU refills its stock for another memcg or drains it (real kernel "
-    "behavior since v5.9); (b) a dying child memcg that is itself pinned only by documented "
-    "holders; (c) in profiles that charge kmem pages with a css reference, a live object holding "
-    "M directly; (d) in profiles where reparented objcgs hold a css reference, a reparented objcg "
-    "with `objcg->memcg == M`; (e) only where operations interleave (`memcg-verify explore`, race "
-    "traces): a page-stock slot caching M with pages, refilled by a charge that read "
-    "`objcg->memcg` (and took its css reference) before M's offline reparented the objcg, and "
-    "refilled its CPU's stock after the offline's `drain_all_stock` had passed that CPU; the "
-    "kernel leaves M pinned there until that CPU drains its stock or refills it for another "
-    "memcg. Every other holder is a violation: the ID reference (the offline "
-    "never ran), a task, an online child, a page stock that still has pages (the "
-    "`drain_all_stock` of `mem_cgroup_css_offline` should have flushed it), and any count with no "
-    "holder at all, such as a css reference taken for an objcg in a profile where objcgs hold none. "
-    "Likewise, at a quiescent point every objcg that was killed (state `reparented`) and whose "
-    "refcount is 0 has been released: `obj_cgroup_release` runs when a killed percpu_ref reaches "
-    "zero (in the atomic-switch RCU callback, or at the put that drops the last reference), and "
-    "until it runs the pages left in `nr_charged_bytes` stay charged.";
+    "**The documented holders are profile-specific** (the profile notes below list them); in "
+    "every profile they are holders that go away without any object being freed: (a) a "
+    "page-stock slot caching M with `nr_pages == 0`, where the slot holds a css reference of its "
+    "own (v5.9+, and the 5.4.y stable text of v5.3): `drain_all_stock` flushes a CPU only when "
+    "`stock->nr_pages` is non-zero (or its cached objcg belongs to the subtree, which a "
+    "reparented objcg no longer does), so such a slot keeps its reference until that CPU refills "
+    "its stock for another memcg or drains it; (b) a dying child memcg that is itself pinned only "
+    "by documented holders; (c) in v5.10, a reparented objcg with `objcg->memcg == M` (it holds a "
+    "css reference on its current memcg, and every offline moves it on to the parent); (e) only "
+    "where operations interleave (`memcg-verify explore`, race traces): a page-stock slot caching "
+    "M with pages, refilled by a charge that read `objcg->memcg` (and took its css reference) "
+    "before M's offline reparented the objcg, and refilled its CPU's stock after the offline's "
+    "`drain_all_stock` had passed that CPU; the kernel leaves M pinned there until that CPU "
+    "drains its stock or refills it for another memcg. Every other "
+    "holder is a violation, reported once per kind of holder (the violation's clause): `kmem-page` (a live kmem page or kernel stack "
+    "holding M through `page->mem_cgroup`), `slab-page` (a live slab page charged to M, "
+    "`page->mem_cgroup`), `kmem-cache` (a kmem_cache still charging M), `id-ref` (the offline "
+    "never ran), `task`, `online-child`, `stock-pages` (a page stock that still has pages: the "
+    "`drain_all_stock` of `mem_cgroup_css_offline` should have flushed it), `no-holder` (a count "
+    "with no holder at all, such as a css reference taken for an objcg in a profile where objcgs "
+    "hold none, or a zero count on a memcg nobody freed). A memcg pinned by a dying child takes "
+    "over the child's clauses. Holders that stay for as long as some object lives are what seeds "
+    "000 and 004 are about: a profile whose design has them breaks the invariant, which "
+    "docs/DESIGNS.md reports as that design's result. Likewise, at a quiescent point every objcg "
+    "that was killed (state `reparented`) and whose refcount is 0 has been released: "
+    "`obj_cgroup_release` runs when a killed percpu_ref reaches zero (in the atomic-switch RCU "
+    "callback, or at the put that drops the last reference), and until it runs the pages left in "
+    "`nr_charged_bytes` stay charged (clause `objcg-not-released`).";
 
 constexpr std::string_view kSources =
     "kernel/cgroup/cgroup.c `cgroup_rmdir` → `cgroup_destroy_locked` → `kill_css` (percpu_ref "
@@ -52,20 +60,22 @@ constexpr std::string_view kSources =
     "(`nr_dying_descendants` reaches 0).";
 
 constexpr std::string_view kProfiles =
-    "**v5.2**: the documented result is that every charged slab page pins its memcg (css "
-    "references per page and per kmem_cache): dying cgroups accumulate (thousands per host). Not "
-    "checked: the snapshot has no slab pages or kmem_caches to name as holders. **v5.3**: "
-    "kmem_caches hold one css reference, reparented on rmdir; dying memcgs are freed once their "
-    "pages and stocks are gone. Not checked for the same reason. **v5.10**: checked; documented "
-    "holders add kmem pages and stacks charged with `page->mem_cgroup` (they pin dying memcgs: the "
-    "problem b4e0b68fbd9d solved) and reparented objcgs holding a css reference (these point at "
-    "the nearest live ancestor after offline, so they rarely pin a dying memcg). **v6.6**: "
-    "checked; the only documented holders are page stocks with zero pages and pinned dying "
-    "children. **v6.16**: checked as in v6.6, one slot at a time (a slot with `nr_pages == 0` "
-    "is skipped by `is_memcg_drain_needed`).";
+    "**v5.2**: documented holders: (b) only (the stock keeps no reference of its own). Every "
+    "charged slab page keeps `1 << order` css references on `page->mem_cgroup` until it is freed "
+    "empty, and kmem pages and stacks keep theirs: live objects pin dying cgroups (clauses "
+    "`slab-page`, `kmem-page`), the result seed 000 measured in production. **v5.3**: (a), (b). "
+    "kmem_caches hold one css reference each and move to the parent at offline, so slab pages no "
+    "longer pin; kmem pages and stacks still do (`kmem-page`). **davydov-2014**: (b). Slab pages "
+    "charged to a dead memcg are recharged only when a later memcg allocates from that very page, "
+    "so a page whose objects all stay live keeps its memcg (`slab-page`); kmem pages and stacks "
+    "pin as in v5.2 (`kmem-page`). **v5.10**: (a), (b), (c); kmem pages and stacks charged with "
+    "`page->mem_cgroup` pin dying memcgs (`kmem-page`: seed 004's problem, solved by "
+    "b4e0b68fbd9d in v5.13). **v6.6**: (a), (b). **v6.16**: (a) one slot at a time (a slot with "
+    "`nr_pages == 0` is skipped by `is_memcg_drain_needed`), (b).";
 
 struct Classification {
-  std::vector<std::string> undocumented;  // why M may not stay pinned
+  // Why M may not stay pinned, by cause (the violation's clause, kStatement).
+  std::map<std::string, std::vector<std::string>> undocumented;
   bool done = false;
   bool legit = false;
 };
@@ -81,41 +91,63 @@ class PinAnalysis {
     c.done = true;  // a cycle in a corrupt tree ends here as "not legit"
     const CgroupSnap* cg = ctx_.after.memcg(id);
     if (!cg) return c;
-    c.undocumented = undocumented_holders(*cg);  // std::map: `c` survives insertions
+    undocumented_holders(*cg, c);  // std::map: `c` survives insertions
     c.legit = c.undocumented.empty();
     return c;
   }
 
  private:
-  std::vector<std::string> undocumented_holders(const CgroupSnap& cg) {
-    std::vector<std::string> why;
+  void add(Classification& c, std::string why, std::string_view cause) {
+    c.undocumented[std::string(cause)].push_back(std::move(why));
+  }
+
+  void undocumented_holders(const CgroupSnap& cg, Classification& c) {
     const CssHolders h = css_holders(ctx_.after, ctx_.traits, cg);
-    if (cg.css_refs == 0)
-      why.push_back("css refcount 0 but not freed (no css_free pending)");
-    if (h.id_refs) why.push_back("the ID reference (mem_cgroup_css_offline never ran)");
+    if (cg.css_refs == 0) add(c, "css refcount 0 but not freed (no css_free pending)", "no-holder");
+    if (h.id_refs) add(c, "the ID reference (mem_cgroup_css_offline never ran)", "id-ref");
     if (h.kill_refs)
-      why.push_back("kill_css's and the confirm reference (css_killed_work_fn never ran)");
-    if (h.task_refs) why.push_back(fmt::format("{} tasks", h.task_refs));
+      add(c, "kill_css's and the confirm reference (css_killed_work_fn never ran)", "kill-ref");
+    if (h.task_refs) add(c, fmt::format("{} tasks", h.task_refs), "task");
+    if (h.cache_work_refs)
+      add(c, fmt::format("{} queued kmem_cache works", h.cache_work_refs), "no-holder");
     for (const auto& s : h.page_stocks)
       if (s.nr_pages != 0 && !ctx_.history.concurrent)
-        why.push_back(fmt::format("the page stock of CPU {} with {} pages", s.cpu, s.nr_pages));
-    for (MemcgId child : ctx_.after.children(cg.id)) {
-      const CgroupSnap* c = ctx_.after.memcg(child);
-      if (!c || c->state == CgroupState::freed) continue;
-      if (c->state == CgroupState::online) {
-        why.push_back(fmt::format("online child {}", ctx_.memcg_name(*c)));
-      } else if (!classify(child).legit) {
-        why.push_back(fmt::format("dying child {}, itself pinned without a documented holder",
-                                  ctx_.memcg_name(*c)));
-      }
+        add(c, fmt::format("the page stock of CPU {} with {} pages", s.cpu, s.nr_pages),
+            "stock-pages");
+    std::int64_t kmem_refs = 0, kmem_objects = 0;
+    for (const auto& o : h.objects) {
+      kmem_refs += o.refs;
+      kmem_objects += o.nr_objects;
     }
-    // Objects and reparented objcgs are only enumerated where the profile
-    // documents them (spec/holders.cc), so they need no test here.
+    if (kmem_refs)
+      add(c, fmt::format("{} live kmem pages and stacks ({} references)", kmem_objects, kmem_refs),
+          "kmem-page");
+    std::int64_t slab_refs = 0;
+    for (const auto& p : h.slab_pages) slab_refs += p.refs;
+    if (!h.slab_pages.empty())
+      add(c, fmt::format("{} live slab pages ({} references)", h.slab_pages.size(), slab_refs),
+          "slab-page");
+    if (!h.caches.empty()) add(c, fmt::format("{} kmem_caches", h.caches.size()), "kmem-cache");
+    for (MemcgId child : ctx_.after.children(cg.id)) {
+      const CgroupSnap* ch = ctx_.after.memcg(child);
+      if (!ch || ch->state == CgroupState::freed) continue;
+      if (ch->state == CgroupState::online) {
+        add(c, fmt::format("online child {}", ctx_.memcg_name(*ch)), "online-child");
+        continue;
+      }
+      const Classification& sub = classify(child);
+      if (sub.legit) continue;
+      for (const auto& [cause, reasons] : sub.undocumented)
+        add(c, fmt::format("dying child {}, itself pinned by {}", ctx_.memcg_name(*ch),
+                           fmt::join(reasons, "; ")),
+            cause);
+    }
+    // Reparented objcgs (v5.10) are documented holders; they are only
+    // enumerated where they hold a reference (spec/holders.cc).
     std::int64_t unexplained = cg.css_refs - h.total();
     if (unexplained > 0)
-      why.push_back(fmt::format("{} css references with no holder{}", unexplained,
-                                suspects(cg.id)));
-    return why;
+      add(c, fmt::format("{} css references with no holder{}", unexplained, suspects(cg.id)),
+          "no-holder");
   }
 
   // Things that point at the memcg without holding a css reference in this
@@ -146,7 +178,7 @@ class PinAnalysis {
 void check_unreleased_objcgs(const CheckContext& ctx, Report& report) {
   ctx.each_objcg(report, {0}, [&](const ObjcgSnap& objcg) {
     if (objcg.state == ObjcgState::reparented && objcg.refs <= 0)
-      report.add(fmt::format(
+      report.add("objcg-not-released", objcg.id, fmt::format(
           "objcg {}: killed with refcount {} but not released after quiesce ({} nr_charged_bytes "
           "stay charged)",
           objcg.id, objcg.refs, objcg.nr_charged_bytes));
@@ -161,8 +193,10 @@ void check(const CheckContext& ctx, Report& report) {
     if (cg.state != CgroupState::dying) return;
     const Classification& c = analysis.classify(cg.id);
     if (c.legit) return;
-    report.add(fmt::format("{}: removed but not freed after quiesce (css refcount {}); pinned by {}",
-                           ctx.memcg_name(cg), cg.css_refs, fmt::join(c.undocumented, "; ")));
+    for (const auto& [cause, reasons] : c.undocumented)
+      report.add(cause, cg.id,
+                 fmt::format("{}: removed but not freed after quiesce (css refcount {}); pinned by {}",
+                             ctx.memcg_name(cg), cg.css_refs, fmt::join(reasons, "; ")));
   });
 }
 
@@ -173,7 +207,7 @@ InvariantDef no_pin_invariant() {
            "after quiesce, a removed cgroup is freed unless only documented holders keep it, and "
            "a killed objcg nobody holds is released",
            kStatement, kSources, kProfiles,
-           objcg_profile_ids()},
+           all_profile_ids()},
           check};
 }
 

@@ -18,8 +18,17 @@ constexpr std::string_view kStatement =
     "freed memcg; no page-stock slot caches a freed memcg and no obj stock caches a released "
     "objcg (both stocks hold references, so this would also be a count gone wrong); no task is "
     "in a freed memcg; no memcg that is not freed has a freed parent (a child holds a reference "
-    "on its parent until it is freed itself) or an `objcg` pointer to a released objcg. (A "
-    "non-released objcg whose `memcg` is freed is reported by INV-REPARENT.)";
+    "on its parent until it is freed itself) or an `objcg` pointer to a released objcg; no task "
+    "caches a released objcg in `current->objcg` (v6.7+); no live slab page's "
+    "`page->mem_cgroup` and no kmem_cache that is not destroyed names a freed memcg (v5.2, "
+    "v5.3, davydov-2014). (A non-released objcg whose `memcg` is freed is reported by "
+    "INV-REPARENT.) In the profiles whose page stock keeps no reference for `stock->cached` "
+    "(v5.2, davydov-2014), a slot whose pages were all consumed keeps pointing at its memcg "
+    "with no reference, so the memcg can be freed under it: the dangling pointer is this "
+    "invariant's violation (clause `stock-dangling`), the one `drain_all_stock` later "
+    "dereferenced; it is the known kernel bug `stock_cached_unreferenced` of those profiles "
+    "(1a3e1f40962c gave the pointer its reference in v5.9; GONG Ruiqi's 2024 fix backports that "
+    "to 4.19.y and 5.4.y).";
 
 constexpr std::string_view kSources =
     "mm/memcontrol.c v6.6 `obj_cgroup_release` (`kfree_rcu` of the objcg once the last "
@@ -34,8 +43,10 @@ constexpr std::string_view kSources =
     "the bug catalog of docs/MUTANTS.md.";
 
 constexpr std::string_view kProfiles =
-    "Checked in every profile. In profiles without objcg (v5.2, v5.3) only the memcg clauses can "
-    "fire. **v5.10**: the base release carried eefbfa7fd678's css_get race, fixed by a css_tryget "
+    "Checked in every profile. In profiles without objcg (v5.2, v5.3, davydov-2014) only the "
+    "memcg clauses can fire. **v5.2, davydov-2014**: the stock's cached pointer outlives its "
+    "pages' references (clause `stock-dangling`, see above). **v5.3**: the 5.4.y text holds a "
+    "reference for the cached memcg. **v5.10**: the base release carried eefbfa7fd678's css_get race, fixed by a css_tryget "
     "retry in 5.10.y; a sequential model only reaches it by a mutant. **v6.6, v6.16**: memcgs "
     "read through `objcg->memcg` are pinned with `get_mem_cgroup_from_objcg`'s tryget retry, so "
     "no use after free is documented.";
@@ -100,12 +111,23 @@ void check_stocks(const CheckContext& ctx, Report& report) {
   for (const auto& stock : ctx.after.stocks()) {
     for (const auto& slot : stock.page_stock)
       if (freed_or_unknown(ctx, slot.memcg))
-        report.add(fmt::format("CPU {}: page stock caches {} ({} pages)", stock.cpu,
+        report.add("stock-dangling", stock.cpu,
+                   fmt::format("CPU {}: page stock caches {} ({} pages)", stock.cpu,
                                memcg_text(ctx, slot.memcg), slot.nr_pages));
     if (stock.cached_objcg && released_or_unknown(ctx, *stock.cached_objcg))
       report.add(fmt::format("CPU {}: obj stock caches {} ({} bytes)", stock.cpu,
                              objcg_text(ctx, *stock.cached_objcg), stock.nr_bytes));
   }
+  // Profiles with per-memcg kmem_caches: page->mem_cgroup of a live slab page
+  // and memcg_params.memcg of a cache that is not destroyed.
+  for (const auto& page : ctx.after.slab_pages())
+    if (page.memcg && freed_or_unknown(ctx, *page.memcg))
+      report.add(fmt::format("slab page {}: page->mem_cgroup is {}", page.id,
+                             memcg_text(ctx, *page.memcg)));
+  for (const auto& cache : ctx.after.caches())
+    if (cache.state != CacheState::destroyed && cache.memcg && freed_or_unknown(ctx, *cache.memcg))
+      report.add(fmt::format("kmem_cache {}: memcg_params.memcg is {}", cache.id,
+                             memcg_text(ctx, *cache.memcg)));
 }
 
 void check_pointers(const CheckContext& ctx, Report& report) {

@@ -26,7 +26,7 @@ constexpr std::string_view kSources =
     "`drain_obj_stock`, `obj_cgroup_release`. docs/KERNEL.md section 10, item 4.";
 
 constexpr std::string_view kProfiles =
-    "Checked in every profile. **v5.2, v5.3**: no objcg (no ghost counter); `page_counter_cancel` "
+    "Checked in every profile. **v5.2, v5.3, davydov-2014**: no objcg (no ghost counter); `page_counter_cancel` "
     "leaves a negative usage behind its WARN_ON_ONCE (read as a huge unsigned value: every later "
     "charge fails), and page stocks hold one css reference per stocked page, so an uncharge "
     "without its page is also a css underflow. **v5.10**: same page_counter behavior (the clamp "

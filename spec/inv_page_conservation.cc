@@ -1,5 +1,8 @@
 // INV-PAGE-CONSERVATION: a memcg's page_counter usage is exactly the pages its
 // subtree holds (page stocks, objcg charges, directly charged kmem pages).
+#include <map>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "spec/holders.h"
@@ -20,7 +23,10 @@ constexpr std::string_view kStatement =
     "pages uncharged through it by `obj_cgroup_uncharge_pages`, `drain_obj_stock` and "
     "`obj_cgroup_release`); (iii) the pages (`charged_bytes / PAGE_SIZE`) of every live object "
     "that holds D directly (`page->mem_cgroup == D`, in profiles that charge kmem pages with a css "
-    "reference). Offlined memcgs are excluded on purpose: `memcg_reparent_objcgs` points their "
+    "reference); (iv) in the profiles with memcg kmem_caches, the charged pages of every live "
+    "slab page charged to D: `page->mem_cgroup == D` (v5.2, davydov-2014), or, where the cache "
+    "holds the charge (v5.3), the pages of the slab pages of every cache whose "
+    "`memcg_params.memcg == D` (`memcg_uncharge_slab` uncharges that memcg). Offlined memcgs are excluded on purpose: `memcg_reparent_objcgs` points their "
     "objcgs at the parent, so every later uncharge through those objcgs lands on the parent's "
     "counter while the offlined memcg's own counter keeps the charges made before reparenting "
     "(a stale usage nothing reads). The hierarchy above stays exact: those charges were propagated "
@@ -37,36 +43,57 @@ constexpr std::string_view kSources =
     "docs/KERNEL.md section 10, item 2.";
 
 constexpr std::string_view kProfiles =
-    "**v5.2, v5.3**: not checked: charged slab pages belong to per-memcg kmem_caches (v5.2: each "
-    "slab page charged to `page->mem_cgroup`; v5.3: kmem_caches reparented on rmdir) and the "
-    "snapshot records no slab pages, so term (iii) cannot be enumerated. "
-    "**v5.10**: term (iii) counts kmem pages and stacks charged with `page->mem_cgroup`. The "
-    "root level is expected to diverge once an objcg is reparented to the root: `try_charge()` "
-    "returns early for the root, so charges through that objcg charge nothing while its "
-    "uncharges (`__memcg_kmem_uncharge`) do uncharge the root counter; fixed in v5.14 by "
-    "c5c8b16b596e (obj_cgroup_charge_pages calls `try_charge_memcg`, which charges the root). "
-    "A v5.10 violation at the root after such a reparenting is the documented result. "
-    "**v6.6**: the baseline; `try_charge_memcg` charges the root too and `refill_stock` has no "
-    "root check, so the equation holds at every level including the root. "
-    "**v6.16**: term (i) sums the seven slots of each CPU. From v6.15 `obj_cgroup_uncharge_pages`, "
+    "**v5.2, davydov-2014**: terms (i), (iii), (iv) with `page->mem_cgroup`; `try_charge` skips "
+    "the root, so the root's counter only ever moves with its descendants' charges, and the "
+    "equation holds at the root too. **v5.3**: terms (i), (iii), (iv) through the caches. A "
+    "cache reparented to the root gives its pages back without uncharging: "
+    "`memcg_uncharge_slab` calls `memcg_kmem_uncharge_memcg` only for a non-root "
+    "`memcg_params.memcg`, while those pages were charged (at a child, hierarchically up to the "
+    "root) before the reparenting, so the root's usage stays above what its subtree holds (clause "
+    "`root`; nothing reads the root's counter on cgroup v2). **v5.10**: terms (i), (ii), (iii); "
+    "`try_charge()` returns early for the root, so an objcg reparented to the root would charge "
+    "nothing while its uncharges (`__memcg_kmem_uncharge` → `refill_stock`) reach the root's "
+    "counter: only a charge that races with the reparenting gets there (fixed in v5.14 by "
+    "c5c8b16b596e). **v6.6**: the baseline; `try_charge_memcg` charges the root too and "
+    "`refill_stock` has no root check, so the equation holds at every level including the root. "
+    "**v6.16**: term (i) sums the seven slots of each CPU. `obj_cgroup_uncharge_pages`, "
     "`drain_obj_stock` and `obj_cgroup_release` skip the root while `obj_cgroup_charge_pages` "
-    "still charges it (docs/KERNEL.md section 12): if that reading is right the root drifts "
-    "upward after reparenting to the root, a documented result at the root only.";
+    "charges it, so pages charged before an objcg's reparenting to the root are never given back "
+    "to the root's counter (clause `root`; the open question of docs/KERNEL.md section 12, "
+    "shown by the design matrix's trace).";
 
 void check(const CheckContext& ctx, Report& report) {
   const bool direct_pages = objects_hold_memcg_directly(ctx.traits);
+  // Profiles with per-memcg kmem_caches: the charged slab pages, counted for
+  // page->mem_cgroup (v5.2, davydov-2014) or the cache's memcg (v5.3) and
+  // every ancestor of it; a freed memcg's do not count (INV-NO-UAF).
+  std::map<MemcgId, std::int64_t> slab_subtree;
+  for (const auto& page : ctx.after.slab_pages()) {
+    if (page.charged_pages == 0) continue;
+    std::optional<MemcgId> owner = page.memcg;
+    if (!owner)
+      for (const auto& cache : ctx.after.caches())
+        if (cache.id == page.cache) owner = cache.memcg;
+    const CgroupSnap* cg = owner ? ctx.after.memcg(*owner) : nullptr;
+    if (!cg || cg->state == CgroupState::freed) continue;
+    for (MemcgId id : ctx.after.ancestors_or_self(*owner)) slab_subtree[id] += page.charged_pages;
+  }
   ctx.each_memcg(report, {0}, [&](const CgroupSnap& cg) {
     if (cg.state == CgroupState::freed || cg.offlined) return;
     // The subtree's holdings; a freed memcg's do not count (INV-NO-UAF reports them).
     const SubtreeHoldings h = ctx.after.subtree_holdings(cg.id);
     const std::int64_t s = h.stocked_pages, o = h.objcg_pages, d = direct_pages ? h.direct_pages : 0;
-    if (cg.usage_pages == s + o + d) return;
-    std::string message = fmt::format(
-        "{}: page_counter usage {} != {} held in its subtree ({} in page stocks + {} charged "
-        "through objcgs",
-        ctx.memcg_name(cg), cg.usage_pages, s + o + d, s, o);
+    const std::int64_t p = slab_subtree.count(cg.id) ? slab_subtree.at(cg.id) : 0;
+    if (cg.usage_pages == s + o + d + p) return;
+    std::string message =
+        fmt::format("{}: page_counter usage {} != {} held in its subtree ({} in page stocks",
+                    ctx.memcg_name(cg), cg.usage_pages, s + o + d + p, s);
+    if (ctx.traits.has_objcg()) message += fmt::format(" + {} charged through objcgs", o);
     if (direct_pages) message += fmt::format(" + {} in directly charged kmem pages", d);
-    report.add(message + ")");
+    if (ctx.traits.has_memcg_caches()) message += fmt::format(" + {} in charged slab pages", p);
+    // The root level names itself: two designs give back pages of a cache or
+    // objcg reparented to the root without uncharging the root's counter.
+    report.add(cg.parent ? "subtree" : "root", cg.id, message + ")");
   });
 }
 
@@ -77,7 +104,7 @@ InvariantDef page_conservation_invariant() {
            "every page a memcg's page_counter holds is in a page stock, charged through an objcg, "
            "or held by a directly charged kmem page of its subtree",
            kStatement, kSources, kProfiles,
-           objcg_profile_ids()},
+           all_profile_ids()},
           check};
 }
 

@@ -53,17 +53,21 @@ constexpr std::string_view kSources =
     "reference). docs/MODEL-v6.6.md \"Reference counts\"; docs/KERNEL.md section 8.";
 
 constexpr std::string_view kProfiles =
-    "**v5.2, v5.3**: not checked: their css holders include per-memcg kmem_caches (v5.2: a css "
-    "reference per kmem_cache and per charged slab page; v5.3: one per kmem_cache, moved to the "
-    "parent on offline), which the snapshot cannot name. **v5.10**: checked; kmem pages and "
-    "stacks hold css references through `page->mem_cgroup` (one per page); every reparented objcg "
-    "holds one css reference on its current `objcg->memcg`. **v6.1, v6.6, v6.6+9f01b4954490**: "
-    "checked; objcgs hold no css reference; kmem pages hold objcg references; in v6.1 and v6.6 "
-    "a dead CPU's obj stock keeps its objcg reference (counted: the stock still caches it). "
-    "**v6.16**: not checked: since v6.7 each memcg "
-    "also holds a reference on its `orig_objcg` until `css_free`, and each task caches "
-    "`current->objcg` with a reference; neither is in the snapshot (the css side would check as "
-    "in v6.6, with one reference per stock slot).";
+    "**v5.2**: page-stock slots hold `nr_pages` references (try_charge's `css_get_many` at "
+    "`done_restock`), the slot itself none; charged slab pages, kmem pages and stacks hold theirs "
+    "on `page->mem_cgroup`; memcg caches hold none (`memcg_link_cache` takes no reference in "
+    "5.2); queued creation and SLUB deactivation works hold one each. **v5.3**: stocked pages one "
+    "each plus one for the cached memcg (the 5.4.y text carries GONG Ruiqi's fix); slab pages "
+    "hand their references to the cache's percpu_ref (`css_put_many` after charging); each cache "
+    "holds one css reference. **davydov-2014**: as v5.2, except that caches are never destroyed "
+    "and hold nothing, and a recharge moves a slab page's references to the allocating memcg. "
+    "**v5.10**: kmem pages and stacks hold css references through `page->mem_cgroup` (one per "
+    "page); every reparented objcg holds one css reference on its current `objcg->memcg`. "
+    "**v6.1, v6.6, v6.6+9f01b4954490**: objcgs hold no css reference; kmem pages hold objcg "
+    "references; in v6.1 and v6.6 a dead CPU's obj stock keeps its objcg reference (counted: the "
+    "stock still caches it). **v6.16**: as "
+    "v6.6, one reference per stock slot, plus `orig_objcg` and `current->objcg` on the objcg "
+    "side.";
 
 std::string describe(const CssHolders& h) {
   std::vector<std::string> parts;
@@ -79,6 +83,11 @@ std::string describe(const CssHolders& h) {
   for (const auto& o : h.objects) object_refs += o.refs;
   if (object_refs) parts.push_back(fmt::format("{} kmem pages", object_refs));
   if (!h.objcgs.empty()) parts.push_back(fmt::format("{} reparented objcgs", h.objcgs.size()));
+  std::int64_t slab_refs = 0;
+  for (const auto& p : h.slab_pages) slab_refs += p.refs;
+  if (slab_refs) parts.push_back(fmt::format("{} from {} slab pages", slab_refs, h.slab_pages.size()));
+  if (!h.caches.empty()) parts.push_back(fmt::format("{} kmem_caches", h.caches.size()));
+  if (h.cache_work_refs) parts.push_back(fmt::format("{} cache works", h.cache_work_refs));
   return parts.empty() ? "no holder" : fmt::format("{}", fmt::join(parts, " + "));
 }
 
@@ -93,6 +102,15 @@ std::string describe(const ObjcgHolders& h) {
   }
   if (object_refs) parts.push_back(fmt::format("{} from {} live objects", object_refs, nr_objects));
   if (!h.obj_stocks.empty()) parts.push_back(fmt::format("{} obj stocks", h.obj_stocks.size()));
+  return parts.empty() ? "no holder" : fmt::format("{}", fmt::join(parts, " + "));
+}
+
+std::string describe(const CacheHolders& h) {
+  std::vector<std::string> parts;
+  if (h.initial_refs) parts.push_back("1 initial (not killed)");
+  std::int64_t refs = 0;
+  for (const auto& p : h.slab_pages) refs += p.refs;
+  if (refs) parts.push_back(fmt::format("{} from {} slab pages", refs, h.slab_pages.size()));
   return parts.empty() ? "no holder" : fmt::format("{}", fmt::join(parts, " + "));
 }
 
@@ -125,9 +143,27 @@ void check_objcgs(const CheckContext& ctx, Report& report) {
   });
 }
 
+// v5.3: a memcg cache's percpu_ref. Other profiles keep 0 (KmemCacheSnap::refs).
+void check_caches(const CheckContext& ctx, Report& report) {
+  const bool counted = ctx.traits.slab == SlabCharging::reparented_cache_pages;
+  auto holders = cache_holders(ctx.after);
+  for (const auto& cache : ctx.after.caches()) {
+    std::int64_t expected = 0;
+    std::string held = "no holder";
+    if (counted && cache.root && cache.state != CacheState::destroyed) {
+      expected = holders[cache.id].total();
+      held = describe(holders[cache.id]);
+    }
+    if (cache.refs != expected)
+      report.add(fmt::format("kmem_cache {} ({}): refcount {} != {} held ({})", cache.id,
+                             cache_state_name(cache.state), cache.refs, expected, held));
+  }
+}
+
 void check(const CheckContext& ctx, Report& report) {
   check_css(ctx, report);
   check_objcgs(ctx, report);
+  check_caches(ctx, report);
 }
 
 }  // namespace
@@ -135,7 +171,7 @@ void check(const CheckContext& ctx, Report& report) {
 InvariantDef ref_balance_invariant() {
   return {{"INV-REF-BALANCE",
            "every css and objcg refcount equals the holders the profile enumerates",
-           kStatement, kSources, kProfiles, objcg_profile_ids_before(Profile::v6_16)},
+           kStatement, kSources, kProfiles, all_profile_ids()},
           check};
 }
 

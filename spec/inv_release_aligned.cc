@@ -31,7 +31,7 @@ constexpr std::string_view kSources =
     "`nr_charged_bytes`). docs/KERNEL.md section 10, item 1.";
 
 constexpr std::string_view kProfiles =
-    "**v5.2, v5.3**: no objcg; not checked. **v5.10, v6.6, v6.16**: checked; the WARN_ON_ONCE is "
+    "**v5.2, v5.3, davydov-2014**: no objcg; not applicable. **v5.10, v6.6, v6.16**: checked; the WARN_ON_ONCE is "
     "unchanged from v5.9 to v6.18 (v6.15+ `obj_cgroup_release` no longer refills the stock, which "
     "does not change what it reads).";
 

@@ -17,7 +17,11 @@ constexpr std::string_view kStatement =
     "every offlined memcg M, `M.objcg` is empty (`rcu_replace_pointer(memcg->objcg, NULL)`); for "
     "every memcg M that is not offlined, `M.objcg`, if set, names an active objcg whose origin "
     "and `memcg` are M; and an objcg is active exactly when it is its origin's `memcg->objcg` "
-    "(reparenting kills the percpu_ref and makes it `reparented`).";
+    "(reparenting kills the percpu_ref and makes it `reparented`). In the profiles that reparent "
+    "kmem_caches instead (v5.3), the same holds for every memcg cache C that is not destroyed: "
+    "`memcg_params.memcg` is the nearest memcg on the path from the memcg C was created for up "
+    "to the root that has not been offlined, and an offlined memcg's caches are no longer active "
+    "(`memcg_deactivate_kmem_caches` clears their `memcg_caches` entries).";
 
 constexpr std::string_view kSources =
     "mm/memcontrol.c v6.6 `memcg_online_kmem` (`objcg->memcg = memcg; "
@@ -30,12 +34,13 @@ constexpr std::string_view kSources =
     "item 6.";
 
 constexpr std::string_view kProfiles =
-    "**v5.2**: no reparenting at all (live slab pages keep pointing at the dying memcg); not "
-    "checked. **v5.3**: kmem_caches, not objcgs, are reparented (`memcg_params.memcg = parent`); "
-    "the snapshot has no kmem_caches; not checked. **v5.10, v6.6, v6.16**: checked; the same "
-    "pointer moves, whether or not the objcg holds a css reference on its new memcg (v5.10 does). "
-    "From v6.7 `memcg->orig_objcg` keeps pointing at the original objcg until css_free; that is a "
-    "separate field, not `memcg->objcg`.";
+    "**v5.2, davydov-2014**: nothing is reparented (v5.2's slab pages keep pointing at the dying "
+    "memcg; Davydov's caches point at no memcg at all); not applicable. **v5.3**: checked on "
+    "kmem_caches (`memcg_deactivate_kmem_caches`: `WRITE_ONCE(s->memcg_params.memcg, parent)`, "
+    "`css_put` on the child, `css_get_many` on the parent). **v5.10, v6.6, v6.16**: checked on "
+    "objcgs; the same pointer moves, whether or not the objcg holds a css reference on its new "
+    "memcg (v5.10 does). From v6.7 `memcg->orig_objcg` keeps pointing at the original objcg "
+    "until css_free; that is a separate field, not `memcg->objcg`.";
 
 // The nearest ancestor-or-self of `origin` that has not been offlined.
 const CgroupSnap* expected_memcg(const CheckContext& ctx, MemcgId origin) {
@@ -91,7 +96,28 @@ void check_active_objcgs(const CheckContext& ctx, Report& report) {
   });
 }
 
+void check_cache_targets(const CheckContext& ctx, Report& report) {
+  for (const auto& cache : ctx.after.caches()) {
+    if (!cache.root || !cache.origin || cache.state == CacheState::destroyed) continue;
+    const CgroupSnap* expected = expected_memcg(ctx, *cache.origin);
+    if (cache.memcg && expected && *cache.memcg == expected->id) {
+      if (cache.state == CacheState::active && expected->id != *cache.origin)
+        report.add(fmt::format("kmem_cache {} of offlined {} is still active", cache.id,
+                               ctx.memcg_name(*cache.origin, ctx.after)));
+      continue;
+    }
+    report.add(fmt::format("kmem_cache {} of {}: memcg_params.memcg is {}, expected {}", cache.id,
+                           ctx.memcg_name(*cache.origin, ctx.after),
+                           cache.memcg ? ctx.memcg_name(*cache.memcg, ctx.after) : "none",
+                           expected ? ctx.memcg_name(*expected) : "no live ancestor"));
+  }
+}
+
 void check(const CheckContext& ctx, Report& report) {
+  if (ctx.traits.slab == SlabCharging::reparented_cache_pages) {
+    check_cache_targets(ctx, report);
+    return;
+  }
   check_objcg_targets(ctx, report);
   check_memcg_pointers(ctx, report);
   check_active_objcgs(ctx, report);
@@ -101,8 +127,9 @@ void check(const CheckContext& ctx, Report& report) {
 
 InvariantDef reparent_invariant() {
   return {{"INV-REPARENT",
-           "after offline, no objcg points at the removed memcg and its objcg pointer is cleared",
-           kStatement, kSources, kProfiles, objcg_profile_ids()},
+           "after offline, no objcg (v5.3: no kmem_cache) points at the removed memcg and its "
+           "objcg pointer is cleared",
+           kStatement, kSources, kProfiles, reparenting_profile_ids()},
           check};
 }
 

@@ -45,7 +45,8 @@ constexpr std::string_view kSources =
     "drained on CPU hotplug, with stable backports). docs/KERNEL.md section 10, item 3.";
 
 constexpr std::string_view kProfiles =
-    "**v5.2, v5.3**: page stock only (batch 32); no obj stock, so (iii)-(v) hold trivially. "
+    "**v5.2, v5.3, davydov-2014**: page stock only (batch 32); no obj stock, so (iii)-(v) "
+    "hold trivially. "
     "**v5.10**: batch 32; B = PAGE_SIZE; the hotplug callback drains only the page stock, so an "
     "offline CPU keeps its objcg cached: (vi) fires, explained by the known bug "
     "`hotplug_obj_stock_leak` (fixed by 9f01b4954490). **v6.1, v6.6**: batch 64; B as for "

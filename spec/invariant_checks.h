@@ -173,12 +173,17 @@ InvariantDef release_aligned_invariant();    // spec/inv_release_aligned.cc
 InvariantDef limit_invariant();              // spec/inv_limit.cc
 InvariantDef no_uaf_invariant();             // spec/inv_no_uaf.cc
 InvariantDef reparent_invariant();           // spec/inv_reparent.cc
+InvariantDef caches_bounded_invariant();     // spec/inv_caches_bounded.cc
 
 // Profile lists shared by several invariants.
 std::vector<Profile> all_profile_ids();
 std::vector<Profile> objcg_profile_ids();  // v5.10 and later
 // The objcg profiles older than `first_excluded`.
 std::vector<Profile> objcg_profile_ids_before(Profile first_excluded);
+// Profiles that reparent something on offline: objcgs, or (v5.3) kmem_caches.
+std::vector<Profile> reparenting_profile_ids();
+// Profiles with per-memcg kmem_caches: v5.2, v5.3, davydov-2014.
+std::vector<Profile> memcg_cache_profile_ids();
 
 // New events since the last step (cumulative events: Monitor::History).
 std::vector<Event> new_events(const CheckContext& ctx);

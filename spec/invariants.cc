@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "spec/design_claims.h"
 #include "spec/holders.h"
 #include "spec/incremental_state.h"
 #include "spec/invariant_checks.h"
@@ -30,7 +31,7 @@ const std::vector<InvariantDef>& definitions() {
       page_conservation_invariant(), byte_conservation_invariant(), ref_balance_invariant(),
       no_pin_invariant(),            stock_bounds_invariant(),      no_underflow_invariant(),
       release_aligned_invariant(),   limit_invariant(),             no_uaf_invariant(),
-      reparent_invariant(),
+      reparent_invariant(),          caches_bounded_invariant(),
   };
   return defs;
 }
@@ -68,6 +69,16 @@ std::string anchor(std::string_view heading) {
 }
 
 // memcg_hotplug_cpu_dead ran for op's CPU: remember what its obj stock held.
+// Online in the kernel's sense (INV-CACHES-BOUNDED): mem_cgroup_css_online
+// has run and mem_cgroup_css_offline has not, so the memcg still holds its
+// kmemcg_id; a removed cgroup stays online until its offline runs.
+void note_max_online(const std::vector<CgroupSnap>& cgroups, Monitor::History& history) {
+  std::uint64_t online = 0;
+  for (const auto& cg : cgroups)
+    if (cg.parent && cg.state != CgroupState::freed && !cg.offlined) ++online;
+  history.max_online_memcgs = std::max(history.max_online_memcgs, online);
+}
+
 void note_offline(const Op* op, Errno result, const PriorView* before, Monitor::History& history) {
   if (!op || !before || result != Errno::ok) return;
   const auto* offline = std::get_if<CpuOffline>(op);
@@ -82,7 +93,7 @@ void note_offline(const Op* op, Errno result, const PriorView* before, Monitor::
 std::vector<Violation> unexplained(const std::vector<Violation>& violations) {
   std::vector<Violation> out;
   for (const auto& v : violations)
-    if (!v.known()) out.push_back(v);
+    if (!v.explained()) out.push_back(v);
   return out;
 }
 
@@ -103,6 +114,20 @@ std::vector<Profile> objcg_profile_ids_before(Profile first_excluded) {
   std::vector<Profile> ids;
   for (Profile p : objcg_profile_ids())
     if (p < first_excluded) ids.push_back(p);
+  return ids;
+}
+
+std::vector<Profile> reparenting_profile_ids() {
+  std::vector<Profile> ids;
+  for (const auto& t : all_profiles())
+    if (t.has_objcg() || t.slab == SlabCharging::reparented_cache_pages) ids.push_back(t.profile);
+  return ids;
+}
+
+std::vector<Profile> memcg_cache_profile_ids() {
+  std::vector<Profile> ids;
+  for (const auto& t : all_profiles())
+    if (t.has_memcg_caches()) ids.push_back(t.profile);
   return ids;
 }
 
@@ -236,6 +261,7 @@ std::vector<Violation> Monitor::check_delta(const Op* op, Errno result, const In
       history_.forced_charge_seen = true;
   const PriorView* before = op ? &state.before() : nullptr;
   note_offline(op, result, before, history_);
+  note_max_online(state.cgroups(), history_);
   // The initial state comes before any apply(): everything is affected.
   const auto& affected = state.affected();
   CheckContext ctx{op,       result, state, before, config_.profile_traits(),
@@ -263,6 +289,7 @@ std::vector<Violation> Monitor::check_delta(const Op* op, Errno result, const In
     }
   }
   mark_known_bugs(ctx, out);
+  mark_design_claims(config_.profile, out);
   history_.events_reported = state.events().size();
   return out;
 }
@@ -294,6 +321,7 @@ std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
   if (step.op)
     if (const auto* alloc = std::get_if<Alloc>(step.op); alloc && alloc->nofail)
       history_.forced_charge_seen = true;
+  note_max_online(step.after->cgroups, history_);
 
   std::optional<SnapshotIndex> after_index;
   if (after_objects)
@@ -315,6 +343,7 @@ std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
     def.check(ctx, report);
   }
   mark_known_bugs(ctx, out);
+  mark_design_claims(config_.profile, out);
   history_.events_reported = step.after->events.size();
   return out;
 }

@@ -40,14 +40,21 @@ struct Violation {
   std::string clause;
   std::optional<std::uint32_t> subject;
   // The id of the profile's known kernel bug that explains this violation
-  // (spec/known_bug.h); empty when none does. A known violation does not fail
-  // a verdict.
+  // (spec/known_bug.h); empty when none does.
   std::string known_bug;
+  // The id of the profile's design claim that covers this violation
+  // (spec/design_claims.h): the design's documented result, which the design
+  // matrix shows; empty when none does.
+  std::string design_claim;
   bool known() const { return !known_bug.empty(); }
+  bool expected() const { return !design_claim.empty(); }
+  // Explained violations (a known kernel bug, a design's result) fail no verdict.
+  bool explained() const { return known() || expected(); }
   bool operator==(const Violation&) const = default;
 };
 
-// The violations that fail a verdict: those no known kernel bug explains.
+// The violations that fail a verdict: those neither a known kernel bug nor a
+// design claim explains.
 std::vector<Violation> unexplained(const std::vector<Violation>& violations);
 
 // One step of a run as the checkers see it.
@@ -114,6 +121,7 @@ class Monitor {
     // the states only an interleaving reaches are documented where an
     // invariant says so.
     bool concurrent = false;
+    std::uint64_t max_online_memcgs = 0;      // most non-root memcgs online at once (INV-CACHES-BOUNDED)
   };
   void set_concurrent() { history_.concurrent = true; }
   const History& history() const { return history_; }

@@ -24,6 +24,26 @@ bool offline_obj_stock_untouched(const CheckContext& ctx, const Violation& viola
          stock.nr_bytes == frozen->second.nr_bytes;
 }
 
+// Before 1a3e1f40962c (v5.9) stock->cached holds no css reference of its own:
+// the stocked pages' references (try_charge's css_get_many) are the only ones.
+bool stock_cached_holds_no_reference(const ProfileTraits& traits) {
+  return traits.stock_refs == StockCssRefs::per_page;
+}
+
+// The CPU's page stock caches a freed memcg in a slot whose pages were all
+// consumed: the pointer that outlived its references, nothing else (a slot
+// with pages would still hold references and is not explained).
+bool stock_slot_emptied_then_freed(const CheckContext& ctx, const Violation& violation) {
+  if (!violation.subject) return false;
+  const StockSnap* stock = ctx.after.stock(*violation.subject);
+  if (!stock) return false;
+  for (const auto& slot : stock->page_stock) {
+    const CgroupSnap* cg = ctx.after.memcg(slot.memcg);
+    if (cg && cg->state == CgroupState::freed && slot.nr_pages == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 const std::vector<KnownBug>& known_bug_catalog() {
@@ -44,6 +64,22 @@ const std::vector<KnownBug>& known_bug_catalog() {
        "offline CPU, a change of the offline CPU's obj stock after the offline, and every other "
        "clause of INV-STOCK-BOUNDS are not explained.",
        lacks_hotplug_obj_stock_drain, offline_obj_stock_untouched},
+      {"stock_cached_unreferenced",
+       "the per-CPU page stock's cached memcg holds no reference of its own: once its stocked "
+       "pages are consumed and uncharged, the memcg can be freed while the stock still points at "
+       "it, and drain_all_stock later reads the freed memcg",
+       "1a3e1f40962c",
+       "\"mm: memcontrol: decouple reference counting from page accounting\" (v5.9) made the "
+       "cached pointer hold one css reference; GONG Ruiqi's \"memcg: add refcnt for pcpu stock "
+       "to avoid UAF problem in drain_all_stock()\" backported that part to 4.19.y and 5.4.y "
+       "(2024). Present in v5.2 and in davydov-2014's 3.18 base",
+       "drain_all_stock",
+       "INV-NO-UAF",
+       "stock-dangling",
+       "INV-NO-UAF (clause stock-dangling) on a CPU whose page stock caches a freed memcg in a "
+       "slot with no pages left. A slot that still has pages (they hold references, so their "
+       "memcg cannot be freed) and every other clause of INV-NO-UAF are not explained.",
+       stock_cached_holds_no_reference, stock_slot_emptied_then_freed},
   };
   return catalog;
 }

@@ -15,6 +15,7 @@ namespace mv::spec {
 
 using TaskKey = std::uint32_t;
 using ObjKey = std::uint32_t;
+using CacheKey = std::uint32_t;  // a kmem_cache named by the trace
 using Cpu = std::uint32_t;
 
 // Where an operation that names no task runs (a management process).
@@ -42,6 +43,10 @@ struct Alloc {
   std::uint64_t size_bytes = 0;  // slab, percpu
   std::uint32_t order = 0;       // page
   bool nofail = false;           // __GFP_NOFAIL: forced past the limit
+  // slab: the kmem_cache the object comes from. Objects of one cache share its
+  // slab pages across cgroups and generations (which matters in the profiles
+  // with memcg caches); nullopt: the cache of all unnamed objects of this size.
+  std::optional<CacheKey> cache;
 };
 // cpu is resolved by the driver: the op's cpu, else the allocating task's CPU.
 struct Free { ObjKey obj; Cpu cpu; };

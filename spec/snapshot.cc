@@ -15,7 +15,15 @@ bool Snapshot::operator==(const Snapshot& other) const {
   return config.profile == other.config.profile && config.ncpus == other.config.ncpus &&
          config.page_size_bytes == other.config.page_size_bytes && cgroups == other.cgroups &&
          objcgs == other.objcgs && stocks == other.stocks && objects == other.objects &&
-         tasks == other.tasks && events == other.events && pending_work == other.pending_work;
+         tasks == other.tasks && caches == other.caches && slab_pages == other.slab_pages &&
+         events == other.events && pending_work == other.pending_work;
+}
+
+const KmemCacheSnap* Snapshot::cache(CacheId id) const {
+  if (id >= 1 && id <= caches.size() && caches[id - 1].id == id) return &caches[id - 1];
+  for (const auto& c : caches)
+    if (c.id == id) return &c;
+  return nullptr;
 }
 
 std::string_view event_kind_name(EventKind kind) {
@@ -27,6 +35,11 @@ std::string_view event_kind_name(EventKind kind) {
 
 std::string_view cgroup_state_name(CgroupState state) {
   static constexpr std::array<std::string_view, 3> names = {"online", "dying", "freed"};
+  return names[static_cast<int>(state)];
+}
+
+std::string_view cache_state_name(CacheState state) {
+  static constexpr std::array<std::string_view, 3> names = {"active", "deactivated", "destroyed"};
   return names[static_cast<int>(state)];
 }
 

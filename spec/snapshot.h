@@ -15,6 +15,8 @@ namespace mv::spec {
 
 using MemcgId = std::uint32_t;  // creation order; the root memcg is 0
 using ObjcgId = std::uint32_t;  // creation order, from 1
+using CacheId = std::uint32_t;  // kmem_cache, creation order, from 1 (profiles with memcg caches)
+using SlabPageId = std::uint32_t;  // slab page, allocation order, from 1
 
 enum class CgroupState : std::uint8_t { online, dying, freed };
 enum class ObjcgState : std::uint8_t { active, reparented, released };
@@ -32,6 +34,13 @@ struct CgroupSnap {
   std::int64_t css_refs = 0;     // the root's css is CSS_NO_REF: always 0
   std::optional<ObjcgId> objcg;  // memcg->objcg (the root has none)
   std::uint32_t nr_tasks = 0;
+  // memcg->kmemcg_id while it has one (profiles with memcg caches: the index
+  // of its caches in each root cache's memcg_caches array).
+  std::optional<std::uint32_t> kmemcg_id;
+  // css references held by queued kmem_cache work: a cache creation
+  // (memcg_schedule_kmem_cache_create) or, in v5.2, a deactivation
+  // (slab_deactivate_memcg_cache_rcu_sched). 0 once quiesced.
+  std::uint32_t cache_work_refs = 0;
   bool operator==(const CgroupSnap&) const = default;
 };
 
@@ -54,6 +63,54 @@ struct ObjcgSnap {
   bool operator==(const ObjcgSnap&) const = default;
 };
 
+// A kmem_cache in the profiles that have per-memcg caches (v5.2, v5.3,
+// davydov-2014). A root cache is what a trace's slab object names (its
+// `cache`, or the object size); a memcg cache is a child of one root cache.
+enum class CacheState : std::uint8_t {
+  active,       // reachable from its root's memcg_caches array (or a root cache)
+  deactivated,  // offlined: no longer in the array (v5.2, v5.3), still has slab pages or a memcg
+  destroyed,    // shut down (v5.2: at the memcg's css_free; v5.3: refcount reached zero)
+};
+
+struct KmemCacheSnap {
+  CacheId id = 0;
+  // The root cache: a trace-named cache (TraceNames::caches), or nullopt for
+  // the cache of unnamed objects of object_size_bytes.
+  std::optional<CacheKey> name;
+  std::optional<CacheId> root;     // memcg_params.root_cache; nullopt for a root cache
+  std::uint32_t object_size_bytes = 0;  // s->size
+  std::uint32_t order = 0;              // oo_order(s->oo): the slab page order
+  std::uint32_t objects_per_slab = 0;   // oo_objects(s->oo)
+  std::optional<std::uint32_t> kmemcg_id;  // the array index of a memcg cache
+  // The memcg it was created for (memcg_create_kmem_cache); nullopt for a root cache.
+  std::optional<MemcgId> origin;
+  // memcg_params.memcg: the memcg a v5.2/v5.3 memcg cache charges (after
+  // reparenting, the parent's). nullopt for root caches and in davydov-2014.
+  std::optional<MemcgId> memcg;
+  CacheState state = CacheState::active;
+  bool killed = false;  // v5.3: percpu_ref_kill has run (kmemcg_cache_deactivate_after_rcu)
+  // v5.3: memcg_params.refcnt (percpu_ref): 1 initial until killed at
+  // deactivation, plus 1 << order per slab page. 0 elsewhere.
+  std::int64_t refs = 0;
+  bool operator==(const KmemCacheSnap&) const = default;
+};
+
+// A slab page of a kmem_cache (profiles with memcg caches). Freed as soon as
+// its last object is freed (docs/DESIGNS.md: the model's slab allocator).
+struct SlabPageSnap {
+  SlabPageId id = 0;
+  CacheId cache = 0;
+  std::uint32_t order = 0;
+  std::uint32_t nr_objects = 0;  // live objects in it
+  // Pages charged to a page_counter for it (1 << order, or 0: a root cache's
+  // page, or a page whose charge went to the root).
+  std::uint32_t charged_pages = 0;
+  // page->mem_cgroup (v5.2, davydov-2014): the memcg charged, holding
+  // charged_pages css references. In v5.3 the cache holds the charge instead.
+  std::optional<MemcgId> memcg;
+  bool operator==(const SlabPageSnap&) const = default;
+};
+
 struct PageStockSlot {
   MemcgId memcg = 0;  // stock->cached (holds one css reference)
   std::uint32_t nr_pages = 0;
@@ -67,6 +124,13 @@ struct StockSnap {
   std::optional<ObjcgId> cached_objcg;    // holds one objcg reference
   std::uint32_t nr_bytes = 0;             // unsigned int stock->nr_bytes
   bool flushing = false;                  // FLUSHING_CACHED_CHARGE (drain work queued)
+  // v6.16: the obj stock's own FLUSHING_CACHED_CHARGE (struct obj_stock_pcp).
+  bool obj_flushing = false;
+  // v6.16: refill_stock's evictions so far on this CPU. The kernel picks the
+  // slot with get_random_u32_below(NR_MEMCG_STOCK); the models draw the n-th
+  // value of a fixed per-CPU sequence (arith/page_stock.h), so that a replay is
+  // deterministic.
+  std::uint32_t evictions = 0;
   bool operator==(const StockSnap&) const = default;
 };
 
@@ -83,6 +147,8 @@ struct ObjectSnap {
   // percpu objects, which hold one reference per object. The name is kept:
   // it is a field of the report (docs/TRACE_FORMAT.md), a contract.
   std::uint32_t nr_kmem_pages = 0;
+  // The slab page a slab object lives in (profiles with memcg caches).
+  std::optional<SlabPageId> slab_page;
   bool operator==(const ObjectSnap&) const = default;
 };
 
@@ -90,6 +156,11 @@ struct TaskSnap {
   TaskKey key = 0;
   MemcgId memcg = 0;
   Cpu cpu = 0;
+  // v6.7+ (v6.16 profile): current->objcg, the objcg the task caches with a
+  // reference, and CURRENT_OBJCG_UPDATE_FLAG (set at fork and migration: the
+  // next current_obj_cgroup() puts the old one and looks the new one up).
+  std::optional<ObjcgId> objcg;
+  bool objcg_update = false;
   bool operator==(const TaskSnap&) const = default;
 };
 
@@ -124,15 +195,19 @@ struct Snapshot {
   std::vector<StockSnap> stocks;    // indexed by CPU
   std::vector<ObjectSnap> objects;  // live objects, by key
   std::vector<TaskSnap> tasks;      // live tasks, by key
+  std::vector<KmemCacheSnap> caches;     // by id, destroyed ones included (memcg-cache profiles)
+  std::vector<SlabPageSnap> slab_pages;  // live slab pages, by id (memcg-cache profiles)
   std::vector<Event> events;
   std::uint32_t pending_work = 0;   // deferred work items not yet run; 0 is quiescent
 
   const CgroupSnap& cgroup(MemcgId id) const { return cgroups.at(id); }
   const ObjcgSnap& objcg(ObjcgId id) const;
+  const KmemCacheSnap* cache(CacheId id) const;  // nullptr: no such cache
   bool operator==(const Snapshot& other) const;
 };
 
 std::string_view cgroup_state_name(CgroupState state);
 std::string_view objcg_state_name(ObjcgState state);
+std::string_view cache_state_name(CacheState state);
 
 }  // namespace mv::spec

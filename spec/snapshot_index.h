@@ -35,6 +35,8 @@ class SnapshotIndex final : public StateView {
   const std::vector<CgroupSnap>& cgroups() const override { return snap_->cgroups; }
   const std::vector<ObjcgSnap>& objcgs() const override { return snap_->objcgs; }
   const std::vector<StockSnap>& stocks() const override { return snap_->stocks; }
+  const std::vector<KmemCacheSnap>& caches() const override { return snap_->caches; }
+  const std::vector<SlabPageSnap>& slab_pages() const override { return snap_->slab_pages; }
   const std::vector<Event>& events() const override { return snap_->events; }
   std::uint32_t pending_work() const override { return snap_->pending_work; }
   void each_task(const std::function<void(const TaskSnap&)>& fn) const override;

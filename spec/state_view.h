@@ -52,6 +52,12 @@ class StateView : public PriorView {
   virtual const std::vector<ObjcgSnap>& objcgs() const = 0;
   virtual const std::vector<StockSnap>& stocks() const = 0;
   virtual const std::vector<Event>& events() const = 0;  // cumulative over the run
+  // Profiles with per-memcg kmem_caches (v5.2, v5.3, davydov-2014): every
+  // kmem_cache and every live slab page. Empty in every other profile, and in
+  // the incremental view, which does not follow them: Monitor checks those
+  // profiles in full (Monitor::checks_incrementally).
+  virtual const std::vector<KmemCacheSnap>& caches() const = 0;
+  virtual const std::vector<SlabPageSnap>& slab_pages() const = 0;
   virtual std::uint32_t pending_work() const = 0;
   // The live tasks, by key.
   virtual void each_task(const std::function<void(const TaskSnap&)>& fn) const = 0;

@@ -202,6 +202,8 @@ std::vector<Case> all_cases() {
     o.put(arith::pcpu_aligned_size<D>(a.u64(0))); });
   add("pcpu_obj_full_size", {K::u64}, []<class D>(const Args<D>& a, Outs<D>& o, PageGeometry) {
     for (std::uint32_t ncpus : {1u, 2u, 3u, 4u, 64u, 8192u}) o.put(arith::pcpu_obj_full_size<D>(a.u64(0), ncpus)); });
+  add("pcpu_obj_full_size_v5_9", {K::u64}, []<class D>(const Args<D>& a, Outs<D>& o, PageGeometry) {
+    for (std::uint32_t ncpus : {1u, 2u, 3u, 4u, 64u, 8192u}) o.put(arith::pcpu_obj_full_size_v5_9<D>(a.u64(0), ncpus)); });
   add("kmem_page_nr_pages", {}, []<class D>(const Args<D>&, Outs<D>& o, PageGeometry) {
     for (std::uint32_t order = 0; order < 11; ++order) o.put(arith::kmem_page_nr_pages<D>(order)); });
   add("kmem_pages_bytes", {K::u32}, []<class D>(const Args<D>& a, Outs<D>& o, PageGeometry p) {

@@ -20,7 +20,7 @@ using spec::ObjcgState;
 TEST(ReferenceModel, FactoryRefusesUnmodeledProfiles) {
   spec::PathTable paths;
   spec::Config config;
-  config.profile = spec::Profile::v5_10;
+  config.profile = spec::Profile::v6_16;  // not modeled
   EXPECT_THROW(make_reference_model(config, paths), std::invalid_argument);
   config.profile = spec::Profile::v6_6;
   config.ncpus = 0;

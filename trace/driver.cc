@@ -150,6 +150,13 @@ Resolved Driver::resolve(const TraceOp& line, const TraceNames& names) const {
             if (const auto* o = object(op.obj); o && o->live)
               return refuse(fmt::format("object \"{}\" is already allocated (line {})",
                                         names.objects.name(op.obj), o->allocated_line));
+            // A kmem_cache has one object size (s->size), fixed when it is created.
+            if (op.cache && *op.cache < caches_.size() && caches_[*op.cache].line != 0 &&
+                caches_[*op.cache].size_bytes != op.size_bytes)
+              return refuse(fmt::format(
+                  "kmem_cache \"{}\" has objects of {} bytes (line {}), not {}",
+                  names.caches.name(*op.cache), caches_[*op.cache].size_bytes,
+                  caches_[*op.cache].line, op.size_bytes));
             return ok(op);
           },
           [&](const spec::Free& op) { return resolve_free(op, line.cpu_given, names); },
@@ -165,6 +172,12 @@ Resolved Driver::resolve(const TraceOp& line, const TraceNames& names) const {
 }
 
 void Driver::observe(const spec::Op& op, spec::Errno result, std::size_t line) {
+  // The first allocation naming a cache fixes its object size, whatever the result.
+  if (const auto* alloc = std::get_if<spec::Alloc>(&op); alloc && alloc->cache) {
+    if (caches_.size() <= *alloc->cache) caches_.resize(*alloc->cache + 1);
+    auto& cache = caches_[*alloc->cache];
+    if (cache.line == 0) cache = {alloc->size_bytes, line};
+  }
   if (result != spec::Errno::ok) return;  // a refused operation changes nothing here
   std::visit(spec::Overloaded{
                  [&](const spec::Spawn& o) {

@@ -71,7 +71,13 @@ class Driver {
   TaskState& task_slot(spec::TaskKey key);
   ObjectState& object_slot(spec::ObjKey key);
 
+  struct CacheState {
+    std::uint64_t size_bytes = 0;
+    std::size_t line = 0;  // the first allocation naming it; 0: not seen
+  };
+
   std::vector<CpuState> cpus_;
+  std::vector<CacheState> caches_;  // by CacheKey
   std::vector<TaskState> tasks_;
   std::vector<ObjectState> objects_;
 };

@@ -33,6 +33,7 @@ struct TraceNames {
   spec::PathTable paths;
   NameTable tasks;
   NameTable objects;
+  NameTable caches;  // kmem_caches named by slab allocations ("cache")
 };
 
 }  // namespace mv::trace

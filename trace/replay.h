@@ -36,6 +36,12 @@ bool impl_available();
 // Whether the choice needs the impl, the kernel model.
 bool uses_impl(ModelChoice choice);
 bool uses_kernel(ModelChoice choice);
+// Whether this build's impl models `profile` (false without the impl).
+bool impl_models(spec::Profile profile);
+// `choice`, or the reference alone when it asks for the impl in lock-step
+// (both) on a profile the impl does not model: such a trace runs on the
+// reference only (docs/DESIGNS.md).
+ModelChoice lock_step_or_reference(spec::Profile profile, ModelChoice choice);
 std::optional<ModelChoice> parse_model_choice(std::string_view name);
 std::string_view model_choice_name(ModelChoice choice);
 
@@ -92,6 +98,7 @@ struct RaceRecord {
 
 struct ReplayResult {
   ModelChoice model = ModelChoice::reference;
+  spec::Profile profile = spec::Profile::v6_6;  // the trace's (when it has a header)
   std::vector<StepRecord> steps;
   std::vector<ViolationRecord> violations;
   // The state after the last applied line; absent when no model could be made
@@ -106,10 +113,11 @@ struct ReplayResult {
 
   // docs/DESIGN.md: 0 everything holds, 1 the subject is wrong, 2 bad input. A
   // violation that a known kernel bug of the profile explains
-  // (spec/known_bug.h) does not make the subject wrong.
+  // (spec/known_bug.h), or that a design claim of the profile covers
+  // (spec/design_claims.h), does not make the subject wrong.
   int exit_code() const;
   std::string verdict() const;  // one line
-  // Violations no known kernel bug explains.
+  // Violations neither a known kernel bug nor a design claim explains.
   std::size_t nr_unexplained() const;
   // "<lead>3 violations of the known kernel bug X (fixed by F)", or "" when
   // no violation is known.

@@ -90,13 +90,33 @@ std::string state_tables(const spec::Snapshot& s, const TraceNames& names) {
   }
   out += "stocks\n" + stocks.render();
 
-  Table objects({"id", "kind", "charged_bytes", "objcg", "memcg", "kmem_pages"});
+  Table objects({"id", "kind", "charged_bytes", "objcg", "memcg", "kmem_pages", "slab_page"});
   for (const auto& o : s.objects)
     objects.add({safe_name(names.objects, o.key), std::string(spec::alloc_kind_name(o.kind)),
                  fmt::format("{}", o.charged_bytes), opt(o.objcg),
                  o.memcg ? memcg_path(s, names, *o.memcg) : "-",
-                 fmt::format("{}", o.nr_kmem_pages)});
+                 fmt::format("{}", o.nr_kmem_pages), opt(o.slab_page)});
   out += "objects\n" + (objects.empty() ? std::string("  (none)\n") : objects.render());
+
+  if (!s.caches.empty()) {
+    Table caches({"id", "name", "root", "object_size", "order", "per_slab", "kmemcg_id", "origin",
+                  "memcg", "state", "refs"});
+    for (const auto& c : s.caches)
+      caches.add({fmt::format("{}", c.id), cache_name(names, c.name, c.object_size_bytes),
+                  opt(c.root), fmt::format("{}", c.object_size_bytes), fmt::format("{}", c.order),
+                  fmt::format("{}", c.objects_per_slab), opt(c.kmemcg_id),
+                  c.origin ? memcg_path(s, names, *c.origin) : "-",
+                  c.memcg ? memcg_path(s, names, *c.memcg) : "-",
+                  std::string(spec::cache_state_name(c.state)) + (c.killed ? ", killed" : ""),
+                  fmt::format("{}", c.refs)});
+    out += "kmem_caches\n" + caches.render();
+    Table pages({"id", "cache", "order", "objects", "charged_pages", "memcg"});
+    for (const auto& p : s.slab_pages)
+      pages.add({fmt::format("{}", p.id), fmt::format("{}", p.cache), fmt::format("{}", p.order),
+                 fmt::format("{}", p.nr_objects), fmt::format("{}", p.charged_pages),
+                 p.memcg ? memcg_path(s, names, *p.memcg) : "-"});
+    out += "slab pages\n" + (pages.empty() ? std::string("  (none)\n") : pages.render());
+  }
 
   Table tasks({"id", "cgroup", "cpu"});
   for (const auto& t : s.tasks)
@@ -139,6 +159,7 @@ std::string describe_op(const spec::Op& op, const TraceNames& names) {
               case spec::AllocKind::page: what = fmt::format(" order {}", o.order); break;
               case spec::AllocKind::stack: break;
             }
+            if (o.cache) what += fmt::format(" from {}", safe_name(names.caches, *o.cache));
             return fmt::format("{} by {}: {}{}{}", obj(o.obj), task(o.task),
                                spec::alloc_kind_name(o.kind), what, o.nofail ? " nofail" : "");
           },
@@ -212,6 +233,9 @@ Json report_json(const Trace& trace, const ReplayResult& result) {
     entry["known_bug"] = bug ? Json(bug->id) : Json(nullptr);
     entry["fix"] = bug ? Json(bug->fix) : Json(nullptr);
     if (bug) ++known_counts[v.violation.known_bug];
+    // A design claim's violation: the profile's documented result.
+    entry["expected"] = v.violation.expected();
+    entry["design_claim"] = v.violation.expected() ? Json(v.violation.design_claim) : Json(nullptr);
     violations.push_back(std::move(entry));
   }
   out["violations"] = std::move(violations);
@@ -260,7 +284,8 @@ std::string report_text(const Trace& trace, const ReplayResult& result) {
   auto violations_at = [&](std::size_t line) {
     for (const auto& v : result.violations)
       if (v.line == line)
-        steps.add({"", v.violation.known() ? "known" : "!", v.violation.invariant, "",
+        steps.add({"", v.violation.known() ? "known" : v.violation.expected() ? "design" : "!",
+                   v.violation.invariant, "",
                    v.violation.known()
                        ? fmt::format("{} [known kernel bug {}, fixed by {}]", v.violation.message,
                                      v.violation.known_bug,

@@ -144,6 +144,13 @@ std::vector<ScenarioFiles> find_scenarios(const std::filesystem::path& dir) {
 }
 
 std::string kernel_scenario_mismatch(spec::Profile scenario, spec::Profile tree) {
+  // An older design (docs/DESIGNS.md) is not the tree's code at all.
+  const auto& s = spec::traits(scenario);
+  const auto& t = spec::traits(tree);
+  if (s.slab != t.slab || s.kmem_pages != t.kmem_pages || s.stock_refs != t.stock_refs ||
+      s.obj_refill != t.obj_refill || s.charge_batch_pages != t.charge_batch_pages)
+    return fmt::format("its profile {} is another design than the tree's (profile {})",
+                       spec::profile_name(scenario), spec::profile_name(tree));
   const auto names = [](spec::Profile profile) {
     std::vector<std::string> ids;
     for (const auto* bug : spec::known_bugs(spec::traits(profile)))
@@ -185,6 +192,8 @@ ScenarioOutcome run_scenario(const ScenarioFiles& files, ModelChoice choice,
     outcome.skipped = kernel_scenario_mismatch(trace.config.profile, kernel->profile());
     if (!outcome.skipped.empty()) return outcome;
   }
+  // A profile the impl does not model is replayed on the reference alone.
+  if (trace.has_config) choice = lock_step_or_reference(trace.config.profile, choice);
   ScenarioReplay replay_it = run;
   if (!replay_it)
     replay_it = [&](const Trace& t, ReplayProgress* progress) {

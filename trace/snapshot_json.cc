@@ -33,6 +33,8 @@ Json cgroup_json(const spec::Snapshot& s, const TraceNames& names, const spec::C
       {"watermark_pages", c.watermark_pages},
       {"objcg", optional_value(c.objcg)},
       {"nr_tasks", c.nr_tasks},
+      {"kmemcg_id", optional_value(c.kmemcg_id)},
+      {"cache_work_refs", c.cache_work_refs},
   };
 }
 
@@ -68,6 +70,8 @@ Json stock_json(const spec::Snapshot& s, const TraceNames& names, const spec::St
       {"obj_stock", std::move(obj_stock)},
       {"online", st.online},
       {"flushing", st.flushing},
+      {"obj_flushing", st.obj_flushing},
+      {"evictions", st.evictions},
   };
 }
 
@@ -80,6 +84,41 @@ Json object_json(const spec::Snapshot& s, const TraceNames& names, const spec::O
       {"memcg", o.memcg ? Json(memcg_path(s, names, *o.memcg)) : Json(nullptr)},
       {"memcg_id", optional_value(o.memcg)},
       {"nr_kmem_pages", o.nr_kmem_pages},
+      {"slab_page", optional_value(o.slab_page)},
+  };
+}
+
+Json cache_json(const spec::Snapshot& s, const TraceNames& names, const spec::KmemCacheSnap& c) {
+  auto memcg = [&](const std::optional<spec::MemcgId>& id) {
+    return id ? Json(memcg_path(s, names, *id)) : Json(nullptr);
+  };
+  return Json{
+      {"id", c.id},
+      {"name", cache_name(names, c.name, c.object_size_bytes)},
+      {"root", optional_value(c.root)},
+      {"object_size", c.object_size_bytes},
+      {"order", c.order},
+      {"objects_per_slab", c.objects_per_slab},
+      {"kmemcg_id", optional_value(c.kmemcg_id)},
+      {"origin", memcg(c.origin)},
+      {"memcg", memcg(c.memcg)},
+      {"state", spec::cache_state_name(c.state)},
+      {"killed", c.killed},
+      {"refs", c.refs},
+      {"origin_id", optional_value(c.origin)},
+      {"memcg_id", optional_value(c.memcg)},
+  };
+}
+
+Json slab_page_json(const spec::Snapshot& s, const TraceNames& names, const spec::SlabPageSnap& p) {
+  return Json{
+      {"id", p.id},
+      {"cache", p.cache},
+      {"order", p.order},
+      {"nr_objects", p.nr_objects},
+      {"charged_pages", p.charged_pages},
+      {"memcg", p.memcg ? Json(memcg_path(s, names, *p.memcg)) : Json(nullptr)},
+      {"memcg_id", optional_value(p.memcg)},
   };
 }
 
@@ -89,6 +128,8 @@ Json task_json(const spec::Snapshot& s, const TraceNames& names, const spec::Tas
       {"cgroup", memcg_path(s, names, t.memcg)},
       {"cpu", t.cpu},
       {"memcg_id", t.memcg},
+      {"objcg", optional_value(t.objcg)},
+      {"objcg_update", t.objcg_update},
   };
 }
 
@@ -97,6 +138,12 @@ Json event_json(const spec::Event& e) {
 }
 
 }  // namespace
+
+std::string cache_name(const TraceNames& names, const std::optional<spec::CacheKey>& key,
+                       std::uint64_t object_size_bytes) {
+  if (!key) return fmt::format("size-{}", object_size_bytes);
+  return name_of(names.caches, *key, "cache");
+}
 
 std::string memcg_path(const spec::Snapshot& snapshot, const TraceNames& names,
                        spec::MemcgId id) {
@@ -116,6 +163,8 @@ Json snapshot_json(const spec::Snapshot& s, const TraceNames& names) {
   list("stocks", s.stocks, [&](const auto& st) { return stock_json(s, names, st); });
   list("objects", s.objects, [&](const auto& o) { return object_json(s, names, o); });
   list("tasks", s.tasks, [&](const auto& t) { return task_json(s, names, t); });
+  list("caches", s.caches, [&](const auto& c) { return cache_json(s, names, c); });
+  list("slab_pages", s.slab_pages, [&](const auto& p) { return slab_page_json(s, names, p); });
   list("events", s.events, [&](const auto& e) { return event_json(e); });
   out["pending_work"] = s.pending_work;
   return out;

@@ -338,7 +338,7 @@ class OpReader {
   }
 
   spec::Alloc alloc(const Fields& f) {
-    f.only({"op", "task", "obj", "kind", "size", "order", "nofail"});
+    f.only({"op", "task", "obj", "kind", "size", "order", "nofail", "cache"});
     f.require({"task", "obj", "kind"});
     spec::Alloc a{};
     a.task = task(f);
@@ -359,19 +359,23 @@ class OpReader {
         forbid("order");
         f.require({"size"});
         a.size_bytes = f.integer("size", 1, max_slab_bytes(config_));
+        if (f.has("cache")) a.cache = names_.caches.intern(f.string("cache"));
         break;
       case spec::AllocKind::percpu:
+        forbid("cache");
         forbid("order");
         f.require({"size"});
         a.size_bytes = f.integer("size", 0, kMaxPercpuRequestBytes);
         break;
       case spec::AllocKind::page:
+        forbid("cache");
         forbid("size");
         f.require({"order"});
         a.order = static_cast<std::uint32_t>(
             f.integer("order", 0, std::numeric_limits<std::uint32_t>::max()));
         break;
       case spec::AllocKind::stack:
+        forbid("cache");
         forbid("size");
         forbid("order");
         break;

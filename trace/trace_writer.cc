@@ -51,6 +51,7 @@ Json trace_line_json(const TraceOp& line, const TraceNames& names) {
                    if (o.kind == spec::AllocKind::slab || o.kind == spec::AllocKind::percpu)
                      j["size"] = o.size_bytes;
                    if (o.kind == spec::AllocKind::page) j["order"] = o.order;
+                   if (o.cache) j["cache"] = names.caches.name(*o.cache);
                    if (o.nofail) j["nofail"] = true;
                  },
                  [&](const spec::Free& o) { j["obj"] = names.objects.name(o.obj); cpu(o.cpu); },
