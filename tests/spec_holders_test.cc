@@ -60,7 +60,7 @@ TEST(Holders, V66CountsTheCachedMemcgOnceAndNoObjcgOrDirectPage) {
   EXPECT_TRUE(a.objcgs.empty());
   EXPECT_EQ(a.total(), 4);
 
-  auto objcgs = objcg_holders(index, traits(Profile::v6_6));
+  auto objcgs = objcg_holders(index);
   EXPECT_EQ(objcgs.at(1).total(), 1);  // the initial ref
   const ObjcgHolders& two = objcgs.at(2);
   EXPECT_EQ(two.initial_refs, 0);  // killed at reparenting
@@ -92,7 +92,7 @@ TEST(Holders, TheKillHoldsReferencesUntilTheOfflineAndTheSwitch) {
   EXPECT_EQ(after.kill_refs, 0);
   EXPECT_EQ(after.id_refs, 0);
   EXPECT_EQ(after.total(), 1);
-  const auto objcgs = objcg_holders(offlined, traits(Profile::v6_6));
+  const auto objcgs = objcg_holders(offlined);
   const ObjcgHolders& two = objcgs.at(2);
   EXPECT_EQ(two.confirm_refs, 1);
   EXPECT_EQ(two.total(), 1);
