@@ -28,12 +28,22 @@ constexpr std::string_view kStatement =
     "(`__GFP_NOFAIL`: `page_counter_charge` in `try_charge_memcg`'s force path) ran earlier in the "
     "run; (e) after a `set_max` that returned EBUSY, the memcg's max is unchanged and its usage "
     "is above the requested max (`page_counter_set_max` refuses only `usage > nr_pages`: a max "
-    "of exactly the usage is accepted).";
+    "of exactly the usage is accepted); (f) at every step, every memcg that is not freed has a "
+    "watermark at least its usage, and no watermark is lower than before the step (the "
+    "watermark is the highest usage a charge reached: `page_counter_charge` and "
+    "`page_counter_try_charge` raise it to the new usage of every level they charge, and "
+    "nothing the operations can do lowers it; a `memory.peak` reset is not an operation). (f) is "
+    "checked on sequential runs only: the kernel updates the watermark without a lock (a read, "
+    "a compare, a write), so two CPUs charging the same level at once can leave it below the "
+    "usage, or lower it, by design; `explore`'s interleaved runs skip (f) (Monitor::"
+    "set_concurrent) and compare the rest.";
 
 constexpr std::string_view kSources =
     "mm/page_counter.c `page_counter_try_charge` (speculative add, `if (new > c->max)` undo, "
     "`failcnt++`, roll back the lower levels), `page_counter_charge` (no max check), "
-    "`page_counter_set_max` (`-EBUSY` if usage > new max); mm/memcontrol.c v6.6 "
+    "`page_counter_set_max` (`-EBUSY` if usage > new max), the watermark update of "
+    "`page_counter_charge`/`page_counter_try_charge` (`if (new > READ_ONCE(c->watermark)) "
+    "WRITE_ONCE(c->watermark, new)`); mm/memcontrol.c v6.6 "
     "`try_charge_memcg` (`batch > nr_pages` retry with nr_pages, `drain_all_stock(mem_over_limit)` "
     "once, `nomem: if (!(gfp_mask & (__GFP_NOFAIL | __GFP_HIGH))) return -ENOMEM;`, `force:`), "
     "`mem_cgroup_resize_max`; kernel/fork.c `memcg_charge_kernel_stack`. docs/KERNEL.md "
@@ -132,6 +142,27 @@ void check_set_max_busy(const CheckContext& ctx, const SetMax& set_max, Report& 
                            cg->usage_pages));
 }
 
+// (f) the watermark is the highest usage reached: never below the usage, never
+// lowered. Only sequentially: page_counter_try_charge's watermark update is a
+// racy read-compare-write on purpose (a statistic, not worth a lock), so an
+// interleaving of two charges can store the smaller new usage last.
+void check_watermark(const CheckContext& ctx, Report& report) {
+  if (ctx.history.concurrent) return;
+  ctx.each_memcg(report, {4}, [&](const CgroupSnap& cg) {
+    if (cg.state != CgroupState::freed && cg.usage_pages > 0 &&
+        static_cast<std::uint64_t>(cg.usage_pages) > cg.watermark_pages)
+      report.add(fmt::format("{}: watermark {} below usage {}", ctx.memcg_name(cg),
+                             cg.watermark_pages, cg.usage_pages));
+  });
+  if (!ctx.before) return;
+  ctx.each_memcg(report, {.number = 5, .step_only = true}, [&](const CgroupSnap& cg) {
+    const CgroupSnap* old = ctx.before->memcg(cg.id);
+    if (cg.state != CgroupState::freed && old && cg.watermark_pages < old->watermark_pages)
+      report.add(fmt::format("{}: watermark lowered from {} to {}", ctx.memcg_name(cg),
+                             old->watermark_pages, cg.watermark_pages));
+  });
+}
+
 void check_forced(const CheckContext& ctx, Report& report) {
   if (ctx.history.forced_charge_seen) return;
   ctx.each_memcg(report, {3}, [&](const CgroupSnap& cg) {
@@ -152,6 +183,7 @@ void check(const CheckContext& ctx, Report& report) {
       });
   }
   check_forced(ctx, report);
+  check_watermark(ctx, report);
 }
 
 }  // namespace
