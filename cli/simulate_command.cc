@@ -1,4 +1,4 @@
-// memcg-verify simulate [--profile P[,P...]] [--workload seed000|seed004]
+// memcg-verify simulate [--profile P[,P...]] [--workload seed000|seed004|kmem_dead|seed003]
 //   [--days N] [--iterations N] [--seed N] [--cpus N] [--baseline P]
 //   [--json] [--csv FILE] [--svg FILE]
 // A long-horizon workload on the reference model of each profile
@@ -175,11 +175,12 @@ void add_simulate(CLI::App& app, int& exit_code) {
   cmd->add_option("--profile", o->profiles,
                   "profile(s) to run, comma-separated or repeated (default: every modeled one)")
       ->delimiter(',');
-  cmd->add_option("--workload", o->workload, "seed000 (periodic jobs, default) or seed004 (the "
-                  "kernel-stack loop)");
+  cmd->add_option("--workload", o->workload, "seed000 (periodic jobs, default), seed004 (the "
+                  "kernel-stack loop), kmem_dead (the selftest's dead cgroups) or seed003 (kmem "
+                  "caches against the cgroups online at once)");
   cmd->add_option("--days", o->days, "simulated days (seed000; default 7)")
       ->check(CLI::Range(1u, 366u));
-  cmd->add_option("--iterations", o->iterations, "loop iterations (seed004; default 500)")
+  cmd->add_option("--iterations", o->iterations, "loop iterations (seed004), children (kmem_dead) or jobs (seed003); default 500")
       ->check(CLI::Range(1u, 100000u));
   cmd->add_option("--seed", o->seed, "the workload's seed (default 1)");
   cmd->add_option("--cpus", o->cpus, "possible CPUs of the simulated machine (default 8)")

@@ -1,5 +1,7 @@
 #include "sim/claims.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "spec/holders.h"
@@ -75,6 +77,44 @@ Claim seed004_claim(const SimResult& run) {
   return c;
 }
 
+constexpr std::string_view kSeed003 = "seed 003 (Vladimir Davydov, \"memcg: reuse per cgroup kmem caches\", 2014)";
+
+// seed 003: "The number of per cgroup caches of the same kind cannot be
+// greater than the maximal number of online kmem active memory cgroups that
+// have ever existed simultaneously. Currently it is unlimited". The design
+// with reused caches is held to the bound at every sample; the caches that
+// live as long as a removed memcg's objects (the merged designs of the time)
+// to exceeding it once objects outlive their jobs.
+Claim seed003_claim(const SimResult& run) {
+  Claim c;
+  c.source = std::string(kSeed003);
+  const auto& traits = spec::traits(run.options.profile);
+  const bool reused = traits.slab == spec::SlabCharging::recharged_cache_pages;
+  std::uint32_t most = 0, bound = 0;
+  bool within = true;
+  for (const auto& s : run.samples) {
+    most = std::max(most, s.measure.memcg_caches);
+    bound = s.measure.max_online;
+    within &= s.measure.memcg_caches <= s.measure.max_online;
+  }
+  c.measured = fmt::format("at most {} memcg caches of one root cache, {} cgroups online at once",
+                           most, bound);
+  if (!traits.has_memcg_caches()) {
+    c.design = "no per-memcg kmem caches (objects charged through objcg)";
+    c.statement = "none";
+  } else if (reused) {
+    c.design = "caches reused by the next memcg (the patch set)";
+    c.statement = "the caches of one root never outnumber the cgroups online at once";
+    c.outcome = within ? ClaimOutcome::holds : ClaimOutcome::fails;
+  } else {
+    c.design = "caches live while a removed memcg's objects do (\"currently\")";
+    c.statement = "the number of caches is unlimited: more caches of one root than cgroups ever "
+                  "online at once, once objects outlive their jobs";
+    c.outcome = !within ? ClaimOutcome::holds : ClaimOutcome::fails;
+  }
+  return c;
+}
+
 constexpr std::string_view kKselftest = "kselftest test_kmem_dead_cgroups (tools/testing/selftests/cgroup/test_kmem.c)";
 
 Claim kmem_dead_claim(const SimResult& run) {
@@ -115,6 +155,7 @@ Claim check_claim(const SimResult& run) {
     case Workload::seed000: return seed000_claim(run);
     case Workload::seed004: return seed004_claim(run);
     case Workload::kmem_dead: return kmem_dead_claim(run);
+    case Workload::seed003: return seed003_claim(run);
   }
   return {};
 }

@@ -32,6 +32,8 @@ struct Claim {
 // 362 on day 1 to 1,560 on day 7 (4.3x), and 46 to 69 (1.5x).
 // seed 004: on a kernel that charges kernel stacks to the memcg directly,
 // N iterations leave N dying cgroups; after the fix, none.
+// seed 003: with caches reused by the next memcg, the caches of one root never
+// outnumber the memcgs online at once; without, they do.
 Claim check_claim(const SimResult& run);
 
 }  // namespace mv::sim

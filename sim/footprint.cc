@@ -1,5 +1,8 @@
 #include "sim/footprint.h"
 
+#include <algorithm>
+#include <map>
+
 namespace mv::sim {
 
 Measure measure(const spec::Snapshot& state, const LiveTotals& live,
@@ -17,6 +20,10 @@ Measure measure(const spec::Snapshot& state, const LiveTotals& live,
     }
     if (cg.state != spec::CgroupState::freed) unfreed += 1;
   }
+  std::map<spec::CacheId, std::uint32_t> per_root;
+  for (const auto& cache : state.caches)
+    if (cache.root && cache.state != spec::CacheState::destroyed)
+      m.memcg_caches = std::max(m.memcg_caches, ++per_root[*cache.root]);
   m.held_bytes = m.dying * footprint.bytes(cpus) + m.dying_charged_pages * page;
   m.slab_bytes = live.packed_slab_bytes(page) + unfreed * footprint.struct_bytes;
   m.percpu_bytes = live.percpu_bytes + std::uint64_t{unfreed} * footprint.percpu_bytes_per_cpu * cpus;

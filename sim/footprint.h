@@ -34,6 +34,12 @@ struct Measure {
   std::uint64_t held_bytes = 0;   // dying * footprint + dying_charged_pages * PAGE_SIZE
   std::uint64_t slab_bytes = 0;   // workload slab memory + the structures of unfreed memcgs
   std::uint64_t percpu_bytes = 0;  // workload percpu memory + unfreed memcgs' per-CPU stats
+  // Profiles with per-memcg kmem caches: the most memcg caches of one root
+  // cache that are not destroyed (seed 003's count).
+  std::uint32_t memcg_caches = 0;
+  // seed003: the largest number of job cgroups online at once so far (the
+  // bound of seed 003's claim); 0 where the workload does not track it.
+  std::uint32_t max_online = 0;
   std::uint64_t kernel_bytes() const { return slab_bytes + percpu_bytes; }
 };
 

@@ -28,7 +28,9 @@ json measure_json(const Measure& m) {
           {"online", m.online},
           {"dying_charged_pages", m.dying_charged_pages},
           {"slab_bytes", m.slab_bytes},
-          {"percpu_bytes", m.percpu_bytes}};
+          {"percpu_bytes", m.percpu_bytes},
+          {"memcg_caches", m.memcg_caches},
+          {"max_online", m.max_online}};
 }
 
 json claim_json(const Claim& c) {
@@ -65,6 +67,10 @@ std::string workload_summary(const SimOptions& o) {
     case Workload::kmem_dead:
       return fmt::format("kmem_dead: {} children allocate negative dentries and are removed "
                          "(kselftest test_kmem_dead_cgroups); {} CPUs", o.iterations, o.cpus);
+    case Workload::seed003:
+      return fmt::format("seed003: {} jobs, at most 8 online at once, each in a new cgroup, "
+                         "dentries and inodes of which a few outlive the job; {} CPUs",
+                         o.iterations, o.cpus);
   }
   return "";
 }
@@ -124,8 +130,11 @@ std::string runs_table(const std::vector<RunReport>& runs, std::size_t baseline)
     out += fmt::format("| {:<30}", spec::profile_name(run.result.options.profile));
   out += "\n";
   out += fmt::format("{:<10}", "");
+  // seed003 is about the caches: their count and its bound beside the dying.
+  const bool caches = first.options.workload == Workload::seed003;
   for (std::size_t i = 0; i < runs.size(); ++i)
-    out += fmt::format("| {:>6} {:>10} {:>11} ", "dying", "held MiB", "Δmem MiB");
+    out += caches ? fmt::format("| {:>6} {:>10} {:>11} ", "dying", "caches", "online max")
+                  : fmt::format("| {:>6} {:>10} {:>11} ", "dying", "held MiB", "Δmem MiB");
   out += "\n";
   for (std::size_t i = 0; i < first.samples.size(); ++i) {
     out += fmt::format("{:<10}", x_text(first.samples[i]));
@@ -136,8 +145,12 @@ std::string runs_table(const std::vector<RunReport>& runs, std::size_t baseline)
       }
       const auto& s = run.result.samples[i];
       const Sample* base = baseline_sample(&runs[baseline], i);
-      out += fmt::format("| {:>6} {:>10.1f} {:>11.1f} ", s.measure.dying,
-                         s.measure.held_bytes / kMiB, base ? mem_diff(s, *base) / kMiB : 0.0);
+      if (caches)
+        out += fmt::format("| {:>6} {:>10} {:>11} ", s.measure.dying, s.measure.memcg_caches,
+                           s.measure.max_online);
+      else
+        out += fmt::format("| {:>6} {:>10.1f} {:>11.1f} ", s.measure.dying,
+                           s.measure.held_bytes / kMiB, base ? mem_diff(s, *base) / kMiB : 0.0);
     }
     out += "\n";
   }
@@ -164,18 +177,19 @@ std::string claims_text(const std::vector<RunReport>& runs) {
 std::string runs_csv(const std::vector<RunReport>& runs, std::size_t baseline) {
   std::string out =
       "profile,workload,seed,day,iteration,jobs,dying,held_bytes,dying_charged_pages,online,"
-      "slab_bytes,percpu_bytes,mem_diff_bytes\n";
+      "slab_bytes,percpu_bytes,mem_diff_bytes,memcg_caches,max_online\n";
   for (const auto& run : runs) {
     const auto& r = run.result;
     for (std::size_t i = 0; i < r.samples.size(); ++i) {
       const auto& s = r.samples[i];
       const Sample* base = baseline_sample(&runs[baseline], i);
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                          spec::profile_name(r.options.profile), workload_name(r.options.workload),
                          r.options.seed, day_text(s), s.iteration ? fmt::format("{}", *s.iteration) : "",
                          s.jobs, s.measure.dying, s.measure.held_bytes,
                          s.measure.dying_charged_pages, s.measure.online, s.measure.slab_bytes,
-                         s.measure.percpu_bytes, base ? mem_diff(s, *base) : 0);
+                         s.measure.percpu_bytes, base ? mem_diff(s, *base) : 0,
+                         s.measure.memcg_caches, s.measure.max_online);
     }
   }
   return out;
@@ -215,7 +229,8 @@ std::string gnuplot_script(const std::vector<RunReport>& runs, const std::string
   for (std::size_t r = 0; r < runs.size(); ++r) {
     gp += fmt::format("$run{} << EOD\n", r);
     for (const auto& s : runs[r].result.samples)
-      gp += fmt::format("{} {} {:.3f}\n", x_text(s), s.measure.dying, s.measure.held_bytes / kMiB);
+      gp += fmt::format("{} {} {:.3f} {} {}\n", x_text(s), s.measure.dying,
+                        s.measure.held_bytes / kMiB, s.measure.memcg_caches, s.measure.max_online);
     gp += "EOD\n";
   }
   gp += "set multiplot layout 1,2 title " +
@@ -232,9 +247,15 @@ std::string gnuplot_script(const std::vector<RunReport>& runs, const std::string
                         column, gp_quote(std::string(spec::profile_name(runs[r].result.options.profile))));
     gp += "\n";
   };
-  plot("dying cgroups", 2);
-  gp += "unset label 1\n";
-  plot("MiB held by dying cgroups (estimate)", 3);
+  if (runs.front().result.options.workload == Workload::seed003) {
+    plot("memcg caches of one root cache", 4);
+    gp += "unset label 1\n";
+    plot("dying cgroups", 2);
+  } else {
+    plot("dying cgroups", 2);
+    gp += "unset label 1\n";
+    plot("MiB held by dying cgroups (estimate)", 3);
+  }
   gp += "unset multiplot\nset output\n";
   return gp;
 }

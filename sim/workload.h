@@ -17,17 +17,18 @@ enum class Workload : std::uint8_t {
   seed000,  // periodic jobs in new cgroups sharing the VFS caches (seed 000)
   seed004,  // the kernel-stack loop of seed 004
   kmem_dead,  // the kselftest test_kmem_dead_cgroups idea (live's prediction)
+  seed003,  // a rolling window of jobs: per-memcg kmem caches against Davydov's bound
 };
 
 std::string_view workload_name(Workload workload);
 std::optional<Workload> parse_workload(std::string_view name);
-inline constexpr std::string_view kWorkloadNames = "seed000, seed004, kmem_dead";
+inline constexpr std::string_view kWorkloadNames = "seed000, seed004, kmem_dead, seed003";
 
 struct SimOptions {
   spec::Profile profile = spec::Profile::v6_6;
   Workload workload = Workload::seed000;
   std::uint32_t days = 7;           // seed000
-  std::uint32_t iterations = 500;   // seed004: loop iterations; kmem_dead: children
+  std::uint32_t iterations = 500;   // seed004: loop iterations; kmem_dead: children; seed003: jobs
   std::uint64_t seed = 1;
   std::uint32_t cpus = 8;           // possible CPUs of the model (and of the estimate)
   MemcgFootprint footprint;
@@ -45,7 +46,7 @@ struct Sample {
 
 struct SimResult {
   SimOptions options;
-  std::vector<Sample> samples;  // seed000: one per day; seed004: one per 100 iterations
+  std::vector<Sample> samples;  // seed000: one per day; seed004, seed003: one per 100 iterations
   Measure final;                // at the end of the run
   // seed004: once every `sleep` of the loop has exited (an hour later).
   std::optional<Measure> after_exit;
@@ -60,5 +61,6 @@ SimResult simulate(const SimOptions& options);
 SimResult run_seed000(const SimOptions& options);
 SimResult run_seed004(const SimOptions& options);
 SimResult run_kmem_dead(const SimOptions& options);
+SimResult run_seed003(const SimOptions& options);
 
 }  // namespace mv::sim

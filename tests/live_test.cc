@@ -118,6 +118,35 @@ TEST(Simulate, Seed004LeavesEveryIterationDyingWhereStacksPinTheMemcg) {
   EXPECT_EQ(r.result.after_exit->dying, 0u);  // once every sleep exited, its stack freed
 }
 
+// seed 003: the caches of one root against the cgroups online at once.
+TEST(Simulate, Seed003CachesStayWithinTheOnlineBoundOnlyWhereTheNextMemcgReusesThem) {
+  for (auto p : {spec::Profile::v5_2, spec::Profile::davydov_2014})
+    if (!spec::traits(p).modeled) GTEST_SKIP() << "v5.2 or davydov-2014 has no reference model";
+  auto reused = run(spec::Profile::davydov_2014, sim::Workload::seed003, 0, 300);
+  EXPECT_EQ(reused.claim.outcome, sim::ClaimOutcome::holds) << reused.claim.measured;
+  ASSERT_EQ(reused.result.samples.size(), 3u);
+  for (const auto& s : reused.result.samples) {
+    EXPECT_EQ(s.measure.max_online, 8u);
+    EXPECT_GT(s.measure.memcg_caches, 0u);
+    EXPECT_LE(s.measure.memcg_caches, s.measure.max_online);
+  }
+  // v5.2 keeps a removed memcg's caches until its css_free, which its kept
+  // objects' slab pages hold off: about one set per job of the reclaim lag.
+  auto kept = run(spec::Profile::v5_2, sim::Workload::seed003, 0, 300);
+  EXPECT_EQ(kept.claim.outcome, sim::ClaimOutcome::holds) << kept.claim.measured;
+  EXPECT_GT(kept.result.samples.back().measure.memcg_caches, 8u * 10);
+  auto objcg = run(spec::Profile::v6_6, sim::Workload::seed003, 0, 100);
+  EXPECT_EQ(objcg.claim.outcome, sim::ClaimOutcome::not_claimed);
+  EXPECT_EQ(objcg.result.final.memcg_caches, 0u);
+  // The claim fires on counts that contradict it.
+  auto over = reused.result;
+  over.samples[1].measure.memcg_caches = 9;
+  EXPECT_EQ(sim::check_claim(over).outcome, sim::ClaimOutcome::fails);
+  auto bounded = kept.result;
+  for (auto& s : bounded.samples) s.measure.memcg_caches = 8;
+  EXPECT_EQ(sim::check_claim(bounded).outcome, sim::ClaimOutcome::fails);
+}
+
 // The claim checks fire on curves that contradict them.
 TEST(Simulate, AClaimFailsOnACurveThatContradictsIt) {
   auto r = run(spec::Profile::v6_6, sim::Workload::seed000, 4, 0);
