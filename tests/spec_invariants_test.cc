@@ -813,6 +813,43 @@ TEST(Limit, FiresWhenTheWatermarkIsBelowTheUsageOrLowered) {
   EXPECT_TRUE(concurrent.check_only("INV-LIMIT", bad.step()).empty());
 }
 
+// Davydov's bound: the memcg caches of one root cache, at most the memcgs
+// that were ever online at once (here one, then two).
+TEST(CachesBounded, FiresWhenARootHasMoreMemcgCachesThanMemcgsWereOnlineAtOnce) {
+  Snapshot s;
+  s.config = config_for(Profile::davydov_2014);
+  s.cgroups.push_back(CgroupSnap{.id = 0, .path = 0});
+  s.cgroups.push_back(CgroupSnap{.id = 1, .path = 1, .parent = 0});
+  s.caches.push_back(KmemCacheSnap{.id = 1, .object_size_bytes = 192});
+  auto memcg_cache = [](CacheId id, CacheState state) {
+    return KmemCacheSnap{.id = id, .root = 1, .object_size_bytes = 192, .state = state};
+  };
+  s.caches.push_back(memcg_cache(2, CacheState::active));
+  Snapshot two = s;
+  two.caches.push_back(memcg_cache(3, CacheState::active));
+  Snapshot destroyed = s;
+  destroyed.caches.push_back(memcg_cache(3, CacheState::destroyed));
+  const std::string id = "INV-CACHES-BOUNDED";
+  auto only = [&](const Snapshot& state) { return Monitor(state.config).check_only(id, initial(state).step()); };
+  EXPECT_TRUE(only(s).empty());
+  EXPECT_TRUE(only(destroyed).empty());  // a destroyed cache does not count
+  auto v = only(two);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_TRUE(any_message_contains(v, "2 memcg caches exist, but at most 1 memcgs were ever online at once"))
+      << messages(v);
+  // Once two memcgs were online at once, two caches are within the bound,
+  // even after one of the memcgs went.
+  Snapshot both = s;
+  both.cgroups.push_back(CgroupSnap{.id = 2, .path = 2, .parent = 0});
+  Monitor history(s.config);
+  history.check_only(id, initial(both).step());
+  EXPECT_TRUE(history.check_only(id, initial(two).step()).empty());
+  // Not checked where there are no memcg caches.
+  Snapshot objcg = two;
+  objcg.config = config_for(Profile::v6_6);
+  EXPECT_TRUE(only(objcg).empty());
+}
+
 TEST(NoUaf, FiresOnATaskInAFreedMemcg) {
   Snapshot s = after_alloc();
   CgroupSnap c{.id = 2, .path = 2, .parent = 0, .state = CgroupState::freed, .offlined = true};
