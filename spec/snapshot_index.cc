@@ -1,8 +1,23 @@
 #include "spec/snapshot_index.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace mv::spec {
+
+namespace {
+
+// Adds each memcg's own amount to itself and to all its ancestors: `total`
+// maps every memcg to the sum over its subtree.
+template <class Table, class Add>
+void sum_over_subtrees(const StateView& view, const Table& own, Table& total, const Add& add) {
+  own.each([&](MemcgId id, const auto& amount) {
+    if (amount == std::decay_t<decltype(amount)>{}) return;
+    view.each_ancestor_or_self(id, [&](MemcgId ancestor) { add(total[ancestor], amount); });
+  });
+}
+
+}  // namespace
 
 SnapshotIndex::SnapshotIndex(const Snapshot& snap) : snap_(&snap) {
   for (std::size_t i = 0; i < snap.cgroups.size(); ++i)
@@ -13,15 +28,28 @@ SnapshotIndex::SnapshotIndex(const Snapshot& snap) : snap_(&snap) {
     for (const auto& cg : snap.cgroups) memcgs_.emplace(cg.id, &cg);
   if (!dense_objcgs_)
     for (const auto& o : snap.objcgs) objcgs_.emplace(o.id, &o);
-  for (const auto& cg : snap.cgroups)
+}
+
+// The tables beyond PriorView's lookups, on first use: the index of the state
+// before a step is rarely asked for more than its memcgs and objcgs.
+void SnapshotIndex::build_tables() const {
+  tables_built_ = true;
+  const std::size_t n = snap_->cgroups.size();
+  children_.size_for(n);
+  stocked_.size_for(n);
+  subtree_stocked_.size_for(n);
+  tasks_in_.size_for(n);
+  objcgs_at_.size_for(n);
+  for (const auto& cg : snap_->cgroups)
     if (cg.parent) children_[*cg.parent].push_back(cg.id);
-  for (auto& [parent, ids] : children_) std::sort(ids.begin(), ids.end());
-  for (const auto& stock : snap.stocks)
+  children_.each_mutable([](MemcgId, std::vector<MemcgId>& ids) { std::sort(ids.begin(), ids.end()); });
+  for (const auto& stock : snap_->stocks)
     for (const auto& slot : stock.page_stock) stocked_[slot.memcg] += slot.nr_pages;
-  subtree_stocked_ = subtree_sums(stocked_);
-  for (const auto& task : snap.tasks) ++tasks_in_[task.memcg];
-  for (const auto& o : snap.objcgs) objcgs_at_[o.memcg].push_back(o.id);
-  for (auto& [memcg, ids] : objcgs_at_) std::sort(ids.begin(), ids.end());
+  sum_over_subtrees(*this, stocked_, subtree_stocked_,
+                    [](std::int64_t& total, std::int64_t amount) { total += amount; });
+  for (const auto& task : snap_->tasks) ++tasks_in_[task.memcg];
+  for (const auto& o : snap_->objcgs) objcgs_at_[o.memcg].push_back(o.id);
+  objcgs_at_.each_mutable([](MemcgId, std::vector<ObjcgId>& ids) { std::sort(ids.begin(), ids.end()); });
 }
 
 SnapshotIndex::SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals)
@@ -59,13 +87,17 @@ const TaskSnap* SnapshotIndex::task(TaskKey key) const {
 }
 
 std::vector<MemcgId> SnapshotIndex::children(MemcgId id) const {
-  auto it = children_.find(id);
-  return it == children_.end() ? std::vector<MemcgId>{} : it->second;
+  tables();
+  const auto* kids = children_.find(id);
+  return kids ? *kids : std::vector<MemcgId>{};
 }
 
 std::uint32_t SnapshotIndex::children_not_freed(MemcgId id) const {
   std::uint32_t n = 0;
-  for (MemcgId child : children(id)) {
+  tables();
+  const auto* kids = children_.find(id);
+  if (!kids) return 0;
+  for (MemcgId child : *kids) {
     const CgroupSnap* c = memcg(child);
     if (c && c->state != CgroupState::freed) ++n;
   }
@@ -73,55 +105,57 @@ std::uint32_t SnapshotIndex::children_not_freed(MemcgId id) const {
 }
 
 std::uint32_t SnapshotIndex::tasks_in(MemcgId id) const {
-  auto it = tasks_in_.find(id);
-  return it == tasks_in_.end() ? 0 : it->second;
+  tables();
+  const auto* n = tasks_in_.find(id);
+  return n ? *n : 0;
 }
 
 std::int64_t SnapshotIndex::stocked_pages(MemcgId id) const {
-  auto it = stocked_.find(id);
-  return it == stocked_.end() ? 0 : it->second;
+  tables();
+  const auto* pages = stocked_.find(id);
+  return pages ? *pages : 0;
 }
 
 std::int64_t SnapshotIndex::subtree_stocked_pages(MemcgId id) const {
-  auto it = subtree_stocked_.find(id);
-  return it == subtree_stocked_.end() ? 0 : it->second;
+  tables();
+  const auto* pages = subtree_stocked_.find(id);
+  return pages ? *pages : 0;
+}
+
+// Each memcg's own holdings, counted only for memcgs that exist and are not
+// freed, then summed over subtrees.
+void SnapshotIndex::compute_holdings() const {
+  auto live = [&](MemcgId m) {
+    const CgroupSnap* cg = memcg(m);
+    return cg && cg->state != CgroupState::freed;
+  };
+  ById<SubtreeHoldings> own;
+  own.size_for(snap_->cgroups.size());
+  for (const auto& cg : snap_->cgroups)
+    if (cg.state != CgroupState::freed) own[cg.id].stocked_pages = stocked_pages(cg.id);
+  for (const auto& o : snap_->objcgs)
+    if (o.state != ObjcgState::released && live(o.memcg)) own[o.memcg].objcg_pages += o.charged_pages;
+  for (const auto& [m, t] : object_totals().by_memcg())
+    if (t.direct_pages != 0 && live(m)) own[m].direct_pages += t.direct_pages;
+  holdings_.emplace();
+  holdings_->size_for(snap_->cgroups.size());
+  sum_over_subtrees(*this, own, *holdings_, [](SubtreeHoldings& total, const SubtreeHoldings& amount) {
+    total.stocked_pages += amount.stocked_pages;
+    total.objcg_pages += amount.objcg_pages;
+    total.direct_pages += amount.direct_pages;
+  });
 }
 
 SubtreeHoldings SnapshotIndex::subtree_holdings(MemcgId id) const {
-  if (!holdings_) {
-    // Each memcg's own holdings, counted only for memcgs that exist and are
-    // not freed, then summed over subtrees.
-    auto live = [&](MemcgId m) {
-      const CgroupSnap* cg = memcg(m);
-      return cg && cg->state != CgroupState::freed;
-    };
-    std::map<MemcgId, std::int64_t> stocked, through_objcgs, direct;
-    for (const auto& cg : snap_->cgroups)
-      if (cg.state != CgroupState::freed) stocked[cg.id] = stocked_pages(cg.id);
-    for (const auto& o : snap_->objcgs)
-      if (o.state != ObjcgState::released && live(o.memcg)) through_objcgs[o.memcg] += o.charged_pages;
-    for (const auto& [m, t] : object_totals().by_memcg())
-      if (t.direct_pages != 0 && live(m)) direct[m] += t.direct_pages;
-    holdings_.emplace();
-    for (const auto& [m, total] : subtree_sums(stocked)) (*holdings_)[m].stocked_pages = total;
-    for (const auto& [m, total] : subtree_sums(through_objcgs)) (*holdings_)[m].objcg_pages = total;
-    for (const auto& [m, total] : subtree_sums(direct)) (*holdings_)[m].direct_pages = total;
-  }
-  auto it = holdings_->find(id);
-  return it == holdings_->end() ? SubtreeHoldings{} : it->second;
+  if (!holdings_) compute_holdings();
+  const auto* holdings = holdings_->find(id);
+  return holdings ? *holdings : SubtreeHoldings{};
 }
 
 std::vector<ObjcgId> SnapshotIndex::objcgs_pointing_at(MemcgId id) const {
-  auto it = objcgs_at_.find(id);
-  return it == objcgs_at_.end() ? std::vector<ObjcgId>{} : it->second;
-}
-
-std::map<MemcgId, std::int64_t> SnapshotIndex::subtree_sums(
-    const std::map<MemcgId, std::int64_t>& own) const {
-  std::map<MemcgId, std::int64_t> total;
-  for (const auto& [id, amount] : own)
-    each_ancestor_or_self(id, [&total, amount = amount](MemcgId ancestor) { total[ancestor] += amount; });
-  return total;
+  tables();
+  const auto* at = objcgs_at_.find(id);
+  return at ? *at : std::vector<ObjcgId>{};
 }
 
 const CgroupSnap* SnapshotIndex::online_memcg_at(PathKey path) const {

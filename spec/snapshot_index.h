@@ -55,11 +55,43 @@ class SnapshotIndex final : public StateView {
   std::vector<ObjectSnap> objects_holding_objcg(ObjcgId id) const override;
   std::vector<ObjectSnap> objects_holding_memcg(MemcgId id) const override;
 
-  // Adds each memcg's own amount to itself and to all its ancestors: the
-  // result maps every memcg to the total over its subtree.
-  std::map<MemcgId, std::int64_t> subtree_sums(const std::map<MemcgId, std::int64_t>& own) const;
-
  private:
+  // A table by memcg id: a vector for the ids below the number of memcgs
+  // (every id a model makes), a map for the ids a corrupt snapshot names
+  // beyond. The index is built for every step of a check: no node per entry.
+  template <class T>
+  class ById {
+   public:
+    void size_for(std::size_t n) { dense_.assign(n, T{}); }
+    T& operator[](MemcgId id) { return id < dense_.size() ? dense_[id] : sparse_[id]; }
+    const T* find(MemcgId id) const {
+      if (id < dense_.size()) return &dense_[id];
+      auto it = sparse_.find(id);
+      return it == sparse_.end() ? nullptr : &it->second;
+    }
+    // fn(id, value) for every id with an entry, dense ones first.
+    template <class Fn>
+    void each(const Fn& fn) const {
+      for (std::size_t id = 0; id < dense_.size(); ++id) fn(static_cast<MemcgId>(id), dense_[id]);
+      for (const auto& [id, value] : sparse_) fn(id, value);
+    }
+    template <class Fn>
+    void each_mutable(const Fn& fn) {
+      for (std::size_t id = 0; id < dense_.size(); ++id) fn(static_cast<MemcgId>(id), dense_[id]);
+      for (auto& [id, value] : sparse_) fn(id, value);
+    }
+
+   private:
+    std::vector<T> dense_;
+    std::map<MemcgId, T> sparse_;
+  };
+
+  void compute_holdings() const;
+  void tables() const {
+    if (!tables_built_) build_tables();
+  }
+  void build_tables() const;
+
   const Snapshot* snap_;
   // Models list memcg i at cgroups[i] and objcg i at objcgs[i - 1]; the maps
   // are only built for a snapshot that does not (a corrupt one).
@@ -67,12 +99,13 @@ class SnapshotIndex final : public StateView {
   bool dense_objcgs_ = true;
   std::map<MemcgId, const CgroupSnap*> memcgs_;
   std::map<ObjcgId, const ObjcgSnap*> objcgs_;
-  std::map<MemcgId, std::vector<MemcgId>> children_;
-  std::map<MemcgId, std::int64_t> stocked_;
-  std::map<MemcgId, std::int64_t> subtree_stocked_;
-  std::map<MemcgId, std::uint32_t> tasks_in_;
-  std::map<MemcgId, std::vector<ObjcgId>> objcgs_at_;
-  mutable std::optional<std::map<MemcgId, SubtreeHoldings>> holdings_;  // on first use
+  mutable bool tables_built_ = false;
+  mutable ById<std::vector<MemcgId>> children_;
+  mutable ById<std::int64_t> stocked_;
+  mutable ById<std::int64_t> subtree_stocked_;
+  mutable ById<std::uint32_t> tasks_in_;
+  mutable ById<std::vector<ObjcgId>> objcgs_at_;
+  mutable std::optional<ById<SubtreeHoldings>> holdings_;  // on first use
   const ObjectTotals* external_totals_ = nullptr;
   mutable std::optional<ObjectTotals> own_totals_;  // from snap().objects, on first use
 };
