@@ -66,6 +66,23 @@ ObjRefill<D> obj_stock_refill(typename D::u32 stock_nr_bytes, typename D::u32 nr
 }
 
 template <class D>
+struct ObjRefillWholeStock {
+  typename D::u32 stock_nr_bytes;  // stock->nr_bytes before a possible drain
+  typename D::boolean drain;       // `stock->nr_bytes > PAGE_SIZE`: drain_obj_stock(stock)
+};
+
+// refill_obj_stock (v5.9-v5.13; v5.10 mm/memcontrol.c), after the cached
+// objcg matches: `stock->nr_bytes += nr_bytes; if (stock->nr_bytes >
+// PAGE_SIZE) drain_obj_stock(stock);` The whole stock goes (its objcg too),
+// whatever the caller; strictly greater, as in v6.6.
+template <class D>
+ObjRefillWholeStock<D> obj_stock_refill_whole_stock(typename D::u32 stock_nr_bytes,
+                                                    typename D::u32 nr_bytes, PageGeometry page) {
+  auto total = stock_nr_bytes + nr_bytes;
+  return {total, total > D::lit32(static_cast<std::uint32_t>(page.size_bytes))};
+}
+
+template <class D>
 struct ObjDrain {
   typename D::u32 nr_pages;  // uncharged through __refill_stock of the objcg's memcg
   typename D::u32 nr_bytes;  // added to objcg->nr_charged_bytes

@@ -6,19 +6,27 @@
 #include <cstdlib>
 
 #include "impl/kmem.h"
+#include "impl/model.h"
 #include "impl/system.h"
 
 int main(int argc, char** argv) {
   using namespace mv;
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: %s NR_PAIRS [OBJECT_SIZE_BYTES]\n", argv[0]);
+  if (argc < 2 || argc > 4) {
+    std::fprintf(stderr, "usage: %s NR_PAIRS [OBJECT_SIZE_BYTES [PROFILE]]\n", argv[0]);
     return 2;
   }
   long nr_pairs = std::strtol(argv[1], nullptr, 10);
   // 64: the byte-stock hit path; 4088 (4096 charged): the page-stock path.
-  std::uint64_t size_bytes = argc == 3 ? std::strtoull(argv[2], nullptr, 10) : 64;
+  std::uint64_t size_bytes = argc >= 3 ? std::strtoull(argv[2], nullptr, 10) : 64;
   spec::Config config;
   config.ncpus = 4;
+  // v6.6 by default; v5.10: the other fast path the impl has.
+  auto profile = spec::parse_profile(argc == 4 ? argv[3] : "v6.6");
+  if (!profile || !impl::models_profile(*profile)) {
+    std::fprintf(stderr, "%s: the impl has no profile %s\n", argv[0], argc == 4 ? argv[3] : "");
+    return 2;
+  }
+  config.profile = *profile;
   spec::PathTable paths;
   spec::PathKey a = *paths.intern("/a");
   impl::System sys(config, paths);

@@ -8,9 +8,11 @@
 //           the page stock; the free gives the page back to the page stock
 //   pcnt  : page_counter_try_charge + page_counter_uncharge of one page on a
 //           two-level hierarchy (/a under the root)
-// Arg 0: every thread's task in /a ("same"); Arg 1: thread i in /a or /b
-// ("diff"). Each thread is one simulated CPU (thread_index). The reference
-// is sequential: its threads share one model under a mutex.
+// diff 0: every thread's task in /a ("same"); diff 1: thread i in /a or /b
+// ("diff"). profile 0: v6.6, profile 1: v5.10 (batch 32, the byte stock
+// drained whole past PAGE_SIZE), side by side in one run. Each thread is one
+// simulated CPU (thread_index). The reference is sequential: its threads
+// share one model under a mutex.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -27,6 +29,10 @@ namespace mv::bench {
 namespace {
 
 constexpr int kMaxThreads = 2;
+
+// The profiles of the `profile` argument (the impl's fast-path designs).
+constexpr spec::Profile kProfiles[] = {spec::Profile::v6_6, spec::Profile::v5_10};
+spec::Profile profile_arg(const benchmark::State& state) { return kProfiles[state.range(1)]; }
 
 // --- impl -------------------------------------------------------------------
 
@@ -47,6 +53,7 @@ ImplWorld* g_impl = nullptr;
 void impl_setup(const benchmark::State& state) {
   g_impl = new ImplWorld;
   g_impl->config.ncpus = 4;
+  g_impl->config.profile = profile_arg(state);
   spec::PathKey a = *g_impl->paths.intern("/a"), b = *g_impl->paths.intern("/b");
   g_impl->sys = std::make_unique<impl::System>(g_impl->config, g_impl->paths);
   impl::System& sys = *g_impl->sys;
@@ -116,6 +123,7 @@ RefWorld* g_ref = nullptr;
 void ref_setup(const benchmark::State& state) {
   g_ref = new RefWorld;
   g_ref->config.ncpus = 4;
+  g_ref->config.profile = profile_arg(state);
   spec::PathKey a = *g_ref->paths.intern("/a"), b = *g_ref->paths.intern("/b");
   g_ref->model = reference::make_reference_model(g_ref->config, g_ref->paths);
   spec::Model& m = *g_ref->model;
@@ -163,16 +171,19 @@ void BM_ref_pcnt(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-#define MV_BENCH(fn, setup, teardown)                                                    \
-  BENCHMARK(fn)->Setup(setup)->Teardown(teardown)->ArgName("diff")->Arg(0)->Arg(1)->    \
-      Threads(1)->Threads(2)->UseRealTime()
+#define MV_BENCH(fn, setup, teardown, profiles)                                          \
+  BENCHMARK(fn)->Setup(setup)->Teardown(teardown)->ArgNames({"diff", "profile"})->        \
+      ArgsProduct({{0, 1}, profiles})->Threads(1)->Threads(2)->UseRealTime()
+#define MV_ALL_PROFILES {0, 1}
+// page_counter is the same code in every profile.
+#define MV_ONE_PROFILE {0}
 
-MV_BENCH(BM_impl_hit, impl_setup, impl_teardown);
-MV_BENCH(BM_ref_hit, ref_setup, ref_teardown);
-MV_BENCH(BM_impl_miss, impl_setup, impl_teardown);
-MV_BENCH(BM_ref_miss, ref_setup, ref_teardown);
-MV_BENCH(BM_impl_pcnt, impl_setup, impl_teardown);
-MV_BENCH(BM_ref_pcnt, ref_setup, ref_teardown);
+MV_BENCH(BM_impl_hit, impl_setup, impl_teardown, MV_ALL_PROFILES);
+MV_BENCH(BM_ref_hit, ref_setup, ref_teardown, MV_ALL_PROFILES);
+MV_BENCH(BM_impl_miss, impl_setup, impl_teardown, MV_ALL_PROFILES);
+MV_BENCH(BM_ref_miss, ref_setup, ref_teardown, MV_ALL_PROFILES);
+MV_BENCH(BM_impl_pcnt, impl_setup, impl_teardown, MV_ONE_PROFILE);
+MV_BENCH(BM_ref_pcnt, ref_setup, ref_teardown, MV_ONE_PROFILE);
 
 }  // namespace
 }  // namespace mv::bench

@@ -87,10 +87,13 @@ spec::Errno percpu_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_b
     mark_uncharged(obj);
     return spec::Errno::ok;
   }
+  // pcpu_obj_full_size: v5.17+ (8c57c07741bf) also charges the objcg pointers.
   std::uint64_t full_bytes =
       cur.mutant == spec::Mutant::percpu_without_metadata
           ? arith::slips::pcpu_obj_full_size_without_pointers<M>(aligned, cur.sys->ncpus()).v
-          : arith::pcpu_obj_full_size<M>(aligned, cur.sys->ncpus()).v;
+      : cur.traits->percpu_charges_objcg_pointers
+          ? arith::pcpu_obj_full_size<M>(aligned, cur.sys->ncpus()).v
+          : arith::pcpu_obj_full_size_v5_9<M>(aligned, cur.sys->ncpus()).v;
   if (obj_cgroup_charge(cur, objcg, full_bytes, nofail) != spec::Errno::ok) {
     obj_cgroup_put(cur, objcg);
     return spec::Errno::enomem;
@@ -123,9 +126,75 @@ void kmem_uncharge_page(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
   obj_cgroup_put(cur, objcg);
 }
 
+// --- Kernel memory charged to the memcg directly (before v5.13) ------------
+
+bool kmem_pages_hold_memcg(const Cpu& cur) {
+  return cur.traits->kmem_pages == spec::KmemPageCharging::memcg_css_ref;
+}
+
+// __memcg_kmem_charge_page (v5.10): get_mem_cgroup_from_current, and unless
+// it is the root, __memcg_kmem_charge (try_charge) of nr_pages; on success
+// page->mem_cgroup keeps the memcg with the css reference the lookup took.
+spec::Errno kmem_charge_page_memcg(Cpu& cur, Task& task, std::uint32_t nr_pages, bool nofail,
+                                   Memcg** out) {
+  *out = nullptr;
+  Memcg* memcg = task.memcg.load();
+  if (memcg->is_root()) return spec::Errno::ok;
+  spec::Errno ret = try_charge_memcg(cur, memcg, nr_pages, nofail);
+  if (ret != spec::Errno::ok) return ret;
+  css_get(cur, memcg);
+  *out = memcg;
+  return spec::Errno::ok;
+}
+
+// __memcg_kmem_uncharge_page (v5.10): __memcg_kmem_uncharge, which gives the
+// pages to this CPU's page stock (refill_stock, 3de7d4f25a74 in 5.10.11),
+// then css_put of the page's reference.
+void kmem_uncharge_page_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
+  refill_stock(cur, memcg, nr_pages);
+  css_put(cur, memcg);
+}
+
+// A live object holding `nr_charges` charges of nr_pages each on memcg (or
+// none: a task of the root cgroup).
+void mark_memcg_charged(Cpu& cur, Object& obj, Memcg* memcg, std::uint32_t nr_charges,
+                        std::uint32_t nr_pages) {
+  mark_uncharged(obj);
+  if (!memcg) return;
+  obj.memcg = memcg;
+  obj.nr_kmem_pages = nr_charges;
+  obj.charged_bytes = pages_to_bytes(nr_charges * nr_pages, cur.page);
+}
+
+// memcg_charge_kernel_stack (v5.10, kernel/fork.c): memcg_kmem_charge_page of
+// every page with GFP_KERNEL; when one fails, dup_task_struct frees the stack
+// and free_thread_stack uncharges every page that has a memcg (pages 0..i-1).
+// One task on one CPU: every page gets the task's memcg, or none.
+spec::Errno stack_alloc_memcg(Cpu& cur, Task& task, Object& obj) {
+  const std::uint32_t nr_stack_pages = arith::kernel_stack_nr_pages(cur.page);
+  Memcg* memcg = nullptr;
+  for (std::uint32_t i = 0; i < nr_stack_pages; ++i) {
+    Memcg* page_memcg = nullptr;
+    spec::Errno ret = kmem_charge_page_memcg(cur, task, 1, /*nofail=*/false, &page_memcg);
+    if (ret != spec::Errno::ok) {
+      for (std::uint32_t j = 0; memcg && j < i; ++j) kmem_uncharge_page_memcg(cur, memcg, 1);
+      return ret;
+    }
+    memcg = page_memcg;
+  }
+  mark_memcg_charged(cur, obj, memcg, nr_stack_pages, 1);
+  return spec::Errno::ok;
+}
+
 spec::Errno page_alloc(Cpu& cur, Task& task, Object& obj, std::uint32_t order, bool nofail) {
   if (order > kMaxOrder) return spec::Errno::enomem;
   std::uint32_t nr_pages = arith::kmem_page_nr_pages<M>(order).v;
+  if (kmem_pages_hold_memcg(cur)) {
+    Memcg* memcg = nullptr;
+    spec::Errno ret = kmem_charge_page_memcg(cur, task, nr_pages, nofail, &memcg);
+    if (ret == spec::Errno::ok) mark_memcg_charged(cur, obj, memcg, 1, nr_pages);
+    return ret;
+  }
   Objcg* objcg = nullptr;
   spec::Errno ret = kmem_charge_page(cur, task, nr_pages, nofail, &objcg);
   if (ret != spec::Errno::ok) return ret;
@@ -190,7 +259,8 @@ spec::Errno Cpu::alloc(Task& task, Object& obj, spec::AllocKind kind, std::uint6
     case spec::AllocKind::page:
       return page_alloc(*this, task, obj, order, nofail);
     case spec::AllocKind::stack:
-      return stack_alloc(*this, task, obj);
+      return kmem_pages_hold_memcg(*this) ? stack_alloc_memcg(*this, task, obj)
+                                          : stack_alloc(*this, task, obj);
   }
   return spec::Errno::einval;
 }
@@ -201,6 +271,15 @@ namespace {
 template <bool kMutable>
 void free_object(Cpu& cur, Object& obj) {
   obj.live = false;
+  if (obj.memcg) {
+    // __memcg_kmem_uncharge_page (v5.10) of the page, or free_thread_stack's
+    // of every stack page.
+    const std::uint32_t nr_pages =
+        obj.kind == spec::AllocKind::page ? arith::kmem_page_nr_pages<M>(obj.order).v : 1;
+    for (std::uint32_t i = 0; i < obj.nr_kmem_pages; ++i)
+      kmem_uncharge_page_memcg(cur, obj.memcg, nr_pages);
+    return;
+  }
   if (!obj.objcg) return;
   switch (obj.kind) {
     case spec::AllocKind::slab:

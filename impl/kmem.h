@@ -102,17 +102,28 @@ MV_HOT void refill_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes,
     refill_obj_stock_slow(cur, objcg, nr_bytes, allow_uncharge);
     return;
   }
-  auto refill = obj_stock_refill_of<kMutable>(cur, stock.nr_bytes, nr_bytes, allow_uncharge);
+  // v5.9-v5.13 drain the whole stock once it passes PAGE_SIZE, whoever
+  // refills: v6.6's allow_uncharge test (the same `> PAGE_SIZE`) finds that
+  // point, and the drain is out of line.
+  auto refill = obj_stock_refill_of<kMutable>(cur, stock.nr_bytes, nr_bytes,
+                                              allow_uncharge || cur.obj_refill_drains_stock);
+  if (refill.nr_pages.v != 0) [[unlikely]] {
+    if (cur.obj_refill_drains_stock) return refill_obj_stock_whole_stock(cur, stock, nr_bytes);
+    stock.nr_bytes = refill.stock_nr_bytes.v;
+    stock.stock_lock.unlock();
+    obj_cgroup_uncharge_pages(cur, objcg, refill.nr_pages.v);
+    return;
+  }
   stock.nr_bytes = refill.stock_nr_bytes.v;
   stock.stock_lock.unlock();
-  if (refill.nr_pages.v != 0) [[unlikely]]
-    obj_cgroup_uncharge_pages(cur, objcg, refill.nr_pages.v);
 }
 
 // mod_objcg_state (v6.6): only its stock effect is modeled; a no-op when the
-// objcg is already cached (every hit).
+// objcg is already cached (every hit). Before v5.14 (68ac5b3c8db2) it only
+// updated the lruvec stat: no stock effect at all.
 MV_HOT void mod_objcg_state(Cpu& cur, Objcg* objcg) {
-  if (cur.stock().cached_objcg.load_relaxed() != objcg) [[unlikely]]
+  if (cur.stock().cached_objcg.load_relaxed() != objcg &&
+      cur.traits->mod_objcg_state_uses_stock) [[unlikely]]
     mod_objcg_state_slow(cur, objcg);
 }
 

@@ -60,6 +60,9 @@ constexpr int kMaxReclaimRetries = 16;
 // failcnt (docs/MODEL-v6.6.md).
 spec::Errno try_charge_memcg(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages, bool nofail) {
   System& sys = *cur.sys;
+  // try_charge (<= v5.13, and the objcg path until c5c8b16b596e in v5.14):
+  // `if (mem_cgroup_is_root(memcg)) return 0;` the root is not charged.
+  if (cur.traits->try_charge_skips_root && memcg->is_root()) return spec::Errno::ok;
   if (memcg_freed(memcg)) [[unlikely]] memcg_freed_event(cur, memcg);
   auto n = M::lit32(nr_pages);
   auto batch = arith::charge_batch<M>(n, sys.batch_pages());

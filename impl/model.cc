@@ -53,6 +53,7 @@ class ImplModel final : public spec::Model {
     o.kind = obj.kind;
     o.charged_bytes = obj.charged_bytes;
     if (obj.objcg) o.objcg = obj.objcg->id;
+    if (obj.memcg) o.memcg = obj.memcg->id;
     o.nr_kmem_pages = obj.nr_kmem_pages;
     return o;
   }
@@ -182,8 +183,8 @@ class ImplModel final : public spec::Model {
 }  // namespace
 
 bool models_profile(spec::Profile profile) {
-  return profile == spec::Profile::v6_1 || profile == spec::Profile::v6_6 ||
-         profile == spec::Profile::v6_6_hotplug_fix;
+  return profile == spec::Profile::v5_10 || profile == spec::Profile::v6_1 ||
+         profile == spec::Profile::v6_6 || profile == spec::Profile::v6_6_hotplug_fix;
 }
 
 std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,

@@ -66,6 +66,17 @@ Objcg* drain_obj_stock(Cpu& cur, MemcgStockPcp& stock) {
   return old;
 }
 
+// drain_obj_stock (v5.10) ends in obj_cgroup_put(old): the stock's
+// reference goes inside the drain, not after the stock lock.
+void refill_obj_stock_whole_stock(Cpu& cur, MemcgStockPcp& stock, std::uint32_t nr_bytes) {
+  auto refill =
+      arith::obj_stock_refill_whole_stock<M>(M::lit32(stock.nr_bytes), M::lit32(nr_bytes), cur.page);
+  stock.nr_bytes = refill.stock_nr_bytes.v;
+  Objcg* old = static_cast<bool>(refill.drain) ? drain_obj_stock(cur, stock) : nullptr;
+  stock.stock_lock.unlock();
+  if (old) obj_cgroup_put(cur, old);
+}
+
 void refill_obj_stock_slow(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes, bool allow_uncharge) {
   MemcgStockPcp& stock = cur.stock();
   stock.stock_lock.lock();
@@ -73,6 +84,15 @@ void refill_obj_stock_slow(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes, bool 
   if (stock.cached_objcg.load_relaxed() != objcg) {
     old = replace_stock_objcg(cur, stock, objcg);
     allow_uncharge = true;  // allow uncharge when objcg changes
+  }
+  if (cur.obj_refill_drains_stock) {
+    // refill_obj_stock (v5.10): "reset if necessary" drained the old objcg,
+    // and its drain_obj_stock put it, before the bytes are added. The put
+    // may release it (refill_stock of this CPU): outside the lock here.
+    stock.stock_lock.unlock();
+    put_replaced_objcg(cur, old);
+    stock.stock_lock.lock();
+    return refill_obj_stock_whole_stock(cur, stock, nr_bytes);
   }
   auto refill = obj_stock_refill_of<true>(cur, stock.nr_bytes, nr_bytes, allow_uncharge);
   stock.nr_bytes = refill.stock_nr_bytes.v;

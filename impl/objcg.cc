@@ -84,11 +84,21 @@ void list_splice_init(ListNode* list, ListNode* head) {
 void memcg_reparent_objcgs(Cpu& cur, Memcg* memcg, Memcg* parent) {
   Objcg* objcg = memcg->objcg.xchg(nullptr);  // rcu_replace_pointer(memcg->objcg, NULL)
   if (!objcg) return;
+  // v5.9-v5.13 (v5.10 memcg_reparent_objcgs): every objcg moved to the
+  // parent holds a css reference on it: css_get(&parent->css) for the
+  // memcg's own objcg, and for each inherited one css_get(&parent->css),
+  // css_put(&memcg->css). obj_cgroup_release puts it.
+  const bool hold_css = cur.traits->reparented_objcg_holds_css;
   {
     sync::Guard g(cur.sys->objcg_lock);
     list_add(&objcg->list, &memcg->objcg_list);
-    for (ListNode* n = memcg->objcg_list.next; n != &memcg->objcg_list; n = n->next)
+    for (ListNode* n = memcg->objcg_list.next; n != &memcg->objcg_list; n = n->next) {
+      if (hold_css) {
+        css_get(cur, parent);
+        if (n->owner != objcg) css_put(cur, memcg);
+      }
       n->owner->memcg.store(parent);  // WRITE_ONCE(iter->memcg, parent)
+    }
     list_splice_init(&memcg->objcg_list, &parent->objcg_list);
   }
   objcg->state.store(static_cast<std::uint8_t>(spec::ObjcgState::reparented));
@@ -116,6 +126,9 @@ void obj_cgroup_release(Cpu& cur, Objcg* objcg) {
     sync::Guard g(sys.objcg_lock);
     list_del(&objcg->list);
   }
+  // v5.10 obj_cgroup_release: mem_cgroup_put(obj_cgroup_memcg(objcg)), the
+  // reference memcg_reparent_objcgs took.
+  if (cur.traits->reparented_objcg_holds_css) css_put(cur, objcg->memcg.load());
   // percpu_ref_exit: fold the ghost's per-CPU part; nothing writes it again.
   if (objcg->ghost_slot != PercpuArea::kNoSlot) {
     objcg->ghost_folded_pages.fetch_add(sys.pcpu.sum(objcg->ghost_slot));

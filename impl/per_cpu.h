@@ -65,6 +65,13 @@ class Cpu {
   // Copies, so that the charge paths read no System field.
   arith::PageGeometry page{4096, 12};
   std::uint32_t batch_pages = 64;  // MEMCG_CHARGE_BATCH
+  // The profile's traits (spec/profile.h): the slow paths branch on them
+  // where a kernel function differs between generations.
+  const spec::ProfileTraits* traits = nullptr;
+  // traits->obj_refill == drain_whole_stock (v5.9-v5.13), copied next to the
+  // other hit-path fields: refill_obj_stock tests it only once the refill
+  // passes PAGE_SIZE.
+  bool obj_refill_drains_stock = false;
   // The injected bug (spec/mutant.h), read only on slow paths and by the
   // mutable instantiation of the hit path (kmem.h); none in the kernel's code.
   spec::Mutant mutant = spec::Mutant::none;

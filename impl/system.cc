@@ -27,6 +27,9 @@ System::System(const spec::Config& config, const spec::PathTable& paths, SystemO
     cpu_handles_[i].id = i;
     cpu_handles_[i].page = page_;
     cpu_handles_[i].batch_pages = batch_pages_;
+    cpu_handles_[i].traits = &config_.profile_traits();
+    cpu_handles_[i].obj_refill_drains_stock =
+        config_.profile_traits().obj_refill == spec::ObjRefillRule::drain_whole_stock;
     cpu_handles_[i].mutant = mutant_;
   }
   // The root memcg: CSS_NO_REF, unlimited, no objcg (memcg_online_kmem skips it).

@@ -47,6 +47,10 @@ struct Object {
   std::uint32_t order = 0;
   Objcg* objcg = nullptr;
   Objcg* page_objcgs[kMaxStackPages] = {};  // stack: each page's own objcg ref
+  // Before v5.13 (KmemPageCharging::memcg_css_ref) a kmem page or stack
+  // holds its memcg directly (page->mem_cgroup); nr_kmem_pages then counts
+  // the css references it holds (v5.10: one per charge).
+  Memcg* memcg = nullptr;
   bool live = false;
 };
 

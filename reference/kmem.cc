@@ -219,14 +219,14 @@ void memcg_kmem_uncharge_memcg(Kernel& k, Cpu cpu, spec::MemcgId memcg, std::uin
 }
 
 // memcg_charge_kernel_stack (v5.2, v5.10 kernel/fork.c, CONFIG_VMAP_STACK):
-// memcg_kmem_charge(_page) of every page with GFP_KERNEL; on a failure
-// dup_task_struct frees the stack and free_thread_stack uncharges the pages
-// that were charged (memcg_kmem_uncharge skips a page without a memcg).
-Errno memcg_charge_kernel_stack_memcg(Kernel& k, Cpu cpu, TaskKey task, bool nofail,
-                                      KmemObject& obj) {
+// memcg_kmem_charge(_page) of every page with GFP_KERNEL (never __GFP_NOFAIL,
+// whatever the operation asks); on a failure dup_task_struct frees the stack
+// and free_thread_stack uncharges the pages that were charged
+// (memcg_kmem_uncharge skips a page without a memcg).
+Errno memcg_charge_kernel_stack_memcg(Kernel& k, Cpu cpu, TaskKey task, KmemObject& obj) {
   const std::uint32_t nr_pages = arith::kernel_stack_nr_pages(k.page);
   for (std::uint32_t i = 0; i < nr_pages; ++i) {
-    auto ret = memcg_kmem_charge_memcg(k, cpu, task, 0, nofail, obj);
+    auto ret = memcg_kmem_charge_memcg(k, cpu, task, 0, /*nofail=*/false, obj);
     if (ret == Errno::ok) continue;
     if (obj.memcg)
       for (std::uint32_t j = 0; j < i; ++j) memcg_kmem_uncharge_memcg(k, cpu, *obj.memcg, 0);
@@ -286,7 +286,7 @@ Errno kmem_alloc(Kernel& k, const spec::Alloc& op) {
       else ret = memcg_kmem_charge_memcg(k, cpu, op.task, op.order, op.nofail, obj);
       break;
     case AllocKind::stack:
-      ret = memcg_pages ? memcg_charge_kernel_stack_memcg(k, cpu, op.task, op.nofail, obj)
+      ret = memcg_pages ? memcg_charge_kernel_stack_memcg(k, cpu, op.task, obj)
                         : memcg_charge_kernel_stack(k, cpu, op.task, obj);
       break;
   }

@@ -42,51 +42,56 @@ want = "median" if any(r.get("aggregate_name") == "median" for r in runs) else N
 for r in runs:
     if r.get("aggregate_name") != want:  # one repetition: the runs themselves
         continue
-    name = r["run_name"]  # BM_impl_hit/diff:0/real_time/threads:1
+    name = r["run_name"]  # BM_impl_hit/diff:0/profile:0/real_time/threads:1
     parts = name.split("/")
     _, model, path = parts[0].split("_")
     diff = parts[1].split(":")[1]
+    profile = parts[2].split(":")[1]
     threads = int(parts[-1].split(":")[1])
-    med[(model, path, diff, threads)] = (r["real_time"], r["items_per_second"], r["cpu_time"])
+    med[(model, path, diff, profile, threads)] = (r["real_time"], r["items_per_second"], r["cpu_time"])
 
 labels = {"hit": "byte-stock hit", "miss": "page-stock hit", "pcnt": "page_counter"}
+profiles = {"0": "v6.6", "1": "v5.10"}  # bench/kmem_bench.cc kProfiles
 print()
-print(f"{'path':<15} {'memcgs':<6} {'thr':>3} | {'impl ns/pair':>12} {'impl Mpairs/s':>13} "
+print(f"{'path':<15} {'profile':<7} {'memcgs':<6} {'thr':>3} | {'impl ns/pair':>12} {'impl Mpairs/s':>13} "
       f"{'impl cpu ns':>11} | {'ref ns/pair':>11} {'ref Mpairs/s':>12} | {'impl/ref':>8} | "
       f"{'impl 2thr/1thr':>14} {'cpu ns 1thr/2thr':>16}")
-print("-" * 144)
+print("-" * 152)
 for path in ("hit", "miss", "pcnt"):
-    for diff in ("0", "1"):
-        for threads in (1, 2):
-            i = med.get(("impl", path, diff, threads))
-            r = med.get(("ref", path, diff, threads))
-            if not i or not r:
-                continue
-            i_tput, r_tput = i[1], r[1]
-            scale = cpu_eff = ""
-            if threads == 2 and ("impl", path, diff, 1) in med:
-                one = med[("impl", path, diff, 1)]
-                scale = f"{i_tput / one[1]:.2f}x"
-                cpu_eff = f"{one[2] / i[2]:.2f}"
-            print(f"{labels[path]:<15} {'same' if diff == '0' else 'diff':<6} {threads:>3} | "
-                  f"{i[0]:>12.1f} {i_tput / 1e6:>13.1f} {i[2]:>11.1f} | {r[0]:>11.1f} "
-                  f"{r_tput / 1e6:>12.2f} | {r_tput and i_tput / r_tput:>7.1f}x | {scale:>14} "
-                  f"{cpu_eff:>16}")
+    for profile in profiles:
+        for diff in ("0", "1"):
+            for threads in (1, 2):
+                i = med.get(("impl", path, diff, profile, threads))
+                r = med.get(("ref", path, diff, profile, threads))
+                if not i or not r:
+                    continue
+                i_tput, r_tput = i[1], r[1]
+                scale = cpu_eff = ""
+                if threads == 2 and ("impl", path, diff, profile, 1) in med:
+                    one = med[("impl", path, diff, profile, 1)]
+                    scale = f"{i_tput / one[1]:.2f}x"
+                    cpu_eff = f"{one[2] / i[2]:.2f}"
+                print(f"{labels[path]:<15} {profiles[profile]:<7} {'same' if diff == '0' else 'diff':<6} {threads:>3} | "
+                      f"{i[0]:>12.1f} {i_tput / 1e6:>13.1f} {i[2]:>11.1f} | {r[0]:>11.1f} "
+                      f"{r_tput / 1e6:>12.2f} | {r_tput and i_tput / r_tput:>7.1f}x | {scale:>14} "
+                      f"{cpu_eff:>16}")
 PY
 
 n1=100000
 n2=300000
-for n in $n1 $n2; do
-  valgrind --tool=callgrind --callgrind-out-file="$json.cg$n" "$build/hit_path_callgrind" "$n" \
-    > /dev/null 2>&1
-done
 ir() { grep -E '^(summary|totals):' "$1" | head -1 | awk '{print $2}'; }
-ir1=$(ir "$json.cg$n1")
-ir2=$(ir "$json.cg$n2")
 echo
-echo "callgrind: Ir($n1 pairs) = $ir1, Ir($n2 pairs) = $ir2," \
-  "instructions per byte-stock hit pair = $(( (ir2 - ir1) / (n2 - n1) ))" \
-  "(exact: $(python3 -c "print(($ir2 - $ir1) / ($n2 - $n1))"))"
+for profile in v6.6 v5.10; do
+  for n in $n1 $n2; do
+    valgrind --tool=callgrind --callgrind-out-file="$json.cg$n" "$build/hit_path_callgrind" "$n" \
+      64 "$profile" > /dev/null 2>&1
+  done
+  ir1=$(ir "$json.cg$n1")
+  ir2=$(ir "$json.cg$n2")
+  echo "callgrind $profile: Ir($n1 pairs) = $ir1, Ir($n2 pairs) = $ir2," \
+    "instructions per byte-stock hit pair = $(( (ir2 - ir1) / (n2 - n1) ))" \
+    "(exact: $(python3 -c "print(($ir2 - $ir1) / ($n2 - $n1))"))"
+done
 fi
 
 [ "$only" = kmem ] && exit 0

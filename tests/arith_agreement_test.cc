@@ -160,6 +160,9 @@ std::vector<Case> all_cases() {
   add("obj_stock_refill", {K::u32, K::u32, K::boolean}, []<class D>(const Args<D>& a, Outs<D>& o, PageGeometry p) {
     auto r = arith::obj_stock_refill<D>(a.u32(0), a.u32(1), a.b(2), p);
     o.put(r.stock_nr_bytes); o.put(r.nr_pages); });
+  add("obj_stock_refill_whole_stock", {K::u32, K::u32}, []<class D>(const Args<D>& a, Outs<D>& o, PageGeometry p) {
+    auto r = arith::obj_stock_refill_whole_stock<D>(a.u32(0), a.u32(1), p);
+    o.put(r.stock_nr_bytes); o.put(r.drain); });
   add("obj_stock_drain_split", {K::u32}, []<class D>(const Args<D>& a, Outs<D>& o, PageGeometry p) {
     auto r = arith::obj_stock_drain_split<D>(a.u32(0), p); o.put(r.nr_pages); o.put(r.nr_bytes); });
   add("charged_bytes_add", {K::u32, K::u32}, []<class D>(const Args<D>& a, Outs<D>& o, PageGeometry) {
