@@ -45,13 +45,9 @@ SimResult run_kmem_dead(const SimOptions& options) {
     machine.rmdir(child);
     machine.settle();
   }
-  Sample s;
-  s.day = options.iterations / 86400.0;
-  s.iteration = options.iterations;
-  s.jobs = options.iterations;
-  s.measure = measure(machine.state(), machine.live(), options.footprint);
-  result.samples.push_back(s);
-  result.final = s.measure;
+  result.samples.push_back(iteration_sample(options.iterations, options.iterations,
+                                            measure(machine.state(), machine.live(), options.footprint)));
+  result.final = result.samples.back().measure;
   result.jobs = options.iterations;
   result.ops = machine.ops();
   return result;

@@ -117,12 +117,7 @@ class Seed003 {
   }
 
   void sample(std::uint32_t iteration) {
-    Sample s;
-    s.day = iteration * kJobSeconds / 86400;
-    s.iteration = iteration;
-    s.jobs = iteration;
-    s.measure = measure_now();
-    result_.samples.push_back(s);
+    result_.samples.push_back(iteration_sample(iteration * kJobSeconds, iteration, measure_now()));
   }
 
   SimOptions options_;

@@ -98,12 +98,7 @@ class Seed004 {
   }
 
   void sample(double now, std::uint32_t iteration) {
-    Sample s;
-    s.day = now / 86400;
-    s.iteration = iteration;
-    s.jobs = iteration;
-    s.measure = measure_now();
-    result_.samples.push_back(s);
+    result_.samples.push_back(iteration_sample(now, iteration, measure_now()));
   }
 
   SimOptions options_;

@@ -20,6 +20,15 @@ std::optional<Workload> parse_workload(std::string_view name) {
   return std::nullopt;
 }
 
+Sample iteration_sample(double now_seconds, std::uint32_t iteration, const Measure& measure) {
+  Sample s;
+  s.day = now_seconds / 86400;
+  s.iteration = iteration;
+  s.jobs = iteration;
+  s.measure = measure;
+  return s;
+}
+
 SimResult simulate(const SimOptions& options) {
   switch (options.workload) {
     case Workload::seed000: return run_seed000(options);

@@ -44,6 +44,10 @@ struct Sample {
   Measure measure;
 };
 
+// The sample of a workload counted in iterations (seed004, kmem_dead,
+// seed003): `iteration` iterations done at `now_seconds` of simulated time.
+Sample iteration_sample(double now_seconds, std::uint32_t iteration, const Measure& measure);
+
 struct SimResult {
   SimOptions options;
   std::vector<Sample> samples;  // seed000: one per day; seed004, seed003: one per 100 iterations
