@@ -18,6 +18,13 @@
 // failure, 2 usage, 3 undecided: RapidCheck gave up, or coverage incomplete (a
 // mark never hit, named).
 //
+// Each campaign (each chunk) runs in a watched child process
+// (properties/campaign_guard.h): a subject that crashes, aborts or loops (no
+// checked step for `--watchdog SEC`, default 30) is found again with the
+// subject in a child process and reported as a model failure with its trace,
+// exit 1. `--inject-fault segfault|abort|throw|loop` (internal) makes the
+// impl do that on its first kernel-stack allocation.
+//
 // `--subject kernel` (or `--kernel-src DIR`, which implies it) runs the
 // kernel's own code (kernel/kernel_subject.h) against the reference instead
 // of the impl, each run's kernel model in a child process: a crash or a hang
@@ -50,7 +57,9 @@
 #include "trace/replay.h"
 #include "properties/campaign.h"
 #include "properties/campaign_chunks.h"
+#include "properties/campaign_guard.h"
 #include "properties/failure_trace.h"
+#include "properties/injected_fault.h"
 #include "properties/throughput.h"
 #include "spec/coverage.h"
 #include "spec/known_bug.h"
@@ -82,6 +91,8 @@ struct CheckOptions {
   bool monitor_subject = false;
   unsigned jobs = 1;
   std::string shard;  // "I/N"
+  std::string inject_fault;  // properties/injected_fault.h
+  double watchdog_seconds = 30;
   KernelOptions kernel;
   std::shared_ptr<const kernel::KernelSubject> kernel_subject;  // opened by run_check
 };
@@ -127,6 +138,7 @@ std::string rerun_flags(const CheckOptions& o, std::uint64_t seed) {
   if (o.profile != "v6.6") flags += fmt::format(" --profile {}", o.profile);
   if (!o.mutant.empty()) flags += fmt::format(" --mutant {}", o.mutant);
   if (o.kernel_subject) flags += o.kernel.given() ? o.kernel.flags() : " --subject kernel";
+  if (!o.inject_fault.empty()) flags += fmt::format(" --inject-fault {}", o.inject_fault);
   return flags;
 }
 
@@ -170,8 +182,10 @@ properties::ModelFactory subject_factory(const CheckOptions& o) {
     return [subject = o.kernel_subject](const spec::Config& config, const spec::PathTable& paths) {
       return subject->make_model(config, paths);
     };
-  return o.subject == "reference" ? properties::reference_factory()
-                                  : properties::impl_factory(mutant_of(o));
+  auto subject = o.subject == "reference" ? properties::reference_factory()
+                                          : properties::impl_factory(mutant_of(o));
+  if (o.inject_fault.empty()) return subject;
+  return properties::with_injected_fault(std::move(subject), *properties::parse_injected_fault(o.inject_fault));
 }
 
 // The parameters that define a campaign: shards with equal ones merge.
@@ -291,6 +305,11 @@ int run_check(CheckOptions o) {
     std::cerr << "memcg-verify check: --runs and --steps must be at least 1\n";
     return 2;
   }
+  if (!o.inject_fault.empty() && !properties::parse_injected_fault(o.inject_fault)) {
+    std::cerr << fmt::format("memcg-verify check: --inject-fault must be one of {}, got \"{}\"\n",
+                             properties::kInjectedFaultNames, o.inject_fault);
+    return 2;
+  }
   const std::uint64_t seed = o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 |
                                                 std::random_device{}());
   // The seed comes first, whatever happens next (on stderr when stdout is JSON).
@@ -316,6 +335,7 @@ int run_check(CheckOptions o) {
   campaign.subject = subject_factory(o);
   campaign.subject_name = o.subject;
   campaign.monitor_subject = o.monitor_subject;
+  campaign.watchdog_seconds = o.watchdog_seconds;
   std::optional<properties::Shard> shard;
   if (!o.shard.empty() && !(shard = properties::parse_shard(o.shard))) {
     std::cerr << fmt::format("memcg-verify check: --shard must be I/N with 0 <= I < N, got \"{}\"\n", o.shard);
@@ -347,7 +367,7 @@ int run_check(CheckOptions o) {
   std::vector<properties::ChunkResult> chunk_results;
   if (!o.reproduce.empty()) {
     // One RapidCheck case, the one the token names (any chunk's).
-    result = properties::run_campaign(campaign);
+    result = properties::run_campaign_guarded(campaign);
   } else {
     std::vector<std::size_t> which;
     if (shard) which = properties::shard_chunks(chunks, *shard);
@@ -593,6 +613,15 @@ void add_check(CLI::App& app, int& exit_code) {
   o->kernel.add_to(cmd);
   cmd->add_option("--jobs", o->jobs,
                   "worker processes (default 1); the report is the same whatever N, for a seed");
+  cmd->add_option("--watchdog", o->watchdog_seconds,
+                  "seconds a campaign may go without a checked step before its subject counts as "
+                  "looping: the run is then found again with the subject in a child process and "
+                  "reported as a failure (default 30)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--inject-fault", o->inject_fault,
+                  "make the subject segfault, abort, throw or loop on its first kernel-stack "
+                  "allocation (testing the checker: the campaign must fail with the trace, exit 1)")
+      ->group(internal);
   cmd->add_option("--shard", o->shard,
                   "run only shard I of N (chunks c with c % N == I) and print its report "
                   "(--json: what `memcg-verify merge` combines)");

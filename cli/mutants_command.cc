@@ -61,6 +61,7 @@ struct MutantsOptions {
   bool markdown = false;
   unsigned jobs = 1;
   bool kernel = false;
+  double watchdog_seconds = 30;
   KernelOptions kernel_options;
 };
 
@@ -281,6 +282,7 @@ int run_mutants(MutantsOptions o) {
   campaign.max_steps = o.steps;
   campaign.configs = properties::ConfigChoice{spec::Profile::v6_6, o.cpus, o.page_size};
   campaign.invariants_only = o.invariants_only;
+  campaign.watchdog_seconds = o.watchdog_seconds;
 
   // One task per mutant, on --jobs worker processes; rows are printed in
   // catalog order as soon as every row before them is in.
@@ -467,6 +469,10 @@ void add_mutants(CLI::App& app, int& exit_code) {
   cmd->add_flag("--kernel", o->kernel,
                 "mutate the kernel's own code (the default tree, or --kernel-src) instead of the "
                 "impl: each mutant with a kernel version is a patched tree");
+  cmd->add_option("--watchdog", o->watchdog_seconds,
+                  "seconds a mutant's campaign may go without a checked step before the mutated "
+                  "subject counts as looping (a model failure, with its trace; default 30)")
+      ->check(CLI::PositiveNumber);
   o->kernel_options.add_to(cmd);
   run_guarded(cmd, exit_code, [o] { return run_mutants(*o); });
 }

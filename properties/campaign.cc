@@ -89,6 +89,14 @@ void conformance_property(const PropertyOptions& options) {
                       config.page_size_bytes, failure->line, failure->kind, failure->message));
 }
 
+std::vector<spec::Mark> marks_never_hit(const spec::MarkCounts& marks, spec::Profile profile) {
+  std::vector<spec::Mark> missing;
+  const auto& traits = spec::traits(profile);
+  for (std::size_t i = 0; i < spec::kNrMarks; ++i)
+    if (marks[i] == 0 && spec::mark_applies(spec::mark_at(i), traits)) missing.push_back(spec::mark_at(i));
+  return missing;
+}
+
 CampaignResult run_campaign(const CampaignOptions& options) {
   CampaignResult result;
   auto stats = std::make_shared<CampaignStats>();
@@ -143,10 +151,7 @@ CampaignResult run_campaign(const CampaignOptions& options) {
 
   if (test_result.is<rc::detail::SuccessResult>()) {
     result.passed = true;
-    const auto& traits = spec::traits(options.configs.profile);
-    for (std::size_t i = 0; i < spec::kNrMarks; ++i)
-      if (result.marks[i] == 0 && spec::mark_applies(spec::mark_at(i), traits))
-        result.missing_marks.push_back(spec::mark_at(i));
+    result.missing_marks = marks_never_hit(result.marks, options.configs.profile);
     return result;
   }
   std::ostringstream message;

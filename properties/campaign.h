@@ -114,6 +114,11 @@ struct CampaignOptions {
   std::string fail_on_claim;
   // Called after every run (not during shrinking) with the runs done so far.
   std::function<void(std::uint64_t runs, const CampaignStats& stats)> progress;
+  // run_campaign_guarded (properties/campaign_guard.h): seconds without a
+  // checked step after which the subject counts as looping. No step of a
+  // correct model comes near it (a step at 10,000 live objects in full mode
+  // takes milliseconds); generous for a loaded machine.
+  double watchdog_seconds = 30;
 };
 
 struct CampaignResult {
@@ -131,5 +136,8 @@ struct CampaignResult {
 };
 
 CampaignResult run_campaign(const CampaignOptions& options);
+
+// The marks that apply to `profile` (spec::mark_applies) and were never hit.
+std::vector<spec::Mark> marks_never_hit(const spec::MarkCounts& marks, spec::Profile profile);
 
 }  // namespace mv::properties

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "properties/campaign_guard.h"
 #include "properties/worker_pool.h"
 
 namespace mv::properties {
@@ -237,7 +238,7 @@ std::vector<ChunkResult> run_chunks(const CampaignOptions& options, const std::v
     one.seed = chunk_seed(options.seed, chunk, nr_chunks);
     one.runs = chunk_runs(options.runs, chunk, nr_chunks);
     one.progress = nullptr;
-    ChunkResult c{chunk, run_campaign(one), {}};
+    ChunkResult c{chunk, run_campaign_guarded(one), {}};
     return c;
   };
   std::map<std::size_t, ChunkResult> results;

@@ -65,8 +65,10 @@ struct MergedCampaign {
 MergedCampaign merge_chunks(std::vector<ChunkResult> chunks, const std::vector<std::size_t>& expected);
 
 // Runs the chunks `which` of the campaign `options` on `jobs` processes
-// (properties/worker_pool.h), stopping chunks that cannot count once a
-// failure is known; returns the chunk results that count, in index order.
+// (properties/worker_pool.h), each chunk guarded (properties/campaign_guard.h:
+// a subject that crashes or loops fails its chunk), stopping chunks that
+// cannot count once a failure is known; returns the chunk results that
+// count, in index order.
 std::vector<ChunkResult> run_chunks(const CampaignOptions& options, const std::vector<std::size_t>& which,
                                     unsigned jobs);
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "impl/model.h"
+#include "properties/campaign_heartbeat.h"
 #include "reference/model.h"
 #include "trace/snapshot_diff.h"
 #include "spec/overloaded.h"
@@ -344,6 +345,7 @@ void Conformance::monitor_subject_after_failure(const AppliedStep& step) {
 }
 
 const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op) {
+  campaign_heartbeat();
   if (failure_) return failure_;
   const std::size_t line = steps_.size() + 2;  // line 1 is the header
   trace_op.line = line;

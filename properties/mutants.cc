@@ -8,6 +8,7 @@
 
 #include "kernel/kernel_subject.h"
 #include "properties/campaign_chunks.h"
+#include "properties/campaign_guard.h"
 #include "properties/failure_trace.h"
 #include "trace/replay.h"
 #include "trace/snapshot_json.h"
@@ -70,7 +71,8 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   campaign.monitor_subject = true;
   if (options.invariants_only) campaign.reference_seat_mutant = mutant;
 
-  auto outcome = run_campaign(campaign);
+  campaign.watchdog_seconds = options.watchdog_seconds;
+  auto outcome = run_campaign_guarded(campaign);
   result.seconds = outcome.seconds;
   result.runs = outcome.stats.runs;
   result.steps = outcome.stats.steps;

@@ -36,6 +36,9 @@ struct MutantCampaignOptions {
   // `kernel_flags` names it in replay hints (" --kernel-mutant NAME").
   std::shared_ptr<const kernel::KernelSubject> kernel;
   std::string kernel_flags;
+  // The campaign is guarded (properties/campaign_guard.h): a mutated subject
+  // that crashes or loops is killed by a model failure with its trace.
+  double watchdog_seconds = 30;
 };
 
 struct MutantResult {

@@ -17,8 +17,6 @@
 
 namespace mv::properties {
 
-namespace {
-
 bool write_all(int fd, const void* data, std::size_t size) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
@@ -30,6 +28,8 @@ bool write_all(int fd, const void* data, std::size_t size) {
   }
   return true;
 }
+
+namespace {
 
 bool read_all(int fd, void* data, std::size_t size) {
   char* p = static_cast<char*>(data);

@@ -29,6 +29,10 @@ struct TaskOutput {
 // done(output) runs in the calling process; returning false stops everything
 // (the remaining workers are killed and reaped). Returns when every task has
 // answered or done() said stop.
+// Writes all `size` bytes to `fd` (retrying short writes and EINTR); false
+// when the other end is gone. For the answers of a child process.
+bool write_all(int fd, const void* data, std::size_t size);
+
 void run_tasks(const std::vector<std::size_t>& tasks, unsigned jobs,
                const std::function<std::string(std::size_t task)>& run,
                const std::function<bool(const TaskOutput& output)>& done);
