@@ -48,4 +48,21 @@ typename D::u32 page_stock_consume(typename D::u32 stock_nr_pages, typename D::u
   return stock_nr_pages - nr_pages;
 }
 
+// refill_stock (v6.16) evicts `i = get_random_u32_below(NR_MEMCG_STOCK)`
+// when no slot is free. A verification tool must replay deterministically, so
+// the models draw the n-th eviction of a CPU (counted from boot, n = 0, 1,
+// ...) from a fixed sequence instead: the splitmix64 finalizer of
+// (cpu << 32 | n), reduced modulo the slot count. Like the kernel's draw, it
+// is uniform enough and independent of which memcgs the slots hold; unlike
+// it, a trace replays to the same slot every time. Not kernel arithmetic:
+// the same rule for every model, written once here.
+constexpr std::uint32_t page_stock_evicted_slot(std::uint32_t cpu, std::uint32_t n,
+                                                std::uint32_t nr_slots) {
+  std::uint64_t z = (std::uint64_t{cpu} << 32 | n) + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<std::uint32_t>(z % nr_slots);
+}
+
 }  // namespace mv::arith

@@ -7,8 +7,8 @@ namespace mv::reference {
 using spec::Cpu;
 
 bool is_rcu_callback(WorkKind kind) {
-  return kind != WorkKind::drain_work && kind != WorkKind::cache_create &&
-         kind != WorkKind::cache_shutdown;
+  return kind != WorkKind::drain_work && kind != WorkKind::obj_drain_work &&
+         kind != WorkKind::cache_create && kind != WorkKind::cache_shutdown;
 }
 
 // schedule_work_on / queue_work / call_rcu / kfree_rcu: all wait for quiesce.
@@ -17,10 +17,10 @@ void queue_work(Kernel& k, DeferredWork work) {
   k.deferred.push_back(work);
 }
 
-bool schedule_drain_work(Kernel& k, Cpu cpu) {
+bool schedule_drain_work(Kernel& k, Cpu cpu, WorkKind kind) {
   for (const auto& work : k.deferred)
-    if (work.kind == WorkKind::drain_work && work.cpu == cpu) return false;  // still pending
-  queue_work(k, DeferredWork{WorkKind::drain_work, 0, cpu});
+    if (work.kind == kind && work.cpu == cpu) return false;  // still pending
+  queue_work(k, DeferredWork{kind, 0, cpu});
   return true;
 }
 
@@ -38,7 +38,13 @@ void run_work(Kernel& k, const DeferredWork& work) {
       // queued for a CPU that went offline since runs on another CPU (the
       // workqueue unbinds the dead CPU's workers) and drains that CPU's stock,
       // leaving the dead CPU's FLUSHING bit set.
-      drain_local_stock(k, work_cpu(k, work.cpu));
+      if (k.traits().split_stocks)
+        drain_local_memcg_stock(k, work_cpu(k, work.cpu));
+      else
+        drain_local_stock(k, work_cpu(k, work.cpu));
+      break;
+    case WorkKind::obj_drain_work:
+      drain_local_obj_stock(k, work_cpu(k, work.cpu));
       break;
     case WorkKind::css_offline:
       css_killed_work_fn(k, work_cpu(k, work.cpu), work.subject);
@@ -70,8 +76,8 @@ namespace {
 
 // css_free and kfree_rcu touch no CPU's stock.
 bool bound_to_cpu(WorkKind kind) {
-  return kind == WorkKind::drain_work || kind == WorkKind::css_offline ||
-         kind == WorkKind::objcg_to_atomic;
+  return kind == WorkKind::drain_work || kind == WorkKind::obj_drain_work ||
+         kind == WorkKind::css_offline || kind == WorkKind::objcg_to_atomic;
 }
 
 }  // namespace

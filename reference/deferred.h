@@ -13,7 +13,8 @@ namespace mv::reference {
 struct Kernel;
 
 enum class WorkKind : std::uint8_t {
-  drain_work,       // stock->work: drain_local_stock on `cpu`
+  drain_work,       // stock->work: drain_local_stock on `cpu` (v6.16: drain_local_memcg_stock)
+  obj_drain_work,   // v6.16: obj_stock_pcp's work: drain_local_obj_stock on `cpu`
   css_offline,      // the kill's confirmation, then css_killed_work_fn(subject)
   objcg_to_atomic,  // percpu_ref_switch_to_atomic_rcu(objcg subject)
   css_free,         // css_release -> css_free_rwork_fn(subject)
@@ -41,8 +42,9 @@ bool is_rcu_callback(WorkKind kind);
 void queue_work(Kernel& k, DeferredWork work);
 // schedule_work_on(cpu, &stock->work) (v6.6): queue_work_on does nothing while
 // the work item is pending (WORK_STRUCT_PENDING), so a CPU has at most one
-// drain work queued. Returns whether it queued one.
-bool schedule_drain_work(Kernel& k, spec::Cpu cpu);
+// drain work queued (v6.16: one of each kind, drain_work and obj_drain_work).
+// Returns whether it queued one.
+bool schedule_drain_work(Kernel& k, spec::Cpu cpu, WorkKind kind);
 // The CPU a queued item runs on: its own, or the lowest online CPU if that one
 // went offline meanwhile (workqueues and RCU callbacks migrate off a dead CPU).
 spec::Cpu work_cpu(const Kernel& k, spec::Cpu queued_on);

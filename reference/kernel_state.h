@@ -25,12 +25,20 @@
 
 namespace mv::reference {
 
-// struct memcg_stock_pcp (v6.6): one combined stock per CPU.
+// struct memcg_stock_pcp (v6.6): one combined stock per CPU. v6.16
+// (c80509ef65e4) splits it: struct memcg_stock_pcp holds the page stock,
+// struct obj_stock_pcp the byte stock, each with its own local_trylock_t,
+// drain work and FLUSHING_CACHED_CHARGE bit (obj_flushing).
 struct MemcgStockPcp {
   bool online = true;
   PageStock page;
   ObjStock obj;
-  bool flushing = false;  // FLUSHING_CACHED_CHARGE: a drain work is queued
+  bool flushing = false;      // FLUSHING_CACHED_CHARGE: a drain work is queued
+  bool obj_flushing = false;  // v6.16: obj_stock_pcp's FLUSHING_CACHED_CHARGE
+  // v6.16: the local_trylock_t of each stock, held inside its critical
+  // sections (see local_trylock below).
+  bool memcg_lock_held = false;
+  bool obj_lock_held = false;
 };
 
 // The ids handed out for writing since the last take(), each once (for
@@ -133,6 +141,34 @@ struct Kernel {
       record(spec::EventKind::objcg_use_after_free, id);
   }
 };
+
+// The two per-CPU stock locks of v6.16 (memcg_stock.lock, obj_stock.lock).
+enum class StockLock : std::uint8_t { memcg, obj };
+
+// local_trylock (v6.15+, 51339d99c013; the stocks' own locks from v6.16):
+// fails when the lock is already taken on this CPU. On a CPU the lock is taken
+// only by the code running there, so the kernel's trylock fails only in a
+// context that interrupted a holder: an irq or NMI allocating while the task
+// is inside a stock's critical section (the reason the trylock exists:
+// gfpflags_allow_spinning, bpf). The model runs each operation in task
+// context, to its end, and no stock critical section of v6.16 calls another
+// stock function on the same CPU, so in a sequential run every trylock
+// succeeds. The lock state is kept anyway, and each function's failure path
+// is the kernel's: tests/reference_page_stock_test.cc takes a lock by hand
+// (an interrupted holder) and checks that path (docs/DESIGNS.md).
+inline bool& stock_lock_held(Kernel& k, spec::Cpu cpu, StockLock lock) {
+  auto& stock = k.stock(cpu);
+  return lock == StockLock::memcg ? stock.memcg_lock_held : stock.obj_lock_held;
+}
+inline bool local_trylock(Kernel& k, spec::Cpu cpu, StockLock lock) {
+  bool& held = stock_lock_held(k, cpu, lock);
+  if (held) return false;
+  held = true;
+  return true;
+}
+inline void local_unlock(Kernel& k, spec::Cpu cpu, StockLock lock) {
+  stock_lock_held(k, cpu, lock) = false;
+}
 
 // A booted system: the root memcg (online, unlimited, no objcg), every CPU
 // online with empty stocks. `paths` must outlive the state.

@@ -26,12 +26,29 @@ std::uint64_t pcpu_min_unit_size(const arith::PageGeometry& page) {
   return (size + page.mask()) & ~page.mask();
 }
 
+// v6.7+ (the v6.16 profile): allocations take the task's cached objcg
+// (current_obj_cgroup, no reference of their own) and an object gets its
+// reference (obj_cgroup_get) once charged.
+bool task_caches_objcg(const Kernel& k) { return k.traits().objcg_refs_from_memcg_and_task; }
+
 // What memcg_slab_pre_alloc_hook and pcpu_memcg_pre_alloc_hook (v6.6) both
 // do: take the current task's objcg (with a reference), charge full_bytes to
 // it, and on failure put the reference. A task of the root gets no objcg and
-// its allocation goes uncharged.
+// its allocation goes uncharged. v6.16 (__memcg_slab_post_alloc_hook,
+// pcpu_memcg_pre/post_alloc_hook): current_obj_cgroup, the charge, and
+// obj_cgroup_get for the object once charged; a slab object's charge passes
+// its pgdat (obj_cgroup_charge_account).
 bool charge_current_objcg(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
-                          bool nofail, std::optional<ObjcgId>& objcgp) {
+                          bool nofail, bool slab, std::optional<ObjcgId>& objcgp) {
+  if (task_caches_objcg(k)) {
+    auto objcg = current_obj_cgroup(k, task);
+    if (!objcg) return true;
+    if (obj_cgroup_charge_account(k, cpu, *objcg, full_bytes, nofail, slab) != Errno::ok)
+      return false;
+    obj_cgroup_get(k, *objcg);
+    objcgp = objcg;
+    return true;
+  }
   auto objcg = get_obj_cgroup_from_current(k, task);
   if (!objcg) return true;
   if (obj_cgroup_charge(k, cpu, *objcg, full_bytes, nofail) != Errno::ok) {
@@ -46,21 +63,25 @@ bool charge_current_objcg(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_b
 // then the charge of the object's full size.
 bool memcg_slab_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
                                bool nofail, std::optional<ObjcgId>& objcgp) {
-  return charge_current_objcg(k, cpu, task, full_bytes, nofail, objcgp);
+  return charge_current_objcg(k, cpu, task, full_bytes, nofail, /*slab=*/true, objcgp);
 }
 
 // memcg_slab_post_alloc_hook (v6.6), one object: its own reference, the
 // vmstat update (whose stock effect is modeled), then the pre-hook's put.
+// v6.16 has done all of it in charge_current_objcg: the vmstat is accounted
+// in the byte stock's consume and refill.
 void memcg_slab_post_alloc_hook(Kernel& k, Cpu cpu, ObjcgId objcg) {
+  if (task_caches_objcg(k)) return;
   obj_cgroup_get(k, objcg);
   mod_objcg_state(k, cpu, objcg);
   obj_cgroup_put(k, cpu, objcg);
 }
 
-// memcg_slab_free_hook (v6.6), one object.
+// memcg_slab_free_hook (v6.6), one object; v6.16 __memcg_slab_free_hook:
+// refill_obj_stock accounts the vmstat itself.
 void memcg_slab_free_hook(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint64_t full_bytes) {
   obj_cgroup_uncharge(k, cpu, objcg, full_bytes);
-  mod_objcg_state(k, cpu, objcg);
+  if (!task_caches_objcg(k)) mod_objcg_state(k, cpu, objcg);
   obj_cgroup_put(k, cpu, objcg);
 }
 
@@ -68,7 +89,7 @@ void memcg_slab_free_hook(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint64_t full_
 // objcg in the chunk (MEMCG_PERCPU_B is not modeled): the object keeps this ref.
 bool pcpu_memcg_pre_alloc_hook(Kernel& k, Cpu cpu, TaskKey task, std::uint64_t full_bytes,
                                bool nofail, std::optional<ObjcgId>& objcgp) {
-  return charge_current_objcg(k, cpu, task, full_bytes, nofail, objcgp);
+  return charge_current_objcg(k, cpu, task, full_bytes, nofail, /*slab=*/false, objcgp);
 }
 
 // pcpu_memcg_free_hook (v6.6)
@@ -78,8 +99,18 @@ void pcpu_memcg_free_hook(Kernel& k, Cpu cpu, ObjcgId objcg, std::uint64_t full_
 }
 
 // __memcg_kmem_charge_page (v6.6): on success the page owns the reference.
+// v6.16: current_obj_cgroup, and obj_cgroup_get for the page once charged.
 Errno memcg_kmem_charge_page(Kernel& k, Cpu cpu, TaskKey task, std::uint32_t order, bool nofail,
                              std::optional<ObjcgId>& page_objcg) {
+  if (task_caches_objcg(k)) {
+    auto objcg = current_obj_cgroup(k, task);
+    if (!objcg) return Errno::ok;
+    auto ret = obj_cgroup_charge_pages(k, cpu, *objcg, arith::kmem_page_nr_pages<M>(order).v, nofail);
+    if (ret != Errno::ok) return ret;
+    obj_cgroup_get(k, *objcg);
+    page_objcg = objcg;
+    return Errno::ok;
+  }
   auto objcg = get_obj_cgroup_from_current(k, task);
   if (!objcg) return Errno::ok;
   auto ret = obj_cgroup_charge_pages(k, cpu, *objcg, arith::kmem_page_nr_pages<M>(order).v, nofail);

@@ -1,5 +1,7 @@
 #include "reference/memcg.h"
 
+#include <utility>
+
 #include "arith/page_counter.h"
 #include "arith/page_stock.h"
 #include "reference/kernel_state.h"
@@ -165,6 +167,12 @@ void memcg_online_kmem(Kernel& k, MemcgId memcg) {
   auto objcg = obj_cgroup_alloc(k, memcg);
   k.objcg(objcg).memcg = memcg;
   k.memcg(memcg).objcg = objcg;
+  // v6.7+ ("make memcg keep a reference to the original objcg"):
+  // obj_cgroup_get(objcg); memcg->orig_objcg = objcg.
+  if (k.traits().objcg_refs_from_memcg_and_task) {
+    obj_cgroup_get(k, objcg);
+    k.memcg(memcg).orig_objcg = objcg;
+  }
 }
 
 // cgroup_rmdir (v6.6) -> cgroup_destroy_locked: refused while the cgroup has
@@ -243,6 +251,10 @@ void mem_cgroup_id_put(Kernel& k, MemcgId memcg) { css_put(k, memcg); }
 // mem_cgroup_css_free -> memcg_free_kmem destroys the memcg's kmem_caches.
 void css_free_rwork_fn(Kernel& k, MemcgId memcg) {
   memcg_destroy_kmem_caches(k, memcg);
+  // v6.7+ __mem_cgroup_free: obj_cgroup_put(memcg->orig_objcg), from the
+  // css free work (on any CPU: a release there touches no stock).
+  if (auto orig = std::exchange(k.memcg(memcg).orig_objcg, std::nullopt))
+    obj_cgroup_put(k, lowest_online_cpu(k).value_or(spec::kDefaultCpu), *orig);
   k.memcg(memcg).state = CgroupState::freed;
   if (auto parent = k.memcg(memcg).parent) css_put(k, *parent);
 }
@@ -254,7 +266,9 @@ Errno task_spawn(Kernel& k, spec::TaskKey task, PathKey path, Cpu cpu) {
   if (!memcg) return Errno::enoent;
   css_get(k, *memcg);
   k.memcg(*memcg).nr_tasks += 1;
-  k.tasks[task] = Task{task, *memcg, cpu};
+  // v6.7+ mem_cgroup_fork: task->objcg = CURRENT_OBJCG_UPDATE_FLAG (looked up
+  // at the first allocation).
+  k.tasks[task] = Task{task, *memcg, cpu, std::nullopt, k.traits().objcg_refs_from_memcg_and_task};
   return Errno::ok;
 }
 
@@ -263,7 +277,11 @@ Errno task_exit(Kernel& k, spec::TaskKey task) {
   auto it = k.tasks.find(task);
   if (it == k.tasks.end()) return Errno::enoent;
   MemcgId memcg = it->second.memcg;
+  // v6.7+ mem_cgroup_exit (from cgroup_exit): obj_cgroup_put(task->objcg).
+  const auto objcg = it->second.objcg;
+  const Cpu cpu = it->second.cpu;
   k.tasks.erase(it);
+  if (objcg) obj_cgroup_put(k, cpu, *objcg);
   k.memcg(memcg).nr_tasks -= 1;
   css_put(k, memcg);
   return Errno::ok;
@@ -280,6 +298,9 @@ Errno task_migrate(Kernel& k, spec::TaskKey task, PathKey path) {
   css_get(k, *to);
   k.memcg(*to).nr_tasks += 1;
   it->second.memcg = *to;
+  // v6.7+ mem_cgroup_kmem_attach: set_bit(CURRENT_OBJCG_UPDATE_BIT); the
+  // cached objcg (and its reference) stays until the next allocation or exit.
+  if (k.traits().objcg_refs_from_memcg_and_task) it->second.objcg_update = true;
   k.memcg(from).nr_tasks -= 1;
   css_put(k, from);
   return Errno::ok;

@@ -25,6 +25,9 @@ struct MemCgroup {
   PageCounter memory;
   std::int64_t css_refs = 0;  // not counted for the root (CSS_NO_REF)
   std::optional<spec::ObjcgId> objcg;   // memcg->objcg
+  // v6.7+ (the v6.16 profile): memcg->orig_objcg, holding a reference until
+  // __mem_cgroup_free.
+  std::optional<spec::ObjcgId> orig_objcg;
   std::vector<spec::ObjcgId> objcg_list;  // reparented objcgs pointing here
   std::uint32_t nr_tasks = 0;
   // Profiles with memcg kmem_caches (reference/kmem_cache.h).
@@ -38,6 +41,10 @@ struct Task {
   spec::TaskKey key = 0;
   spec::MemcgId memcg = 0;
   spec::Cpu cpu = 0;
+  // v6.7+ (the v6.16 profile): current->objcg, holding a reference, and its
+  // CURRENT_OBJCG_UPDATE_FLAG (set at fork and migration).
+  std::optional<spec::ObjcgId> objcg;
+  bool objcg_update = false;
 };
 
 bool mem_cgroup_is_root(const Kernel& k, spec::MemcgId memcg);

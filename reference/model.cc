@@ -85,15 +85,23 @@ spec::ObjcgSnap objcg_snap(const ObjCgroup& o) {
   return snap;
 }
 
+// The page stock's slots that cache a memcg, in slot order.
 spec::StockSnap stock_snap(Cpu cpu, const MemcgStockPcp& s) {
   spec::StockSnap snap;
   snap.cpu = cpu;
   snap.online = s.online;
-  if (s.page.cached) snap.page_stock.push_back(spec::PageStockSlot{*s.page.cached, s.page.nr_pages});
+  for (const auto& slot : s.page.slots)
+    if (slot.cached) snap.page_stock.push_back(spec::PageStockSlot{*slot.cached, slot.nr_pages});
   snap.cached_objcg = s.obj.cached_objcg;
   snap.nr_bytes = s.obj.nr_bytes;
   snap.flushing = s.flushing;
+  snap.obj_flushing = s.obj_flushing;
+  snap.evictions = s.page.evictions;
   return snap;
+}
+
+spec::TaskSnap task_snap(spec::TaskKey key, const Task& task) {
+  return spec::TaskSnap{key, task.memcg, task.cpu, task.objcg, task.objcg_update};
 }
 
 spec::ObjectSnap object_snap(spec::ObjKey key, const KmemObject& obj) {
@@ -112,8 +120,7 @@ spec::Snapshot snapshot_without_objects(const Kernel& k) {
   for (const auto& m : k.memcgs) snap.cgroups.push_back(cgroup_snap(k, m));
   for (const auto& o : k.objcgs) snap.objcgs.push_back(objcg_snap(o));
   for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) snap.stocks.push_back(stock_snap(cpu, k.stock(cpu)));
-  for (const auto& [key, task] : k.tasks)
-    snap.tasks.push_back(spec::TaskSnap{key, task.memcg, task.cpu});
+  for (const auto& [key, task] : k.tasks) snap.tasks.push_back(task_snap(key, task));
   snap.caches.reserve(k.caches.size());
   for (const auto& c : k.caches) snap.caches.push_back(cache_snap(c));
   snap.slab_pages.reserve(k.slab_pages.size());
@@ -180,7 +187,7 @@ std::optional<spec::SnapshotDelta> ReferenceModel::take_changes() {
     d.stocks.push_back(stock_snap(cpu, k.stocks.at(cpu)));
   // Tasks (written directly, and few) are compared whole.
   for (const auto& [key, task] : k.tasks) {
-    const spec::TaskSnap snap{key, task.memcg, task.cpu};
+    const spec::TaskSnap snap = task_snap(key, task);
     auto [it, added] = tasks_.try_emplace(key, snap);
     if (!added && it->second == snap) continue;
     it->second = snap;

@@ -1,6 +1,7 @@
 #include "reference/objcg.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "arith/obj_stock.h"
 #include "reference/kernel_state.h"
@@ -79,6 +80,20 @@ void percpu_ref_switch_to_atomic_rcu(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   obj_cgroup_put(k, this_cpu, objcg);
 }
 
+namespace {
+
+// obj_cgroup_release (v6.16, "no refilling stock from obj_cgroup_release"):
+// the whole pages left in nr_charged_bytes are uncharged from the objcg's
+// memcg directly (memcg_uncharge; not for the root), not given to a stock.
+void release_uncharge_pages(Kernel& k, ObjcgId objcg, std::uint32_t nr_pages) {
+  MemcgId memcg = get_mem_cgroup_from_objcg(k, objcg);
+  if (!mem_cgroup_is_root(k, memcg)) memcg_uncharge(k, memcg, nr_pages);
+  k.objcg(objcg).charged_pages -= nr_pages;
+  css_put(k, memcg);  // mem_cgroup_put
+}
+
+}  // namespace
+
 // obj_cgroup_release (v6.6)
 void obj_cgroup_release(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   // WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)): recorded as an event, which
@@ -88,7 +103,10 @@ void obj_cgroup_release(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
   if (!static_cast<bool>(release.aligned)) k.record(spec::EventKind::release_unaligned, objcg, nr_bytes);
   if (release.nr_pages.v != 0) {
     if (static_cast<bool>(release.aligned)) spec::mark_hit(spec::Mark::release_with_pages);
-    obj_cgroup_uncharge_pages(k, this_cpu, objcg, release.nr_pages.v);
+    if (k.traits().split_stocks)
+      release_uncharge_pages(k, objcg, release.nr_pages.v);
+    else
+      obj_cgroup_uncharge_pages(k, this_cpu, objcg, release.nr_pages.v);
   }
   // list_del(&objcg->list): it is on the list of the memcg it points to.
   const MemcgId memcg = k.objcg(objcg).memcg;
@@ -106,15 +124,24 @@ void obj_cgroup_release(Kernel& k, Cpu this_cpu, ObjcgId objcg) {
 // obj_cgroup_charge (v6.6)
 Errno obj_cgroup_charge(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t size_bytes,
                         bool nofail) {
+  return obj_cgroup_charge_account(k, this_cpu, objcg, size_bytes, nofail, /*pgdat=*/false);
+}
+
+// obj_cgroup_charge (v6.6), obj_cgroup_charge_account (v6.16): with a pgdat
+// (a slab object's vmstat) the refill runs for a page multiple too, with 0
+// bytes: `if (!ret && (nr_bytes || pgdat))`.
+Errno obj_cgroup_charge_account(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint64_t size_bytes,
+                                bool nofail, bool pgdat) {
   auto request = arith::consume_request_bytes<M>(M::lit64(size_bytes));
   if (consume_obj_stock(k, this_cpu, objcg, request.v)) return Errno::ok;
   // nr_charged_bytes is deliberately not consumed here: only a stock refill
   // takes it over.
   auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), k.page);
   auto ret = obj_cgroup_charge_pages(k, this_cpu, objcg, split.nr_pages.v, nofail);
-  if (ret == Errno::ok && split.nr_bytes.v != 0)
-    refill_obj_stock(k, this_cpu, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, k.page).v,
-                     false);
+  if (ret != Errno::ok || (split.nr_bytes.v == 0 && !pgdat)) return ret;
+  const std::uint32_t tail =
+      split.nr_bytes.v != 0 ? arith::charge_tail_bytes<M>(split.nr_bytes, k.page).v : 0;
+  refill_obj_stock(k, this_cpu, objcg, tail, false);
   return ret;
 }
 
@@ -152,11 +179,13 @@ Errno obj_cgroup_charge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint3
   return ret;
 }
 
-// obj_cgroup_uncharge_pages (v6.6): into this CPU's page stock, no root check.
+// obj_cgroup_uncharge_pages (v6.6): into this CPU's page stock, no root
+// check. v6.16: `if (!mem_cgroup_is_root(memcg)) refill_stock(memcg, nr_pages)`.
 void obj_cgroup_uncharge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint32_t nr_pages) {
   k.touch_objcg(objcg);
   MemcgId memcg = get_mem_cgroup_from_objcg(k, objcg);
-  refill_stock(k, this_cpu, memcg, nr_pages);
+  if (!k.traits().split_stocks || !mem_cgroup_is_root(k, memcg))
+    refill_stock(k, this_cpu, memcg, nr_pages);
   k.objcg(objcg).charged_pages -= nr_pages;
   css_put(k, memcg);
 }
@@ -177,6 +206,37 @@ std::optional<ObjcgId> get_obj_cgroup_from_current(Kernel& k, spec::TaskKey task
   k.rcu_read_unlock();
   if (found) k.preemption_point(spec::PreemptPoint::after_get_obj_cgroup_from_current);
   return found;
+}
+
+// __get_obj_cgroup_from_memcg (v6.6, v6.16): the first memcg from `memcg`
+// towards the root (excluded) whose objcg is set and can be tryget.
+std::optional<ObjcgId> get_obj_cgroup_from_memcg(Kernel& k, MemcgId memcg) {
+  for (std::optional<MemcgId> m = memcg; m && !mem_cgroup_is_root(k, *m); m = k.memcg(*m).parent) {
+    auto objcg = k.memcg(*m).objcg;
+    if (objcg && obj_cgroup_tryget(k, *objcg)) return objcg;
+  }
+  return std::nullopt;
+}
+
+// current_obj_cgroup (v6.7+; v6.16): the objcg current->objcg caches, with
+// the task's own reference. While CURRENT_OBJCG_UPDATE_FLAG is set (from
+// fork, or a migration) current_objcg_update first puts the cached one and
+// looks the objcg up again (__get_obj_cgroup_from_memcg, a tryget). The
+// caller gets no reference of its own.
+std::optional<ObjcgId> current_obj_cgroup(Kernel& k, spec::TaskKey task) {
+  auto& t = k.tasks.at(task);
+  if (t.objcg_update) {
+    // current_objcg_update: xchg(&current->objcg, NULL), put the old one.
+    if (auto old = std::exchange(t.objcg, std::nullopt)) obj_cgroup_put(k, t.cpu, *old);
+    k.rcu_read_lock();
+    auto& again = k.tasks.at(task);  // the put cannot remove the task; re-read anyway
+    again.objcg = get_obj_cgroup_from_memcg(k, again.memcg);
+    again.objcg_update = false;
+    k.rcu_read_unlock();
+  }
+  auto objcg = k.tasks.at(task).objcg;
+  if (objcg) k.preemption_point(spec::PreemptPoint::after_get_obj_cgroup_from_current);
+  return objcg;
 }
 
 // memcg_reparent_objcgs (v6.6)

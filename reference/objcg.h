@@ -63,6 +63,17 @@ void obj_cgroup_uncharge_pages(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objc
 
 // get_mem_cgroup_from_objcg (v6.6): objcg->memcg with a css reference (css_tryget retry).
 spec::MemcgId get_mem_cgroup_from_objcg(Kernel& k, spec::ObjcgId objcg);
+// obj_cgroup_charge_account (v6.16): obj_cgroup_charge, and with a pgdat (a
+// slab object) the stock refill even for a page multiple.
+spec::Errno obj_cgroup_charge_account(Kernel& k, spec::Cpu this_cpu, spec::ObjcgId objcg,
+                                      std::uint64_t size_bytes, bool nofail, bool pgdat);
+// __get_obj_cgroup_from_memcg (v6.6): the first objcg a tryget succeeds on,
+// from memcg up to (excluding) the root.
+std::optional<spec::ObjcgId> get_obj_cgroup_from_memcg(Kernel& k, spec::MemcgId memcg);
+// current_obj_cgroup (v6.7+, the v6.16 profile): the task's cached objcg
+// (current->objcg), looked up again after fork or migration; no reference
+// for the caller.
+std::optional<spec::ObjcgId> current_obj_cgroup(Kernel& k, spec::TaskKey task);
 // get_obj_cgroup_from_current (v6.6) for `task`: the first objcg a tryget
 // succeeds on, walking from the task's memcg up to (excluding) the root.
 std::optional<spec::ObjcgId> get_obj_cgroup_from_current(Kernel& k, spec::TaskKey task);

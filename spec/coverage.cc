@@ -59,9 +59,15 @@ bool mark_applies(Mark mark, const ProfileTraits& traits) {
     case Mark::obj_stock_uncharge_pages:
     case Mark::release_with_pages:
     case Mark::reparent_with_cached_objcg: return traits.has_objcg();
+    // Only an uncharge can push a stock past a batch: try_charge's restock
+    // never does (it refills batch - nr_pages after a miss). Before v5.9 no
+    // uncharge refilled a stock, until 3de7d4f25a74 (v5.10.11) kmem pages did.
     case Mark::page_stock_overflow_drain:
-    case Mark::charge_rollback:
-    case Mark::forced_charge: return true;
+      return traits.has_objcg() || traits.kmem_uncharge_refills_stock;
+    case Mark::charge_rollback: return true;
+    // Davydov's memcg_kmem_newpage_charge (3.18 base) never charges a
+    // __GFP_NOFAIL allocation: nothing is ever forced past the limit.
+    case Mark::forced_charge: return traits.slab != SlabCharging::recharged_cache_pages;
     case Mark::memcg_cache_created:
     case Mark::slab_page_charged:
     case Mark::slab_page_uncharged: return traits.has_memcg_caches();

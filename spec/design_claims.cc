@@ -184,11 +184,21 @@ const DesignInfo& design_info(Profile profile) {
        "The fix: a dead CPU's obj stock keeps no bytes and no objcg reference."},
       {Profile::v6_16, "seven memcgs per page stock, a separate obj stock",
        "Shakeel Butt, \"memcg: multi-memcg percpu charge cache\" (f735eebe55f8, v6.16)",
-       "The per-CPU page stock caches up to seven memcgs (NR_MEMCG_STOCK, eviction of a random "
-       "slot); the obj stock is a separate per-CPU structure with its own lock, drain work and "
-       "FLUSHING bit; the stocks use local_trylock (a failed trylock takes the slow path); CPU "
-       "hotplug drains the obj stock too. From v6.7 memcg->orig_objcg and current->objcg hold "
-       "objcg references, and the uncharge paths skip the root memcg.",
+       "The per-CPU page stock caches up to seven memcgs (NR_MEMCG_STOCK); when every slot "
+       "caches another memcg, refill_stock evicts get_random_u32_below(7): the model draws the "
+       "n-th eviction of a CPU from a fixed sequence instead (the splitmix64 finalizer of "
+       "cpu << 32 | n, modulo 7: arith::page_stock_evicted_slot; each stock counts its "
+       "evictions), so a trace replays to the same slot. The obj stock is a separate per-CPU "
+       "structure with its own lock, drain work and FLUSHING bit; drain_obj_stock uncharges "
+       "whole pages directly and puts its objcg itself, obj_cgroup_release gives its pages to "
+       "no stock. The stocks use local_trylock: a failed trylock takes the slow path (a refill "
+       "uncharges directly, a consume misses); it fails only in an irq or NMI that interrupted "
+       "a holder on the same CPU, which no operation of the trace vocabulary is, so a "
+       "sequential run never takes it (unit tests take a lock by hand). CPU hotplug drains the "
+       "obj stock too. From v6.7 memcg->orig_objcg and current->objcg hold objcg references "
+       "(a task looks its objcg up at its first allocation after fork or migration), and the "
+       "uncharge paths skip the root memcg. Read in v6.18.19 (no 6.16 tree is stored): the "
+       "functions the model follows came with the v6.16 series.",
        "The multi-memcg stock: fewer refills when tasks of several cgroups share a CPU (+14% to "
        "+145% netperf throughput), and no change to what is charged."},
   };

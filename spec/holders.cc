@@ -36,7 +36,8 @@ std::int64_t CssHolders::total() const {
 }
 
 std::int64_t ObjcgHolders::total() const {
-  std::int64_t sum = initial_refs + confirm_refs + static_cast<std::int64_t>(obj_stocks.size());
+  std::int64_t sum = initial_refs + confirm_refs + orig_refs +
+                     static_cast<std::int64_t>(obj_stocks.size() + tasks.size());
   for (const auto& o : objects) sum += o.refs;
   return sum;
 }
@@ -102,6 +103,15 @@ ObjcgHolders objcg_holders(const StateView& view, const ObjcgSnap& objcg) {
   if (const auto* t = view.object_totals().objcg(objcg.id)) h.objects.push_back({t->refs, t->count});
   // refill_obj_stock / mod_objcg_state obj_cgroup_get when cached.
   for (const StockSnap* stock : view.obj_stocks_caching(objcg.id)) h.obj_stocks.push_back(stock->cpu);
+  if (view.config().profile_traits().objcg_refs_from_memcg_and_task) {
+    // current_objcg_update's tryget, put by the next update or mem_cgroup_exit.
+    view.each_task([&](const TaskSnap& t) {
+      if (t.objcg == objcg.id) h.tasks.push_back(t.key);
+    });
+    // memcg_online_kmem's obj_cgroup_get, put by __mem_cgroup_free.
+    const CgroupSnap* origin = view.memcg(objcg.origin);
+    h.orig_refs = origin && origin->state != CgroupState::freed ? 1 : 0;
+  }
   return h;
 }
 

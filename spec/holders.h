@@ -75,6 +75,10 @@ struct ObjcgHolders {
   std::int64_t confirm_refs = 0;
   std::vector<ObjectHolder> objects;  // slab/percpu 1, page/stack nr_kmem_pages (one entry, or none)
   std::vector<Cpu> obj_stocks;        // CPUs whose obj stock caches it
+  // v6.7+ (the v6.16 profile): current->objcg of the tasks that cache it, and
+  // memcg->orig_objcg of its origin memcg until that memcg is freed.
+  std::vector<TaskKey> tasks;
+  std::int64_t orig_refs = 0;
   std::int64_t total() const;
 };
 

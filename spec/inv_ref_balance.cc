@@ -102,6 +102,8 @@ std::string describe(const ObjcgHolders& h) {
   }
   if (object_refs) parts.push_back(fmt::format("{} from {} live objects", object_refs, nr_objects));
   if (!h.obj_stocks.empty()) parts.push_back(fmt::format("{} obj stocks", h.obj_stocks.size()));
+  if (!h.tasks.empty()) parts.push_back(fmt::format("{} tasks (current->objcg)", h.tasks.size()));
+  if (h.orig_refs) parts.push_back("1 orig_objcg");
   return parts.empty() ? "no holder" : fmt::format("{}", fmt::join(parts, " + "));
 }
 

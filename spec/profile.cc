@@ -181,7 +181,7 @@ const std::vector<ProfileTraits>& all_profiles() {
        .stack_uncharge_on_error = StackUnchargeOnError::charged_pages,
        .split_stocks = true,
        .objcg_refs_from_memcg_and_task = true,
-       .modeled = false},
+       .modeled = true},
   };
   return profiles;
 }

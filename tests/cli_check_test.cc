@@ -143,7 +143,6 @@ TEST(CliCheck, UsageErrorsExitTwo) {
   auto profile = run_cli({"check", "--profile", "v9.9"});
   EXPECT_EQ(profile.exit, 2);
   EXPECT_NE(profile.err.find("unknown profile"), std::string::npos) << profile.err;
-  EXPECT_EQ(run_cli({"check", "--profile", "v6.16"}).exit, 2);  // not modeled
   EXPECT_EQ(run_cli({"check", "--runs", "0"}).exit, 2);
   EXPECT_EQ(run_cli({"check", "--seed", "x"}).exit, 2);
   EXPECT_EQ(run_cli({"check", "--reproduce", "garbage"}).exit, 3);

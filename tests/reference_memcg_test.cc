@@ -225,7 +225,7 @@ TEST(ReferenceMemcg, TouchingAFreedMemcgIsAUseAfterFree) {
   ASSERT_GE(k.events.size(), 2u);
   EXPECT_EQ(k.events[0].kind, spec::EventKind::memcg_use_after_free);
   EXPECT_EQ(k.events[0].subject, 1u);
-  EXPECT_EQ(k.stock(0).page.nr_pages, 3u);  // and the model carried on
+  EXPECT_EQ(k.stock(0).page.slots[0].nr_pages, 3u);  // and the model carried on
 }
 
 TEST(ReferenceMemcg, ChargeSucceedsAfterDrainingASiblingsStock) {

@@ -17,11 +17,14 @@ using spec::AllocKind;
 using spec::CgroupState;
 using spec::ObjcgState;
 
-TEST(ReferenceModel, FactoryRefusesUnmodeledProfiles) {
+TEST(ReferenceModel, FactoryModelsEveryProfileAndRefusesBadConfigs) {
   spec::PathTable paths;
   spec::Config config;
-  config.profile = spec::Profile::v6_16;  // not modeled
-  EXPECT_THROW(make_reference_model(config, paths), std::invalid_argument);
+  for (const auto& t : spec::all_profiles()) {
+    ASSERT_TRUE(t.modeled) << t.name;
+    config.profile = t.profile;
+    EXPECT_EQ(make_reference_model(config, paths)->name(), "reference") << t.name;
+  }
   config.profile = spec::Profile::v6_6;
   config.ncpus = 0;
   EXPECT_THROW(make_reference_model(config, paths), std::invalid_argument);

@@ -181,7 +181,6 @@ TEST(TraceReader, BadHeaders) {
   expect_error("\n\n", 1, "header line");
   expect_error("{\"op\":\"mkdir\",\"cg\":\"/a\"}\n", 1, "first line must be the header");
   expect_error(R"({"profile":"v9.9","cpus":4,"page_size":4096})", 1, "unknown profile \"v9.9\"");
-  expect_error(R"({"profile":"v6.16","cpus":4,"page_size":4096})", 1, "no model");
   expect_error(R"({"profile":"v6.6","cpus":0,"page_size":4096})", 1, "cpus");
   expect_error(R"({"profile":"v6.6","cpus":65,"page_size":4096})", 1, "cpus");
   expect_error(R"({"profile":"v6.6","cpus":-1,"page_size":4096})", 1, "cpus");
