@@ -39,6 +39,19 @@ void drain_slot(Kernel& k, PageStockSlot& slot) {
   slot.cached.reset();
 }
 
+// __refill_stock (v6.6), refill_stock (v6.16) on the slot caching the memcg:
+// `nr_pages += n; if (nr_pages > MEMCG_CHARGE_BATCH) drain_stock(...)`
+// (strictly greater: a full batch stays).
+void add_to_slot(Kernel& k, PageStockSlot& slot, std::uint32_t nr_pages) {
+  auto refill = arith::page_stock_refill<M>(M::lit32(slot.nr_pages), M::lit32(nr_pages),
+                                            k.charge_batch_pages());
+  slot.nr_pages = refill.stock_nr_pages.v;
+  if (static_cast<bool>(refill.drain)) {
+    spec::mark_hit(spec::Mark::page_stock_overflow_drain);
+    drain_slot(k, slot);
+  }
+}
+
 // refill_stock (v6.16, f735eebe55f8; the v6.18.19 text): a refill larger
 // than a batch, or one that finds the stock's local_trylock taken, uncharges
 // directly. Otherwise the slot caching memcg gets the pages (and is drained
@@ -55,13 +68,7 @@ void refill_stock_slots(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr
     auto& slot = stock.slots[i];
     if (!slot.cached && !empty_slot) empty_slot = i;
     if (slot.cached != memcg) continue;
-    auto refill = arith::page_stock_refill<M>(M::lit32(slot.nr_pages), M::lit32(nr_pages),
-                                              k.charge_batch_pages());
-    slot.nr_pages = refill.stock_nr_pages.v;
-    if (static_cast<bool>(refill.drain)) {
-      spec::mark_hit(spec::Mark::page_stock_overflow_drain);
-      drain_slot(k, slot);
-    }
+    add_to_slot(k, slot, nr_pages);
     local_unlock(k, this_cpu, StockLock::memcg);
     return;
   }
@@ -124,13 +131,7 @@ void refill_stock_locked(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t n
     if (stock_ref_for_cached(k)) css_get(k, memcg);
     slot.cached = memcg;
   }
-  auto refill = arith::page_stock_refill<M>(M::lit32(slot.nr_pages), M::lit32(nr_pages),
-                                            k.charge_batch_pages());
-  slot.nr_pages = refill.stock_nr_pages.v;
-  if (static_cast<bool>(refill.drain)) {
-    spec::mark_hit(spec::Mark::page_stock_overflow_drain);
-    drain_slot(k, slot);
-  }
+  add_to_slot(k, slot, nr_pages);
 }
 
 // refill_stock (v6.6): the local lock is the only difference from
