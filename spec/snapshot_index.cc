@@ -35,21 +35,21 @@ SnapshotIndex::SnapshotIndex(const Snapshot& snap) : snap_(&snap) {
 void SnapshotIndex::build_tables() const {
   tables_built_ = true;
   const std::size_t n = snap_->cgroups.size();
-  children_.size_for(n);
   stocked_.size_for(n);
   subtree_stocked_.size_for(n);
   tasks_in_.size_for(n);
-  objcgs_at_.size_for(n);
+  children_.reserve(n);
   for (const auto& cg : snap_->cgroups)
-    if (cg.parent) children_[*cg.parent].push_back(cg.id);
-  children_.each_mutable([](MemcgId, std::vector<MemcgId>& ids) { std::sort(ids.begin(), ids.end()); });
+    if (cg.parent) children_.add(*cg.parent, cg.id);
+  children_.sort();
   for (const auto& stock : snap_->stocks)
     for (const auto& slot : stock.page_stock) stocked_[slot.memcg] += slot.nr_pages;
   sum_over_subtrees(*this, stocked_, subtree_stocked_,
                     [](std::int64_t& total, std::int64_t amount) { total += amount; });
   for (const auto& task : snap_->tasks) ++tasks_in_[task.memcg];
-  for (const auto& o : snap_->objcgs) objcgs_at_[o.memcg].push_back(o.id);
-  objcgs_at_.each_mutable([](MemcgId, std::vector<ObjcgId>& ids) { std::sort(ids.begin(), ids.end()); });
+  objcgs_at_.reserve(snap_->objcgs.size());
+  for (const auto& o : snap_->objcgs) objcgs_at_.add(o.memcg, o.id);
+  objcgs_at_.sort();
 }
 
 SnapshotIndex::SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals)
@@ -88,19 +88,16 @@ const TaskSnap* SnapshotIndex::task(TaskKey key) const {
 
 std::vector<MemcgId> SnapshotIndex::children(MemcgId id) const {
   tables();
-  const auto* kids = children_.find(id);
-  return kids ? *kids : std::vector<MemcgId>{};
+  return children_.of(id);
 }
 
 std::uint32_t SnapshotIndex::children_not_freed(MemcgId id) const {
   std::uint32_t n = 0;
   tables();
-  const auto* kids = children_.find(id);
-  if (!kids) return 0;
-  for (MemcgId child : *kids) {
+  children_.each(id, [&](MemcgId child) {
     const CgroupSnap* c = memcg(child);
     if (c && c->state != CgroupState::freed) ++n;
-  }
+  });
   return n;
 }
 
@@ -154,8 +151,7 @@ SubtreeHoldings SnapshotIndex::subtree_holdings(MemcgId id) const {
 
 std::vector<ObjcgId> SnapshotIndex::objcgs_pointing_at(MemcgId id) const {
   tables();
-  const auto* at = objcgs_at_.find(id);
-  return at ? *at : std::vector<ObjcgId>{};
+  return objcgs_at_.of(id);
 }
 
 const CgroupSnap* SnapshotIndex::online_memcg_at(PathKey path) const {

@@ -4,9 +4,11 @@
 // name nothing, parent cycles, ids out of place).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "spec/object_totals.h"
@@ -75,15 +77,33 @@ class SnapshotIndex final : public StateView {
       for (std::size_t id = 0; id < dense_.size(); ++id) fn(static_cast<MemcgId>(id), dense_[id]);
       for (const auto& [id, value] : sparse_) fn(id, value);
     }
-    template <class Fn>
-    void each_mutable(const Fn& fn) {
-      for (std::size_t id = 0; id < dense_.size(); ++id) fn(static_cast<MemcgId>(id), dense_[id]);
-      for (auto& [id, value] : sparse_) fn(id, value);
-    }
 
    private:
     std::vector<T> dense_;
     std::map<MemcgId, T> sparse_;
+  };
+
+  // Ids grouped by a memcg id (a child by its parent, an objcg by its
+  // target), each group sorted: one array of (memcg, id) pairs.
+  class Groups {
+   public:
+    void reserve(std::size_t n) { pairs_.reserve(n); }
+    void add(MemcgId key, std::uint32_t id) { pairs_.emplace_back(key, id); }
+    void sort() { std::sort(pairs_.begin(), pairs_.end()); }
+    // fn(id) for every id of key's group, in order.
+    template <class Fn>
+    void each(MemcgId key, const Fn& fn) const {
+      auto it = std::lower_bound(pairs_.begin(), pairs_.end(), std::pair<MemcgId, std::uint32_t>{key, 0});
+      for (; it != pairs_.end() && it->first == key; ++it) fn(it->second);
+    }
+    std::vector<std::uint32_t> of(MemcgId key) const {
+      std::vector<std::uint32_t> ids;
+      each(key, [&](std::uint32_t id) { ids.push_back(id); });
+      return ids;
+    }
+
+   private:
+    std::vector<std::pair<MemcgId, std::uint32_t>> pairs_;
   };
 
   void compute_holdings() const;
@@ -100,11 +120,11 @@ class SnapshotIndex final : public StateView {
   std::map<MemcgId, const CgroupSnap*> memcgs_;
   std::map<ObjcgId, const ObjcgSnap*> objcgs_;
   mutable bool tables_built_ = false;
-  mutable ById<std::vector<MemcgId>> children_;
+  mutable Groups children_;
   mutable ById<std::int64_t> stocked_;
   mutable ById<std::int64_t> subtree_stocked_;
   mutable ById<std::uint32_t> tasks_in_;
-  mutable ById<std::vector<ObjcgId>> objcgs_at_;
+  mutable Groups objcgs_at_;
   mutable std::optional<ById<SubtreeHoldings>> holdings_;  // on first use
   const ObjectTotals* external_totals_ = nullptr;
   mutable std::optional<ObjectTotals> own_totals_;  // from snap().objects, on first use
