@@ -1,6 +1,7 @@
 #include "properties/op_gen.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <array>
 #include <memory>
 #include <type_traits>
@@ -86,6 +87,11 @@ std::string describe_recipe(const OpRecipe& r) {
       r.kind != OpKind::migrate)
     out += r.cpu_given ? fmt::format(" cpu#{}", r.cpu) : std::string(" (default cpu)");
   return out;
+}
+
+Flags::Flags(std::size_t n, bool value) : n_(n) {
+  if (n > kCapacity) throw std::invalid_argument("Flags: more than 64 indexes");
+  for (std::size_t i = 0; i < n; ++i) bits_[i] = value;
 }
 
 GenState::GenState(const spec::Config& cfg)

@@ -9,6 +9,7 @@
 // used only to choose likely-useful recipes.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,20 +60,37 @@ struct OpRecipe {
 
 std::string describe_recipe(const OpRecipe& recipe);
 
+// Flags by a small index (a path_pool() index, a CPU) in place, not on the
+// heap: RapidCheck copies the generation model for every command it
+// generates, and three std::vector<bool> copies were a sixth of a campaign's
+// instructions.
+class Flags {
+ public:
+  static constexpr std::size_t kCapacity = 64;  // spec::kMaxCpus; the path pool is smaller
+  Flags(std::size_t n, bool value);
+  bool operator[](std::size_t i) const { return bits_[i]; }
+  std::bitset<kCapacity>::reference operator[](std::size_t i) { return bits_[i]; }
+  std::size_t size() const { return n_; }
+
+ private:
+  std::bitset<kCapacity> bits_;
+  std::size_t n_;
+};
+
 // RapidCheck's model of the run, for generation only.
 struct GenState {
   spec::Config config;
-  std::vector<bool> path_online;  // by path_pool() index
+  Flags path_online;  // by path_pool() index
   // A task allocated in the cgroup since its mkdir (objects may be charged
   // through its objcg): the rmdirs worth generating.
-  std::vector<bool> path_charged;  // by path_pool() index
+  Flags path_charged;  // by path_pool() index
   struct Task {
     std::uint32_t path = 0;
     spec::Cpu cpu = 0;
   };
   std::vector<Task> tasks;      // live tasks, in spawn order
   std::uint32_t nr_objects = 0;  // allocations that may be live (failed ones counted)
-  std::vector<bool> cpu_online;
+  Flags cpu_online;
   // An rmdir since the last quiesce: its offline (the reparenting) is queued.
   bool offline_pending = false;
   // A quiesce ran an offline: reparented objcgs may still have live objects
