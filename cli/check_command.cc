@@ -54,6 +54,7 @@
 #include "cli/commands.h"
 #include "cli/kernel_options.h"
 #include "cli/tap.h"
+#include "trace/input_file.h"
 #include "trace/replay.h"
 #include "properties/campaign.h"
 #include "properties/campaign_chunks.h"
@@ -649,6 +650,10 @@ int run_merge(const MergeOptions& m) {
   std::set<std::string> shards;
   double wall_seconds = 0;
   for (const auto& path : m.reports) {
+    if (auto problem = trace::directory_problem(path, "a shard report"); !problem.empty()) {
+      std::cerr << fmt::format("memcg-verify merge: {}: {}\n", path, problem);
+      return 2;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       std::cerr << fmt::format("memcg-verify merge: {}: cannot read\n", path);

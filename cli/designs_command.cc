@@ -23,6 +23,7 @@
 
 #include "cli/commands.h"
 #include "properties/designs.h"
+#include "trace/input_file.h"
 
 namespace mv::cli {
 namespace {
@@ -44,6 +45,8 @@ struct DesignsCliOptions {
 };
 
 std::string read_file(const std::string& path, bool& ok) {
+  ok = false;
+  if (!trace::directory_problem(path, "a file").empty()) return {};
   std::ifstream in(path, std::ios::binary);
   ok = static_cast<bool>(in);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -63,7 +66,9 @@ int render_committed(const DesignsCliOptions& o) {
   bool ok = false;
   const std::string text = read_file(o.matrix, ok);
   if (!ok) {
-    std::cerr << fmt::format("memcg-verify designs: cannot read {}\n", o.matrix);
+    const auto problem = trace::directory_problem(o.matrix, "a design matrix");
+    std::cerr << fmt::format("memcg-verify designs: {}: {}\n", o.matrix,
+                             problem.empty() ? std::string("cannot read") : problem);
     return 2;
   }
   const auto matrix = properties::designs_from_json(nlohmann::ordered_json::parse(text));

@@ -4,7 +4,8 @@
 // or loops fails that scenario), and checks it against DIR/NAME.expect.json
 // (trace/scenario_check.h). Exit 0 when every scenario meets its expectation,
 // 1 when one does not, 2 when DIR has no scenario or a scenario has no
-// expectation file. --json is one object with a row per scenario; --tap one
+// expectation file (or a directory in its place; --json: a report with
+// "error" and no rows). --json is one object with a row per scenario; --tap one
 // TAP test point per scenario (a scenario the kernel model cannot run is a
 // SKIP). -q prints only the rows that did not pass and the summary; -v adds
 // each scenario's files and the checks it met.
@@ -20,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/kernel_options.h"
 #include "cli/tap.h"
+#include "trace/input_file.h"
 #include "trace/replay.h"
 #include "trace/scenario_check.h"
 
@@ -78,24 +80,39 @@ int run_scenarios(const ScenariosOptions& options) {
     (options.json || options.tap ? std::cerr : std::cout)
         << fmt::format("kernel model: {}\n", kernel->description());
   }
-  if (!std::filesystem::is_directory(options.dir)) {
-    std::cerr << fmt::format("memcg-verify scenarios: {}: not a directory\n", options.dir);
+  // A directory that is not one of scenarios is bad input (exit 2), not a
+  // failing subject: said on stderr, and with --json a report that says so
+  // too (no rows), with --tap a bail-out.
+  auto bad_input = [&](const std::string& why) {
+    std::cerr << fmt::format("memcg-verify scenarios: {}\n", why);
+    if (options.json)
+      std::cout << nlohmann::ordered_json{{"model", trace::model_choice_name(choice)},
+                                          {"passed", 0},
+                                          {"failed", 0},
+                                          {"skipped", 0},
+                                          {"scenarios", nlohmann::ordered_json::array()},
+                                          {"error", why},
+                                          {"exit", 2}}
+                       .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                << "\n";
+    if (options.tap) std::cout << fmt::format("Bail out! {}\n", why);
     return 2;
-  }
+  };
+  if (!std::filesystem::is_directory(options.dir)) return bad_input(fmt::format("{}: not a directory", options.dir));
   auto scenarios = trace::find_scenarios(options.dir);
-  if (scenarios.empty()) {
-    std::cerr << fmt::format("memcg-verify scenarios: {}: no *.jsonl scenario\n", options.dir);
-    return 2;
-  }
+  if (scenarios.empty()) return bad_input(fmt::format("{}: no *.jsonl scenario", options.dir));
   // A scenario without its expectation is a broken directory (usage), not a
-  // failing subject.
-  for (const auto& files : scenarios)
-    if (!std::filesystem::exists(files.expect)) {
-      std::cerr << fmt::format("memcg-verify scenarios: {}: missing; every scenario needs its "
-                               "expectation (docs/TRACE_FORMAT.md \"Scenarios\")\n",
-                               files.expect.string());
-      return 2;
-    }
+  // failing subject; so is a directory where a scenario's file should be.
+  for (const auto& files : scenarios) {
+    if (auto problem = trace::directory_problem(files.trace, "a trace file"); !problem.empty())
+      return bad_input(fmt::format("{}: {}", files.trace.string(), problem));
+    if (!std::filesystem::exists(files.expect))
+      return bad_input(fmt::format("{}: missing; every scenario needs its expectation "
+                                   "(docs/TRACE_FORMAT.md \"Scenarios\")",
+                                   files.expect.string()));
+    if (auto problem = trace::directory_problem(files.expect, "an expectation file"); !problem.empty())
+      return bad_input(fmt::format("{}: {}", files.expect.string(), problem));
+  }
   const bool table = !options.json && !options.tap;
   std::size_t width = 8;
   for (const auto& s : scenarios) width = std::max(width, s.name.size());

@@ -2,6 +2,7 @@
 // smallest input that crashed the reader, escaped the error path or broke the
 // JSON report): every one is a trace error with the bad-input contract of
 // tests/cli_bad_input.h, so stdout always parses and stderr is one printable line.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,42 @@ TEST(CliHostileInput, ADirectoryAsTraceSaysSo) {
   auto report = json::parse(run.out);
   EXPECT_EQ(report["error"]["line"], 0);
   EXPECT_EQ(report["exit"], 2);
+}
+
+// The same for every other file a command reads (issue 12 item 8): a
+// directory where a scenario's trace or expectation, a shard report or the
+// design matrix should be is exit 2 naming the path, never libstdc++'s
+// "basic_filebuf::underflow" read error; scenarios --json still prints a
+// report (no rows, the error), --tap a bail-out.
+TEST(CliHostileInput, ADirectoryWhereAnyFileIsReadSaysSo) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "expect" / "s.expect.json");
+  dir.write("expect/s.jsonl", std::string(kHeader) + "\n" + kGoodLines);
+  std::filesystem::create_directories(dir.path() / "trace" / "s.jsonl");
+  dir.write("trace/s.expect.json", R"({"exit": 0})");
+  for (const auto& [sub, says] :
+       {std::pair{"expect", "/s.expect.json: is a directory, not an expectation file"},
+        std::pair{"trace", "/s.jsonl: is a directory, not a trace file"}}) {
+    const auto scenarios = (dir.path() / sub).string();
+    auto run = run_cli({"scenarios", scenarios, "--json"});
+    EXPECT_EQ(run.exit, 2) << run.out << run.err;
+    EXPECT_EQ(run.err, "memcg-verify scenarios: " + scenarios + says + "\n");
+    auto report = json::parse(run.out);
+    EXPECT_EQ(report["exit"], 2);
+    EXPECT_EQ(report["error"], scenarios + says);
+    EXPECT_TRUE(report["scenarios"].empty());
+    auto tap = run_cli({"scenarios", scenarios, "--tap"});
+    EXPECT_EQ(tap.exit, 2);
+    EXPECT_EQ(tap.out, "Bail out! " + scenarios + says + "\n");
+    EXPECT_EQ(run_cli({"scenarios", scenarios}).exit, 2);
+  }
+  auto merge = run_cli({"merge", dir.path().string(), "--json"});
+  EXPECT_EQ(merge.exit, 2);
+  EXPECT_EQ(merge.err, "memcg-verify merge: " + dir.path().string() + ": is a directory, not a shard report\n");
+  auto designs = run_cli({"designs", "--render", "--matrix", dir.path().string()});
+  EXPECT_EQ(designs.exit, 2);
+  EXPECT_EQ(designs.err,
+            "memcg-verify designs: " + dir.path().string() + ": is a directory, not a design matrix\n");
 }
 
 TEST(CliHostileInput, AFileNameIsShownEscaped) {

@@ -10,6 +10,7 @@
 
 #include "kernel/kernel_subject.h"
 #include "spec/known_bug.h"
+#include "trace/input_file.h"
 #include "trace/report.h"
 
 namespace mv::trace {
@@ -67,6 +68,8 @@ Expectation parse_expectation(const Json& doc) {
 }
 
 Expectation read_expectation_file(const std::filesystem::path& path) {
+  if (auto problem = directory_problem(path, "an expectation file"); !problem.empty())
+    throw bad(fmt::format("{}: {}", path.string(), problem));
   std::ifstream in(path);
   if (!in) throw bad(fmt::format("{}: cannot open", path.string()));
   try {
@@ -134,7 +137,8 @@ std::vector<ScenarioFiles> find_scenarios(const std::filesystem::path& dir) {
   std::vector<ScenarioFiles> out;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const auto& path = entry.path();
-    if (!entry.is_regular_file() || path.extension() != ".jsonl") continue;
+    // A directory named NAME.jsonl is listed, so that scenarios says what it is.
+    if (!(entry.is_regular_file() || entry.is_directory()) || path.extension() != ".jsonl") continue;
     auto name = path.stem().string();
     out.push_back({name, path, dir / (name + ".expect.json")});
   }

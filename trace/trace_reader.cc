@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "arith/page_counter.h"
+#include "trace/input_file.h"
 #include "trace/text.h"
 
 namespace mv::trace {
@@ -503,9 +504,7 @@ Trace read_trace_file(const std::string& path) {
     trace.error = TraceError{path, 0, std::move(reason)};
     return trace;
   };
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored))
-    return unreadable("is a directory, not a trace file");
+  if (auto problem = directory_problem(path, "a trace file"); !problem.empty()) return unreadable(problem);
   std::ifstream in(path);
   if (!in) return unreadable(fmt::format("cannot open the trace file: {}", std::strerror(errno)));
   return read_trace(in, path);
