@@ -106,10 +106,12 @@ TEST(PropertiesConformance, BoundedCampaignPassesAndHitsEveryMark) {
   ASSERT_TRUE(result.passed) << result.rapidcheck_message
                              << (result.failure ? result.failure->table : "");
   EXPECT_GT(result.stats.steps, 10000u);
-  for (std::size_t i = 0; i < spec::kNrMarks; ++i)
-    if (spec::mark_applies(spec::mark_at(i), spec::traits(options.configs.profile)))
+  for (std::size_t i = 0; i < spec::kNrMarks; ++i) {
+    if (spec::mark_applies(spec::mark_at(i), spec::traits(options.configs.profile))) {
       EXPECT_GT(result.marks[i], 0u) << "coverage mark never hit: "
-                                   << spec::mark_name(spec::mark_at(i));
+                                     << spec::mark_name(spec::mark_at(i));
+    }
+  }
   EXPECT_TRUE(result.missing_marks.empty());
   // Every op of the trace vocabulary ran, every alloc kind with and without
   // nofail, but a stack: memcg_charge_kernel_stack is always GFP_KERNEL.
