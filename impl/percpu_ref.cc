@@ -2,16 +2,16 @@
 
 namespace mv::impl {
 
-PercpuArea::PercpuArea(std::uint32_t ncpus, std::uint32_t nr_slots) : ncpus_(ncpus) {
+PercpuArea::PercpuArea(std::uint32_t ncpus, std::uint32_t nr_slots)
+    : ncpus_(ncpus), nr_slots_(nr_slots) {
   for (std::uint32_t cpu = 0; cpu < ncpus; ++cpu)
     bases_.push_back(std::make_unique<PcpuCounter[]>(nr_slots));
-  free_.reserve(nr_slots);
-  for (std::uint32_t s = nr_slots; s-- > 0;) free_.push_back(s);
+  free_.reserve(nr_slots);  // free_slot never allocates
 }
 
 std::uint32_t PercpuArea::alloc_slot() {
   sync::Guard g(lock_);
-  if (free_.empty()) return kNoSlot;
+  if (free_.empty()) return next_slot_ < nr_slots_ ? next_slot_++ : kNoSlot;
   auto slot = free_.back();
   free_.pop_back();
   return slot;
@@ -31,7 +31,7 @@ long PercpuArea::sum(std::uint32_t slot) const {
 
 std::uint32_t PercpuArea::nr_free_slots() {
   sync::Guard g(lock_);
-  return static_cast<std::uint32_t>(free_.size());
+  return static_cast<std::uint32_t>(free_.size()) + (nr_slots_ - next_slot_);
 }
 
 void PcpuRef::init(PercpuArea& area, long initial, bool no_ref) {
