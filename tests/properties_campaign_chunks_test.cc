@@ -7,6 +7,8 @@
 #include <numeric>
 
 #include "properties/campaign_chunks.h"
+#include "properties/campaign_guard.h"
+#include "properties/injected_fault.h"
 #include "properties/worker_pool.h"
 
 namespace mv::properties {
@@ -95,6 +97,36 @@ TEST(CampaignChunks, OneJobTwoJobsAndFourShardsAgreeOnAFailure) {
   ASSERT_TRUE(one.failure) << one.error;
   expect_same(one, merge_chunks(run_chunks(o, all_chunks(o.runs), 2), all_chunks(o.runs)).result);
   expect_same(one, merged_shards(o, 4, 2));
+}
+
+// The guard (properties/campaign_guard.h) changes nothing when nothing
+// crashes: the same verdict and totals as the campaign in this process, for a
+// passing and for a failing one. When the subject crashes (here unguarded it
+// would take this test down), the rerun with the subject isolated fails at
+// the step: a model failure naming the signal, its trace ending at the
+// crashing stack allocation.
+TEST(CampaignGuard, AGuardedCampaignIsTheCampaignAndACrashIsItsFailure) {
+  for (auto mutant : {spec::Mutant::none, spec::Mutant::double_uncharge}) {
+    SCOPED_TRACE(std::string(spec::mutant_name(mutant)));
+    const auto o = campaign(150, mutant);
+    expect_same(run_campaign(o), run_campaign_guarded(o));
+  }
+  auto crashing = campaign(150);
+  crashing.subject = with_injected_fault(impl_factory(), InjectedFault::segfault);
+  const auto guarded = run_campaign_guarded(crashing);
+  ASSERT_TRUE(guarded.failure) << guarded.error;
+  EXPECT_EQ(guarded.failure->failure.kind, "model failure");
+  EXPECT_NE(guarded.failure->failure.message.find("killed by signal 11"), std::string::npos)
+      << guarded.failure->failure.message;
+  EXPECT_NE(guarded.failure->trace_jsonl.find("\"kind\":\"stack\""), std::string::npos);
+  // A throw needs no rerun: the same failure guarded or not.
+  auto throwing = campaign(150);
+  throwing.subject = with_injected_fault(impl_factory(), InjectedFault::throws);
+  const auto thrown = run_campaign_guarded(throwing);
+  ASSERT_TRUE(thrown.failure) << thrown.error;
+  expect_same(run_campaign(throwing), thrown);
+  EXPECT_FALSE(parse_injected_fault("explode"));
+  EXPECT_EQ(parse_injected_fault("throw"), InjectedFault::throws);
 }
 
 TEST(CampaignChunks, AMissingOrDuplicateChunkIsNotAVerdict) {
