@@ -138,6 +138,48 @@ TEST(SnapshotIndex, SurvivesACorruptTree) {
   EXPECT_EQ(index.subtree_stocked_pages(1), 5);
 }
 
+// The index keeps its tables by memcg id in a vector for the ids below the
+// number of memcgs and in a map beyond (spec/snapshot_index.h ById): memcg 5
+// listed out of place, and a task and a stock slot naming memcg 42, which does
+// not exist, land in the map; their counts and sums are those of the ids.
+TEST(SnapshotIndex, CountsAndSumsByIdWhateverThePlaceOfAMemcg) {
+  Snapshot s;
+  s.config.ncpus = 2;
+  s.cgroups = {CgroupSnap{.id = 0}, CgroupSnap{.id = 5, .path = 1, .parent = 0},
+               CgroupSnap{.id = 1, .path = 2, .parent = 5}};
+  s.objcgs = {ObjcgSnap{.id = 3, .origin = 5, .memcg = 5, .charged_pages = 3},
+              ObjcgSnap{.id = 1, .origin = 1, .memcg = 5, .charged_pages = 1}};
+  StockSnap cpu0, cpu1;
+  cpu0.page_stock = {PageStockSlot{5, 4}, PageStockSlot{42, 7}};
+  cpu1.cpu = 1;
+  cpu1.page_stock = {PageStockSlot{1, 2}};
+  s.stocks = {cpu0, cpu1};
+  s.tasks = {TaskSnap{0, 5, 0}, TaskSnap{1, 42, 1}};
+  SnapshotIndex index(s);
+  ASSERT_NE(index.memcg(5), nullptr);
+  EXPECT_EQ(index.memcg(5)->path, 1u);
+  EXPECT_EQ(index.children(0), std::vector<MemcgId>{5});
+  EXPECT_EQ(index.children(5), std::vector<MemcgId>{1});
+  EXPECT_TRUE(index.children(42).empty());
+  EXPECT_EQ(index.children_not_freed(5), 1u);
+  EXPECT_EQ(index.tasks_in(5), 1u);
+  EXPECT_EQ(index.tasks_in(42), 1u);
+  EXPECT_EQ(index.tasks_in(1), 0u);
+  EXPECT_EQ(index.stocked_pages(5), 4);
+  EXPECT_EQ(index.stocked_pages(42), 7);
+  EXPECT_EQ(index.subtree_stocked_pages(0), 6);  // memcg 42 is no one's descendant
+  EXPECT_EQ(index.subtree_stocked_pages(5), 6);
+  EXPECT_EQ(index.subtree_stocked_pages(1), 2);
+  EXPECT_EQ(index.subtree_stocked_pages(42), 0);
+  EXPECT_EQ(index.objcgs_pointing_at(5), (std::vector<ObjcgId>{1, 3}));
+  EXPECT_TRUE(index.objcgs_pointing_at(1).empty());
+  const SubtreeHoldings root = index.subtree_holdings(0);
+  EXPECT_EQ(root.stocked_pages, 6);
+  EXPECT_EQ(root.objcg_pages, 4);
+  EXPECT_EQ(index.subtree_holdings(1).objcg_pages, 0);
+  EXPECT_EQ(index.subtree_holdings(42), SubtreeHoldings{});
+}
+
 TEST(SnapshotIndex, TheAncestorWalkVisitsWhatTheListHoldsAndStopsWhenAsked) {
   Snapshot s = sample(Profile::v6_6);
   for (bool corrupt : {false, true}) {
