@@ -72,11 +72,18 @@ std::string anchor(std::string_view heading) {
 // Online in the kernel's sense (INV-CACHES-BOUNDED): mem_cgroup_css_online
 // has run and mem_cgroup_css_offline has not, so the memcg still holds its
 // kmemcg_id; a removed cgroup stays online until its offline runs.
-void note_max_online(const std::vector<CgroupSnap>& cgroups, Monitor::History& history) {
+bool online_memcg(const CgroupSnap* cg) {
+  return cg && cg->parent && cg->state != CgroupState::freed && !cg->offlined;
+}
+
+std::uint64_t count_online(const std::vector<CgroupSnap>& cgroups) {
   std::uint64_t online = 0;
-  for (const auto& cg : cgroups)
-    if (cg.parent && cg.state != CgroupState::freed && !cg.offlined) ++online;
-  history.max_online_memcgs = std::max(history.max_online_memcgs, online);
+  for (const auto& cg : cgroups) online += online_memcg(&cg);
+  return online;
+}
+
+void note_max_online(const std::vector<CgroupSnap>& cgroups, Monitor::History& history) {
+  history.max_online_memcgs = std::max(history.max_online_memcgs, count_online(cgroups));
 }
 
 void note_offline(const Op* op, Errno result, const PriorView* before, Monitor::History& history) {
@@ -179,6 +186,10 @@ struct SectionCache {
 
 struct Monitor::DeltaCache {
   std::map<std::string_view, std::map<std::uint8_t, SectionCache>> sections;  // by invariant id
+  // The memcgs online after the last step, kept from the memcgs each step
+  // affected (note_max_online counts them all once: a count per step over
+  // every memcg made replay quadratic in the cgroups a trace creates).
+  std::uint64_t online_memcgs = 0;
 };
 
 namespace {
@@ -261,9 +272,17 @@ std::vector<Violation> Monitor::check_delta(const Op* op, Errno result, const In
       history_.forced_charge_seen = true;
   const PriorView* before = op ? &state.before() : nullptr;
   note_offline(op, result, before, history_);
-  note_max_online(state.cgroups(), history_);
   // The initial state comes before any apply(): everything is affected.
   const auto& affected = state.affected();
+  if (affected.everything || !before) {
+    cache_->online_memcgs = count_online(state.cgroups());
+  } else {
+    for (MemcgId id : affected.memcgs) {
+      cache_->online_memcgs += online_memcg(state.memcg(id));
+      cache_->online_memcgs -= online_memcg(before->memcg(id));
+    }
+  }
+  history_.max_online_memcgs = std::max(history_.max_online_memcgs, cache_->online_memcgs);
   CheckContext ctx{op,       result, state, before, config_.profile_traits(),
                    config_.page(), config_.ncpus, history_, paths_};
   std::vector<Violation> out;

@@ -452,6 +452,9 @@ TEST(PropertiesIncremental, CheckDeltaFindsWhatCheckFindsInTheSameOrder) {
                                      << spec::profile_name(profile) << " step " << k << " ("
                                      << (op ? spec::op_name(*op) : "initial") << ")\n"
                                      << first_difference(expected, found);
+          // The online memcgs kept from each step's affected ones are the count.
+          ASSERT_EQ(delta.history().max_online_memcgs, full.history().max_online_memcgs)
+              << "seed " << seed << " variant " << variant << " step " << k;
           steps_checked += 1;
           steps_with_violations += expected.empty() ? 0 : 1;
           known += spec::unexplained(expected).size() < expected.size() ? 1 : 0;
