@@ -10,7 +10,8 @@
 //           two-level hierarchy (/a under the root)
 // diff 0: every thread's task in /a ("same"); diff 1: thread i in /a or /b
 // ("diff"). profile 0: v6.6, profile 1: v5.10 (batch 32, the byte stock
-// drained whole past PAGE_SIZE), side by side in one run. Each thread is one
+// drained whole past PAGE_SIZE), profile 2: v6.16 (seven page-stock slots,
+// the task's cached objcg: no tryget per allocation), side by side in one run. Each thread is one
 // simulated CPU (thread_index). The reference is sequential: its threads
 // share one model under a mutex.
 #include <benchmark/benchmark.h>
@@ -31,7 +32,7 @@ namespace {
 constexpr int kMaxThreads = 2;
 
 // The profiles of the `profile` argument (the impl's fast-path designs).
-constexpr spec::Profile kProfiles[] = {spec::Profile::v6_6, spec::Profile::v5_10};
+constexpr spec::Profile kProfiles[] = {spec::Profile::v6_6, spec::Profile::v5_10, spec::Profile::v6_16};
 spec::Profile profile_arg(const benchmark::State& state) { return kProfiles[state.range(1)]; }
 
 // --- impl -------------------------------------------------------------------
@@ -174,7 +175,7 @@ void BM_ref_pcnt(benchmark::State& state) {
 #define MV_BENCH(fn, setup, teardown, profiles)                                          \
   BENCHMARK(fn)->Setup(setup)->Teardown(teardown)->ArgNames({"diff", "profile"})->        \
       ArgsProduct({{0, 1}, profiles})->Threads(1)->Threads(2)->UseRealTime()
-#define MV_ALL_PROFILES {0, 1}
+#define MV_ALL_PROFILES {0, 1, 2}
 // page_counter is the same code in every profile.
 #define MV_ONE_PROFILE {0}
 

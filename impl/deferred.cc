@@ -102,7 +102,13 @@ void System::run_work(const Work& work) {
   Cpu& runner = cpu.pcp->online.load() ? cpu : cpu_handles_[lowest_online_cpu()];
   switch (work.kind) {
     case WorkKind::drain_stock:
-      drain_local_stock(runner);
+      if (runner.traits->split_stocks)
+        drain_local_memcg_stock(runner);
+      else
+        drain_local_stock(runner);
+      break;
+    case WorkKind::drain_obj_stock:
+      drain_local_obj_stock(runner);
       break;
     case WorkKind::css_offline:
       mem_cgroup_css_offline(runner, static_cast<Memcg*>(work.subject));

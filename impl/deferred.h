@@ -26,7 +26,9 @@
 namespace mv::impl {
 
 enum class WorkKind : std::uint8_t {
-  drain_stock,      // drain_local_stock via schedule_work_on (memcg_stock_pcp.work)
+  drain_stock,      // drain_local_stock via schedule_work_on (memcg_stock_pcp.work;
+                    // v6.16: drain_local_memcg_stock)
+  drain_obj_stock,  // v6.16: drain_local_obj_stock (obj_stock_pcp.work)
   css_offline,      // percpu_ref_kill_and_confirm -> css_killed_work_fn -> offline
   objcg_to_atomic,  // percpu_ref_switch_to_atomic_rcu for a killed objcg
   css_free,         // css_release -> RCU -> css_free_rwork_fn

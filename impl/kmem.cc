@@ -1,6 +1,8 @@
 // The out-of-line parts of the accounted-allocation hooks (v6.6).
 #include "impl/kmem.h"
 
+#include <utility>
+
 #include "arith/obj_stock.h"
 #include "impl/page_stock.h"
 
@@ -26,14 +28,19 @@ void obj_cgroup_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
   objcg_released_check(cur, objcg);
   Memcg* memcg = get_mem_cgroup_from_objcg(cur, objcg);
   // Mutant::root_skipped_on_uncharge: pages of an objcg reparented to the
-  // root are dropped instead of given back to the root's counter.
-  if (!(cur.mutant == spec::Mutant::root_skipped_on_uncharge && memcg->is_root())) [[likely]]
+  // root are dropped instead of given back to the root's counter. v6.16
+  // skips the root itself: `if (!mem_cgroup_is_root(memcg)) refill_stock`.
+  const bool skip_root = cur.traits->split_stocks || cur.mutant == spec::Mutant::root_skipped_on_uncharge;
+  if (!(skip_root && memcg->is_root())) [[likely]]
     refill_stock(cur, memcg, nr_pages);
   objcg_ghost_add(cur, objcg, -static_cast<long>(nr_pages));
   css_put(cur, memcg);
 }
 
+// v6.16's __memcg_slab_post_alloc_hook accounts the vmstat in the byte
+// stock's refill (the pgdat), with no mod_objcg_state after it.
 spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail) {
+  if (cur.task_caches_objcg) return obj_cgroup_charge_slow(cur, objcg, size_bytes, nofail, true);
   spec::Errno ret = obj_cgroup_charge_slow(cur, objcg, size_bytes, nofail);
   if (ret == spec::Errno::ok) mod_objcg_state(cur, objcg);
   return ret;
@@ -41,16 +48,26 @@ spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, b
 
 // obj_cgroup_charge (v6.6) after a byte-stock miss: charge whole pages, put
 // the unused tail of the last one in the byte stock.
-spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes,
-                                   bool nofail) {
+spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail,
+                                   bool pgdat) {
   auto split = arith::obj_charge_split<M>(M::lit64(size_bytes), cur.page);
   if (cur.mutant == spec::Mutant::charge_split_no_round_up) [[unlikely]]
     split = arith::slips::obj_charge_split_no_round_up<M>(M::lit64(size_bytes), cur.page);
   spec::Errno ret = obj_cgroup_charge_pages(cur, objcg, split.nr_pages.v, nofail);
-  if (ret == spec::Errno::ok && split.nr_bytes.v != 0)
-    refill_obj_stock(cur, objcg, arith::charge_tail_bytes<M>(split.nr_bytes, cur.page).v,
-                     false);
+  if (ret != spec::Errno::ok || (split.nr_bytes.v == 0 && !pgdat)) return ret;
+  const std::uint32_t tail =
+      split.nr_bytes.v != 0 ? arith::charge_tail_bytes<M>(split.nr_bytes, cur.page).v : 0;
+  refill_obj_stock(cur, objcg, tail, false);
   return ret;
+}
+
+// current_objcg_update (v6.7+): put the cached objcg, look the task's up
+// again (__get_obj_cgroup_from_memcg: a tryget, the task's reference).
+Objcg* current_objcg_update(Cpu& cur, Task& task) {
+  if (Objcg* old = std::exchange(task.objcg, nullptr)) obj_cgroup_put(cur, old);
+  task.objcg = get_obj_cgroup_from_current(cur, task);
+  task.objcg_update = false;
+  return task.objcg;
 }
 
 namespace {
@@ -82,7 +99,7 @@ spec::Errno percpu_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_b
                          bool nofail) {
   auto aligned = arith::pcpu_aligned_size<M>(M::lit64(size_bytes));
   if (aligned.v == 0 || aligned.v > pcpu_min_unit_size(cur.page)) return spec::Errno::enomem;
-  Objcg* objcg = get_obj_cgroup_from_current(cur, task);
+  Objcg* objcg = alloc_objcg(cur, task);
   if (!objcg) {
     mark_uncharged(obj);
     return spec::Errno::ok;
@@ -95,9 +112,10 @@ spec::Errno percpu_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_b
           ? arith::pcpu_obj_full_size<M>(aligned, cur.sys->ncpus()).v
           : arith::pcpu_obj_full_size_v5_9<M>(aligned, cur.sys->ncpus()).v;
   if (obj_cgroup_charge(cur, objcg, full_bytes, nofail) != spec::Errno::ok) {
-    obj_cgroup_put(cur, objcg);
+    drop_uncharged_objcg(cur, objcg);
     return spec::Errno::enomem;
   }
+  hold_charged_objcg(cur, objcg);
   obj.objcg = objcg;
   obj.charged_bytes = full_bytes;
   obj.nr_kmem_pages = 0;
@@ -109,13 +127,14 @@ spec::Errno percpu_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_b
 spec::Errno kmem_charge_page(Cpu& cur, Task& task, std::uint32_t nr_pages, bool nofail,
                              Objcg** out) {
   *out = nullptr;
-  Objcg* objcg = get_obj_cgroup_from_current(cur, task);
+  Objcg* objcg = alloc_objcg(cur, task);
   if (!objcg) return spec::Errno::ok;
   spec::Errno ret = obj_cgroup_charge_pages(cur, objcg, nr_pages, nofail);
   if (ret != spec::Errno::ok) {
-    obj_cgroup_put(cur, objcg);
+    drop_uncharged_objcg(cur, objcg);
     return ret;
   }
+  hold_charged_objcg(cur, objcg);
   *out = objcg;
   return spec::Errno::ok;
 }

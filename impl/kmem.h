@@ -54,6 +54,44 @@ MV_HOT Objcg* get_obj_cgroup_from_current(Cpu& cur, Task& task) {
   return found;
 }
 
+// current_obj_cgroup (v6.7+, the v6.16 profile): the task's cached objcg,
+// looked up again after fork or migration (current_objcg_update, out of
+// line). The caller gets no reference of its own.
+Objcg* current_objcg_update(Cpu& cur, Task& task);
+MV_HOT Objcg* current_obj_cgroup(Cpu& cur, Task& task) {
+  if (task.objcg_update) [[unlikely]] return current_objcg_update(cur, task);
+  Objcg* objcg = task.objcg;
+  if (objcg) sync::preempt_point(spec::PreemptPoint::after_get_obj_cgroup_from_current);
+  return objcg;
+}
+
+// The objcg an allocation charges. v6.6: get_obj_cgroup_from_current, whose
+// reference the object keeps (or the failed charge puts). v6.16
+// (kTaskCaches, Cpu::task_caches_objcg): current_obj_cgroup, and
+// obj_cgroup_get for the object once charged.
+template <bool kTaskCaches>
+MV_HOT Objcg* alloc_objcg_as(Cpu& cur, Task& task) {
+  if constexpr (kTaskCaches) return current_obj_cgroup(cur, task);
+  return get_obj_cgroup_from_current(cur, task);
+}
+template <bool kTaskCaches>
+MV_HOT void hold_charged_objcg_as(Cpu& cur, Objcg* objcg) {
+  if constexpr (kTaskCaches) obj_cgroup_get(cur, objcg);
+}
+template <bool kTaskCaches>
+MV_HOT void drop_uncharged_objcg_as(Cpu& cur, Objcg* objcg) {
+  if constexpr (!kTaskCaches) obj_cgroup_put(cur, objcg);
+}
+MV_HOT Objcg* alloc_objcg(Cpu& cur, Task& task) {
+  return cur.task_caches_objcg ? alloc_objcg_as<true>(cur, task) : alloc_objcg_as<false>(cur, task);
+}
+MV_HOT void hold_charged_objcg(Cpu& cur, Objcg* objcg) {
+  if (cur.task_caches_objcg) hold_charged_objcg_as<true>(cur, objcg);
+}
+MV_HOT void drop_uncharged_objcg(Cpu& cur, Objcg* objcg) {
+  if (!cur.task_caches_objcg) drop_uncharged_objcg_as<false>(cur, objcg);
+}
+
 // consume_obj_stock (v6.6).
 MV_HOT bool consume_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
   MemcgStockPcp& stock = cur.stock();
@@ -68,7 +106,11 @@ MV_HOT bool consume_obj_stock(Cpu& cur, Objcg* objcg, std::uint32_t nr_bytes) {
 
 void obj_cgroup_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages);
 spec::Errno obj_cgroup_charge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages, bool nofail);
-spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail);
+// obj_cgroup_charge (v6.6) after a byte-stock miss; with a pgdat (v6.16's
+// obj_cgroup_charge_account for a slab object) the refill runs for a page
+// multiple too.
+spec::Errno obj_cgroup_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail,
+                                   bool pgdat = false);
 // slab_alloc after a byte-stock miss: charge, then mod_objcg_state.
 spec::Errno slab_charge_slow(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes, bool nofail);
 
@@ -153,11 +195,13 @@ MV_HOT void obj_cgroup_uncharge(Cpu& cur, Objcg* objcg, std::uint64_t size_bytes
 // object. The post hook's obj_cgroup_get (the object's ref) and its
 // obj_cgroup_put (the pre hook's ref) are fused: the pre hook's ref is handed
 // to the object, the count is the same at every point another CPU can see.
-MV_HOT spec::Errno slab_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
-                              bool nofail) {
+// The profile's choice is made once, so that each hit path tests nothing of it.
+template <bool kTaskCaches>
+MV_HOT spec::Errno slab_alloc_as(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
+                                 bool nofail) {
   obj.kind = spec::AllocKind::slab;
   obj.nr_kmem_pages = 0;
-  Objcg* objcg = get_obj_cgroup_from_current(cur, task);
+  Objcg* objcg = alloc_objcg_as<kTaskCaches>(cur, task);
   obj.objcg = objcg;
   if (!objcg) [[unlikely]] {
     obj.charged_bytes = 0;
@@ -170,15 +214,22 @@ MV_HOT spec::Errno slab_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t s
   auto request = arith::consume_request_bytes<M>(M::lit64(full_bytes));
   if (!consume_obj_stock(cur, objcg, request.v)) [[unlikely]] {
     if (slab_charge_slow(cur, objcg, full_bytes, nofail) != spec::Errno::ok) {
-      obj_cgroup_put(cur, objcg);
+      drop_uncharged_objcg_as<kTaskCaches>(cur, objcg);
       obj.objcg = nullptr;
       obj.live = false;
       return spec::Errno::enomem;
     }
   }
+  hold_charged_objcg_as<kTaskCaches>(cur, objcg);
   obj.charged_bytes = full_bytes;
   obj.live = true;
   return spec::Errno::ok;
+}
+MV_HOT spec::Errno slab_alloc(Cpu& cur, Task& task, Object& obj, std::uint64_t size_bytes,
+                              bool nofail) {
+  if (cur.task_caches_objcg) [[unlikely]]
+    return slab_alloc_as<true>(cur, task, obj, size_bytes, nofail);
+  return slab_alloc_as<false>(cur, task, obj, size_bytes, nofail);
 }
 
 // memcg_slab_free_hook (v6.6) for one object.

@@ -1,5 +1,7 @@
 #include "impl/memcg.h"
 
+#include <utility>
+
 #include "arith/page_stock.h"
 #include "impl/kmem.h"
 #include "impl/page_stock.h"
@@ -116,6 +118,8 @@ void mem_cgroup_css_offline(Cpu& cur, Memcg* memcg) {
 
 // css_free_rwork_fn (v6.6): the memcg is gone; its parent loses the child's ref.
 void css_free_rwork_fn(Cpu& cur, Memcg* memcg) {
+  // v6.7+ __mem_cgroup_free: obj_cgroup_put(memcg->orig_objcg).
+  if (Objcg* orig = std::exchange(memcg->orig_objcg, nullptr)) obj_cgroup_put(cur, orig);
   memcg->state.store(static_cast<std::uint8_t>(spec::CgroupState::freed));
   if (memcg->parent) css_put(cur, memcg->parent);
 }

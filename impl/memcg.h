@@ -36,6 +36,7 @@ struct Memcg {
   std::uint32_t level = 0;
   PcpuRef css;
   sync::Shared<Objcg*> objcg{nullptr};  // memcg->objcg (RCU pointer)
+  Objcg* orig_objcg = nullptr;          // v6.7+: memcg->orig_objcg (a reference until css_free)
   sync::Shared<std::uint8_t> state{static_cast<std::uint8_t>(spec::CgroupState::online)};
   sync::Shared<bool> offlined{false};
   sync::Shared<std::uint32_t> nr_tasks{0};

@@ -40,7 +40,10 @@ class ImplModel final : public spec::Model {
     snap.tasks.reserve(live_tasks_.size());
     for (spec::TaskKey key : live_tasks_) {
       const Task& task = tasks_[key];
-      snap.tasks.push_back(spec::TaskSnap{key, task.memcg.load()->id, task.cpu.load()});
+      std::optional<spec::ObjcgId> objcg;
+      if (task.objcg) objcg = task.objcg->id;
+      snap.tasks.push_back(
+          spec::TaskSnap{key, task.memcg.load()->id, task.cpu.load(), objcg, task.objcg_update});
     }
     return snap;
   }
@@ -184,7 +187,8 @@ class ImplModel final : public spec::Model {
 
 bool models_profile(spec::Profile profile) {
   return profile == spec::Profile::v5_10 || profile == spec::Profile::v6_1 ||
-         profile == spec::Profile::v6_6 || profile == spec::Profile::v6_6_hotplug_fix;
+         profile == spec::Profile::v6_6 || profile == spec::Profile::v6_6_hotplug_fix ||
+         profile == spec::Profile::v6_16;
 }
 
 std::unique_ptr<spec::Model> make_impl_model(const spec::Config& config,

@@ -53,9 +53,13 @@ Objcg* drain_obj_stock(Cpu& cur, MemcgStockPcp& stock) {
                      : arith::obj_stock_drain_split<M>(M::lit32(stock.nr_bytes), cur.page);
     if (drain.nr_pages.v) {
       Memcg* memcg = get_mem_cgroup_from_objcg(cur, old);
-      // Mutant::root_skipped_on_uncharge: the root's pages are dropped.
-      if (!(cur.mutant == spec::Mutant::root_skipped_on_uncharge && memcg->is_root()))
+      if (cur.traits->split_stocks) {
+        // drain_obj_stock (v6.16): memcg_uncharge directly, not for the root.
+        if (!memcg->is_root()) memcg_uncharge(cur, memcg, drain.nr_pages.v);
+      } else if (!(cur.mutant == spec::Mutant::root_skipped_on_uncharge && memcg->is_root())) {
+        // Mutant::root_skipped_on_uncharge: the root's pages are dropped.
         refill_stock_locked(cur, memcg, drain.nr_pages.v);  // __refill_stock: this CPU's stock
+      }
       objcg_ghost_add(cur, old, -static_cast<long>(drain.nr_pages.v));
       css_put(cur, memcg);
     }
@@ -63,6 +67,11 @@ Objcg* drain_obj_stock(Cpu& cur, MemcgStockPcp& stock) {
     stock.nr_bytes = 0;
   }
   stock.cached_objcg.store(nullptr);
+  // v6.16 ("do obj_cgroup_put inside drain_obj_stock"): nothing for the caller to put.
+  if (cur.traits->split_stocks) {
+    obj_cgroup_put(cur, old);
+    return nullptr;
+  }
   return old;
 }
 

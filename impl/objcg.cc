@@ -2,6 +2,7 @@
 
 #include "arith/obj_stock.h"
 #include "impl/kmem.h"
+#include "impl/page_stock.h"
 
 namespace mv::impl {
 
@@ -108,6 +109,19 @@ void memcg_reparent_objcgs(Cpu& cur, Memcg* memcg, Memcg* parent) {
                       /*rcu=*/true);
 }
 
+namespace {
+
+// obj_cgroup_release (v6.16): the pages are uncharged directly (memcg_uncharge,
+// not for the root), given to no stock.
+void release_uncharge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pages) {
+  Memcg* memcg = get_mem_cgroup_from_objcg(cur, objcg);
+  if (!memcg->is_root()) memcg_uncharge(cur, memcg, nr_pages);
+  objcg_ghost_add(cur, objcg, -static_cast<long>(nr_pages));
+  css_put(cur, memcg);
+}
+
+}  // namespace
+
 void obj_cgroup_to_atomic(Cpu& cur, Objcg* objcg) {
   if (objcg->refcnt.complete_switch(cur.sys->pcpu)) obj_cgroup_release(cur, objcg);
 }
@@ -121,7 +135,12 @@ void obj_cgroup_release(Cpu& cur, Objcg* objcg) {
   // WARN_ON_ONCE(nr_bytes & (PAGE_SIZE - 1)): an event INV-RELEASE-ALIGNED checks.
   if (!static_cast<bool>(release.aligned))
     sys.events.record(spec::EventKind::release_unaligned, objcg->id, nr_bytes);
-  if (release.nr_pages.v) obj_cgroup_uncharge_pages(cur, objcg, release.nr_pages.v);
+  if (release.nr_pages.v) {
+    if (cur.traits->split_stocks)
+      release_uncharge_pages(cur, objcg, release.nr_pages.v);
+    else
+      obj_cgroup_uncharge_pages(cur, objcg, release.nr_pages.v);
+  }
   {
     sync::Guard g(sys.objcg_lock);
     list_del(&objcg->list);

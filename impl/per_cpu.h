@@ -30,15 +30,27 @@ class System;
 // FLUSHING_CACHED_CHARGE: a drain of this stock is queued or running.
 inline constexpr std::uint32_t kFlushingCachedCharge = 1;
 
+// NR_MEMCG_STOCK (v6.16); a profile uses spec::ProfileTraits::page_stock_slots.
+inline constexpr std::uint32_t kMaxPageStockSlots = 7;
+
 // struct memcg_stock_pcp (v6.6), without the vmstat caches (not modeled).
+// v6.16 (c80509ef65e4) splits it in two per-CPU structs, memcg_stock_pcp
+// (the page stock's slots, `flags`, `work`) and obj_stock_pcp (the byte
+// stock, `obj_flags`, `obj_work`); one struct here holds both, each half with
+// its own FLUSHING bit and drain work. Their local_trylock never fails in the
+// impl: only the owner thread takes a CPU's stock lock, and no operation runs
+// in an interrupt (reference/kernel_state.h).
 struct alignas(64) MemcgStockPcp {
   sync::LocalLock stock_lock;
-  sync::Shared<Memcg*> cached{nullptr};     // holds one css ref
-  sync::Shared<std::uint32_t> nr_pages{0};
+  sync::Shared<Memcg*> cached[kMaxPageStockSlots];  // each holds one css ref
+  sync::Shared<std::uint32_t> nr_pages[kMaxPageStockSlots];
   sync::Shared<Objcg*> cached_objcg{nullptr};  // holds one objcg ref
   std::uint32_t nr_bytes = 0;               // owner only
+  std::uint32_t evictions = 0;              // owner only (v6.16 refill_stock)
   sync::Shared<std::uint32_t> flags{0};
-  Work work;                                // drain_local_stock
+  sync::Shared<std::uint32_t> obj_flags{0};  // v6.16: obj_stock_pcp's FLUSHING bit
+  Work work;                                // drain_local_stock (v6.16: drain_local_memcg_stock)
+  Work obj_work;                            // v6.16: drain_local_obj_stock
 };
 
 struct alignas(64) CpuData {
@@ -72,6 +84,11 @@ class Cpu {
   // other hit-path fields: refill_obj_stock tests it only once the refill
   // passes PAGE_SIZE.
   bool obj_refill_drains_stock = false;
+  // traits->page_stock_slots (1; 7 in v6.16), read by consume_stock.
+  std::uint32_t page_stock_slots = 1;
+  // traits->objcg_refs_from_memcg_and_task (v6.7+: current_obj_cgroup), read
+  // by the allocation hooks.
+  bool task_caches_objcg = false;
   // The injected bug (spec/mutant.h), read only on slow paths and by the
   // mutable instantiation of the hit path (kmem.h); none in the kernel's code.
   spec::Mutant mutant = spec::Mutant::none;

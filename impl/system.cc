@@ -1,6 +1,7 @@
 #include "impl/system.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "arith/page_counter.h"
 
@@ -30,6 +31,8 @@ System::System(const spec::Config& config, const spec::PathTable& paths, SystemO
     cpu_handles_[i].traits = &config_.profile_traits();
     cpu_handles_[i].obj_refill_drains_stock =
         config_.profile_traits().obj_refill == spec::ObjRefillRule::drain_whole_stock;
+    cpu_handles_[i].page_stock_slots = config_.profile_traits().page_stock_slots;
+    cpu_handles_[i].task_caches_objcg = config_.profile_traits().objcg_refs_from_memcg_and_task;
     cpu_handles_[i].mutant = mutant_;
   }
   // The root memcg: CSS_NO_REF, unlimited, no objcg (memcg_online_kmem skips it).
@@ -79,7 +82,13 @@ Memcg* System::new_memcg(Cpu& cur, Memcg* parent, spec::PathKey path) {
   memcg.css.init(pcpu, 2, /*no_ref=*/false);  // base ref + the ID ref of css_online
   css_get(cur, parent);                       // init_and_link_css
   ++parent->nr_online_children;
-  memcg.objcg.store(new_objcg(cur, &memcg));
+  Objcg* objcg = new_objcg(cur, &memcg);
+  memcg.objcg.store(objcg);
+  // v6.7+ memcg_online_kmem: obj_cgroup_get(objcg); memcg->orig_objcg = objcg.
+  if (cur.task_caches_objcg) {
+    obj_cgroup_get(cur, objcg);
+    memcg.orig_objcg = objcg;
+  }
   online_by_path_[path] = &memcg;
   return &memcg;
 }
@@ -126,12 +135,17 @@ spec::Errno System::spawn(Cpu& cur, Task& task, spec::PathKey path, std::uint32_
   task.memcg.store(memcg);
   task.cpu.store(cpu);
   task.live = true;
+  // v6.7+ mem_cgroup_fork: the objcg is looked up at the first allocation.
+  task.objcg = nullptr;
+  task.objcg_update = cur.task_caches_objcg;
   return spec::Errno::ok;
 }
 
 void System::exit(Cpu& cur, Task& task) {
   sync::Guard g(cgroup_mutex);
   Memcg* memcg = task.memcg.load();
+  // v6.7+ mem_cgroup_exit: obj_cgroup_put(task->objcg).
+  if (Objcg* objcg = std::exchange(task.objcg, nullptr)) obj_cgroup_put(cur, objcg);
   memcg->nr_tasks.fetch_sub(1);
   css_put(cur, memcg);
   task.live = false;
@@ -145,6 +159,8 @@ spec::Errno System::migrate(Cpu& cur, Task& task, spec::PathKey path) {
   css_get(cur, to);
   to->nr_tasks.fetch_add(1);
   task.memcg.store(to);
+  // v6.7+ mem_cgroup_kmem_attach: set_bit(CURRENT_OBJCG_UPDATE_BIT).
+  if (cur.task_caches_objcg) task.objcg_update = true;
   from->nr_tasks.fetch_sub(1);
   css_put(cur, from);
   return spec::Errno::ok;
@@ -251,11 +267,14 @@ spec::Snapshot System::snapshot() const {
     spec::StockSnap s;
     s.cpu = i;
     s.online = cpu.online.load();
-    if (Memcg* cached = cpu.stock.cached.load())
-      s.page_stock.push_back(spec::PageStockSlot{cached->id, cpu.stock.nr_pages.load()});
+    for (std::uint32_t slot = 0; slot < kMaxPageStockSlots; ++slot)
+      if (Memcg* cached = cpu.stock.cached[slot].load())
+        s.page_stock.push_back(spec::PageStockSlot{cached->id, cpu.stock.nr_pages[slot].load()});
     if (Objcg* cached = cpu.stock.cached_objcg.load()) s.cached_objcg = cached->id;
     s.nr_bytes = cpu.stock.nr_bytes;
     s.flushing = (cpu.stock.flags.load() & kFlushingCachedCharge) != 0;
+    s.obj_flushing = (cpu.stock.obj_flags.load() & kFlushingCachedCharge) != 0;
+    s.evictions = cpu.stock.evictions;
     snap.stocks.push_back(s);
   }
   snap.events = events.events();

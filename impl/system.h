@@ -33,6 +33,10 @@ struct Task {
   sync::Shared<Memcg*> memcg{nullptr};
   sync::Shared<std::uint32_t> cpu{0};
   bool live = false;
+  // v6.7+ (the v6.16 profile): current->objcg with its reference, and
+  // CURRENT_OBJCG_UPDATE_FLAG. Touched only by the task's own thread.
+  Objcg* objcg = nullptr;
+  bool objcg_update = false;
 };
 
 // THREAD_SIZE / PAGE_SIZE is at most 16K / 4K.

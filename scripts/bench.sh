@@ -51,7 +51,7 @@ for r in runs:
     med[(model, path, diff, profile, threads)] = (r["real_time"], r["items_per_second"], r["cpu_time"])
 
 labels = {"hit": "byte-stock hit", "miss": "page-stock hit", "pcnt": "page_counter"}
-profiles = {"0": "v6.6", "1": "v5.10"}  # bench/kmem_bench.cc kProfiles
+profiles = {"0": "v6.6", "1": "v5.10", "2": "v6.16"}  # bench/kmem_bench.cc kProfiles
 print()
 print(f"{'path':<15} {'profile':<7} {'memcgs':<6} {'thr':>3} | {'impl ns/pair':>12} {'impl Mpairs/s':>13} "
       f"{'impl cpu ns':>11} | {'ref ns/pair':>11} {'ref Mpairs/s':>12} | {'impl/ref':>8} | "
@@ -81,7 +81,7 @@ n1=100000
 n2=300000
 ir() { grep -E '^(summary|totals):' "$1" | head -1 | awk '{print $2}'; }
 echo
-for profile in v6.6 v5.10; do
+for profile in v6.6 v5.10 v6.16; do
   for n in $n1 $n2; do
     valgrind --tool=callgrind --callgrind-out-file="$json.cg$n" "$build/hit_path_callgrind" "$n" \
       64 "$profile" > /dev/null 2>&1

@@ -6,10 +6,11 @@
 // and run under ThreadSanitizer too (preset "tsan", ctest label "tsan").
 // Once per profile whose fast path the impl has in its own form (v6.6; v5.10:
 // batch 32, the byte stock drained whole past PAGE_SIZE, kmem pages and
-// stacks holding css references), each for half of the run time, so the
-// ctest entry costs what one run did.
+// stacks holding css references; v6.16: seven page-stock slots, split stocks,
+// the task's cached objcg), each for a third of the run time, so the ctest
+// entry costs what one run did.
 // MV_SEED=<n> fixes the seed (thread interleavings still vary);
-// MV_STRESS_MS=<ms> sets the run time of each profile (default 750).
+// MV_STRESS_MS=<ms> sets the run time of each profile (default 500).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -23,6 +24,7 @@
 
 #include "impl/kmem.h"
 #include "impl/system.h"
+#include "spec/design_claims.h"
 #include "spec/invariants.h"
 
 namespace mv::impl {
@@ -155,7 +157,7 @@ class Stress : public ::testing::TestWithParam<spec::Profile> {
 
 TEST_P(Stress, ConcurrentChargingAndCgroupRemovalEndBalanced) {
   const std::uint64_t seed = env_or("MV_SEED", std::random_device{}());
-  const std::uint64_t run_ms = env_or("MV_STRESS_MS", 750);
+  const std::uint64_t run_ms = env_or("MV_STRESS_MS", 500);
   std::printf("impl stress: profile %s, seed %llu, %llu ms (replay the seed with MV_SEED=%llu)\n",
               std::string(spec::profile_name(config_.profile)).c_str(),
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(run_ms),
@@ -207,15 +209,28 @@ TEST_P(Stress, ConcurrentChargingAndCgroupRemovalEndBalanced) {
   spec::Snapshot s = sys_->snapshot();
   spec::Monitor monitor(config_, &paths_);
   auto violations = monitor.check(spec::Step{nullptr, nullptr, Errno::ok, &s});
-  for (const auto& v : violations) ADD_FAILURE() << v.invariant << ": " << v.message;
+  // A violation a design claim of the profile documents is its result (v6.16:
+  // the root's counter keeps pages charged through objcgs before they were
+  // reparented to the root, v6.16-root-drift); any other fails.
+  bool root_drifted = false;
+  for (const auto& v : violations) {
+    if (spec::claim_covering(config_.profile, v)) {
+      root_drifted |= v.clause == "root";
+      continue;
+    }
+    ADD_FAILURE() << v.invariant << ": " << v.message;
+  }
   EXPECT_TRUE(s.events.empty()) << s.events.size() << " events, first kind "
                                 << spec::event_kind_name(s.events.front().kind);
   EXPECT_EQ(s.pending_work, 0u);
   // The run did exercise removal under load.
   EXPECT_GT(counters_.rmdirs.load(), 0u);
   EXPECT_GT(counters_.allocs.load(), 1000u);
-  // Every counter is back to zero.
-  EXPECT_EQ(s.cgroups.at(0).usage_pages, 0);
+  // Every counter is back to zero (the root's, but where it drifted as claimed).
+  if (root_drifted)
+    EXPECT_GT(s.cgroups.at(0).usage_pages, 0);
+  else
+    EXPECT_EQ(s.cgroups.at(0).usage_pages, 0);
   for (const auto& c : s.cgroups) {
     if (c.id == 0) continue;
     EXPECT_EQ(c.state, spec::CgroupState::freed) << "memcg " << c.id;
@@ -240,9 +255,14 @@ TEST_P(Stress, ConcurrentChargingAndCgroupRemovalEndBalanced) {
   EXPECT_EQ(sys_->pcpu.nr_free_slots(), SystemOptions{}.pcpu_slots);
 }
 
-INSTANTIATE_TEST_SUITE_P(Profiles, Stress, ::testing::Values(spec::Profile::v6_6, spec::Profile::v5_10),
+INSTANTIATE_TEST_SUITE_P(Profiles, Stress,
+                         ::testing::Values(spec::Profile::v6_6, spec::Profile::v5_10,
+                                           spec::Profile::v6_16),
                          [](const auto& info) {
-                           return info.param == spec::Profile::v6_6 ? "v6_6" : "v5_10";
+                           std::string name(spec::profile_name(info.param));
+                           for (char& c : name)
+                             if (c == '.') c = '_';
+                           return name;
                          });
 
 }  // namespace
