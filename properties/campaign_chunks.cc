@@ -67,6 +67,7 @@ Json stats_json(const CampaignStats& s) {
               {"allocs", allocs},
               {"cross_cpu_frees", s.cross_cpu_frees},
               {"claims_seen", s.claims_seen},
+              {"known_bug_violations", s.known_bug_violations},
               {"first_failure_runs", s.first_failure_runs ? Json(*s.first_failure_runs) : Json(nullptr)},
               {"first_failure_steps", s.first_failure_steps},
               {"first_failure_seconds", s.first_failure_seconds}};
@@ -86,6 +87,8 @@ CampaignStats stats_from_json(const Json& j) {
   s.cross_cpu_frees = j.at("cross_cpu_frees");
   if (j.contains("claims_seen"))
     s.claims_seen = j.at("claims_seen").get<std::map<std::string, std::uint64_t>>();
+  if (j.contains("known_bug_violations"))
+    s.known_bug_violations = j.at("known_bug_violations").get<std::map<std::string, std::uint64_t>>();
   if (!j.at("first_failure_runs").is_null()) s.first_failure_runs = j.at("first_failure_runs").get<std::uint64_t>();
   s.first_failure_steps = j.at("first_failure_steps");
   s.first_failure_seconds = j.at("first_failure_seconds");
@@ -197,6 +200,7 @@ MergedCampaign merge_chunks(std::vector<ChunkResult> chunks, const std::vector<s
       for (std::size_t f = 0; f < 2; ++f) s.allocs[k][f] += r.stats.allocs[k][f];
     s.cross_cpu_frees += r.stats.cross_cpu_frees;
     for (const auto& [claim, n] : r.stats.claims_seen) s.claims_seen[claim] += n;
+    for (const auto& [bug, n] : r.stats.known_bug_violations) s.known_bug_violations[bug] += n;
     out.seconds += r.seconds;
     for (std::size_t m = 0; m < out.marks.size(); ++m) out.marks[m] += r.marks[m];
     if (!c.problem.empty()) {

@@ -40,6 +40,8 @@ void expect_same(const CampaignResult& a, const CampaignResult& b) {
   EXPECT_EQ(a.stats.first_failure_steps, b.stats.first_failure_steps);
   EXPECT_EQ(a.marks, b.marks);
   EXPECT_EQ(a.missing_marks, b.missing_marks);
+  EXPECT_EQ(a.stats.known_bug_violations, b.stats.known_bug_violations);
+  EXPECT_EQ(a.stats.claims_seen, b.stats.claims_seen);
   ASSERT_EQ(a.failure.has_value(), b.failure.has_value());
   if (a.failure) {
     EXPECT_EQ(a.failure->failure.line, b.failure->failure.line);
@@ -89,6 +91,20 @@ TEST(CampaignChunks, OneJobTwoJobsAndFourShardsAgreeOnAPassingCampaign) {
   EXPECT_GT(one.stats.runs, 399u);
   expect_same(one, merge_chunks(run_chunks(o, all_chunks(o.runs), 2), all_chunks(o.runs)).result);
   expect_same(one, merged_shards(o, 4, 1));
+}
+
+// The merged verdict keeps what the chunks counted as results, not failures:
+// v6.6's known hotplug bug, v5.10's design claims.
+TEST(CampaignChunks, TheMergeKeepsKnownBugsAndClaims) {
+  auto o = campaign(600);
+  o.max_steps = 150;
+  const auto v66 = merge_chunks(run_chunks(o, all_chunks(o.runs), 2), all_chunks(o.runs)).result;
+  ASSERT_TRUE(v66.passed) << v66.error;
+  EXPECT_GT(v66.stats.known_bug_violations.count("hotplug_obj_stock_leak"), 0u);
+  o.configs.profile = spec::Profile::v5_10;
+  const auto v510 = merge_chunks(run_chunks(o, all_chunks(o.runs), 1), all_chunks(o.runs)).result;
+  ASSERT_TRUE(v510.passed) << v510.error;
+  EXPECT_GT(v510.stats.claims_seen.count("v5.10-kmem-pages-pin"), 0u);
 }
 
 TEST(CampaignChunks, OneJobTwoJobsAndFourShardsAgreeOnAFailure) {
