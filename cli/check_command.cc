@@ -183,8 +183,10 @@ properties::ModelFactory subject_factory(const CheckOptions& o) {
     return [subject = o.kernel_subject](const spec::Config& config, const spec::PathTable& paths) {
       return subject->make_model(config, paths);
     };
-  auto subject = o.subject == "reference" ? properties::reference_factory()
-                                          : properties::impl_factory(mutant_of(o));
+  // An overlay mutant (overlay/overlay.h) is the subject beside the correct reference.
+  auto subject = o.subject != "reference"            ? properties::impl_factory(mutant_of(o))
+                 : mutant_of(o) == spec::Mutant::none ? properties::reference_factory()
+                                                      : properties::overlay_factory(mutant_of(o));
   if (o.inject_fault.empty()) return subject;
   return properties::with_injected_fault(std::move(subject), *properties::parse_injected_fault(o.inject_fault));
 }
@@ -287,9 +289,17 @@ int run_check(CheckOptions o) {
                              "--list names them)\n", o.mutant);
     return 2;
   }
-  if (!o.mutant.empty() && o.subject == "reference") {
+  if (!o.mutant.empty() && o.subject == "reference" &&
+      !spec::mutant_in_layer(*spec::parse_mutant(o.mutant), spec::kLayerOverlay)) {
     std::cerr << "memcg-verify check: the reference has no mutants (reference/ is the kernel's "
                  "semantics only): --mutant needs --subject impl\n";
+    return 2;
+  }
+  if (!o.mutant.empty() && o.subject == "impl" &&
+      spec::mutant_in_layer(*spec::parse_mutant(o.mutant), spec::kLayerOverlay)) {
+    std::cerr << fmt::format("memcg-verify check: mutant {} is an overlay of the reference: it runs "
+                             "on a profile without impl ({})\n",
+                             o.mutant, spec::mutant_info(*spec::parse_mutant(o.mutant)).applies_text);
     return 2;
   }
   if (!o.mutant.empty() && !spec::mutant_applies(*spec::parse_mutant(o.mutant), traits(*profile))) {

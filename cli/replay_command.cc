@@ -5,7 +5,8 @@
 // 2 bad input or usage (`FILE:LINE: reason` on stderr, and the report of
 // everything before that line on stdout). `--mutant NAME` injects a bug of
 // the catalog (spec/mutant.h) into the impl (impl, both; the reference has
-// none), e.g. to reproduce `check --mutant` or `mutants` traces;
+// none; an overlay mutant of a reference-only profile runs in the reference's
+// seat: --model reference), e.g. to reproduce `check --mutant` or `mutants` traces;
 // `--mutant auto` takes the mutant (and, without --model, the model) from the
 // trace header's note, which `check` and `mutants` write
 // (properties/failure_trace.h). The kernel model (`kernel`, and
@@ -94,9 +95,17 @@ int run_replay(ReplayOptions options) {
     }
     mutant = *parsed;
   }
-  if (mutant != spec::Mutant::none && *choice == trace::ModelChoice::reference) {
+  // An overlay (overlay/overlay.h) is the reference of a profile the impl does
+  // not model, with one path mutated: it runs in the reference's seat alone.
+  const bool overlay = spec::mutant_in_layer(mutant, spec::kLayerOverlay);
+  if (mutant != spec::Mutant::none && !overlay && *choice == trace::ModelChoice::reference) {
     std::cerr << "memcg-verify replay: the reference has no mutants (reference/ is the kernel's "
                  "semantics only); a mutant lives in the impl: --model impl or both\n";
+    return 2;
+  }
+  if (overlay && *choice != trace::ModelChoice::reference) {
+    std::cerr << fmt::format("memcg-verify replay: mutant {} is an overlay of the reference (its "
+                             "profiles have no impl): --model reference\n", options.mutant);
     return 2;
   }
   std::shared_ptr<const kernel::KernelSubject> kernel;
@@ -176,8 +185,9 @@ void add_replay(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"reference", "impl", "both", "kernel", "reference,kernel"}));
   cmd->add_option("--mutant", options->mutant,
                   "inject this bug of the mutant catalog (`memcg-verify mutants --list`) into the "
-                  "impl (--model impl or both; the reference stays correct) or into the "
-                  "reference (--model reference); auto: the mutant the trace header's note names "
+                  "impl (--model impl or both; the reference stays correct), or an overlay "
+                  "mutant of a profile without impl in the reference's seat (--model "
+                  "reference); auto: the mutant the trace header's note names "
                   "(check and mutants write it), and its model unless --model is given");
   options->kernel.add_to(cmd);
   run_guarded(cmd, exit_code, [options, model] {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "impl/model.h"
+#include "overlay/overlay.h"
 #include "properties/campaign_heartbeat.h"
 #include "reference/model.h"
 #include "trace/snapshot_diff.h"
@@ -32,6 +33,12 @@ ModelFactory impl_factory(spec::Mutant mutant) {
 ModelFactory reference_factory() {
   return [](const spec::Config& config, const spec::PathTable& paths) {
     return reference::make_reference_model(config, paths);
+  };
+}
+
+ModelFactory overlay_factory(spec::Mutant mutant) {
+  return [mutant](const spec::Config& config, const spec::PathTable& paths) {
+    return overlay::make_overlay_model(config, paths, mutant);
   };
 }
 

@@ -42,6 +42,7 @@ using ModelFactory =
     std::function<std::unique_ptr<spec::Model>(const spec::Config&, const spec::PathTable&)>;
 ModelFactory impl_factory(spec::Mutant mutant = spec::Mutant::none);       // impl::make_impl_model
 ModelFactory reference_factory();  // reference::make_reference_model (it has no mutants)
+ModelFactory overlay_factory(spec::Mutant mutant);  // overlay::make_overlay_model
 
 enum class CheckMode { full, summary };
 

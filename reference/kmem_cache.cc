@@ -94,24 +94,6 @@ void memcg_schedule_kmem_cache_create(Kernel& k, Cpu cpu, MemcgId memcg, CacheId
   queue_work(k, DeferredWork{.kind = WorkKind::cache_create, .subject = memcg, .cpu = cpu, .subject2 = root});
 }
 
-// memcg_kmem_get_cache: the cache a memcg task allocates from. v5.2 and v5.4
-// return the memcg's cache or, until the creation work has run, the root cache
-// (the allocation then goes uncharged); davydov-2014 (3.18
-// __memcg_kmem_get_cache after memcg_kmem_should_charge) the same, except that
-// a __GFP_NOFAIL allocation always uses the root cache. The references taken
-// for the duration of the allocation (v5.2 the memcg's css, v5.4 the cache's
-// percpu_ref) are transient and not modeled.
-CacheId memcg_kmem_get_cache(Kernel& k, Cpu cpu, spec::TaskKey task, CacheId root, bool nofail) {
-  if (k.traits().slab == SlabCharging::recharged_cache_pages && nofail) return root;
-  const MemcgId memcg = task_memcg(k, task);
-  if (mem_cgroup_is_root(k, memcg)) return root;  // kmemcg_id < 0
-  const auto& id = k.memcg(memcg).kmemcg_id;
-  if (!id) return root;
-  if (auto cache = cache_from_memcg_idx(cache_of(k, root), *id)) return *cache;
-  memcg_schedule_kmem_cache_create(k, cpu, memcg, root);
-  return root;
-}
-
 // The charge of a new slab page of cache `s`, by design. Returns false when
 // the charge failed (allocate_slab then fails at this order).
 bool charge_slab_page(Kernel& k, Cpu cpu, spec::TaskKey task, const KmemCache& s, SlabPage& page,
@@ -123,7 +105,8 @@ bool charge_slab_page(Kernel& k, Cpu cpu, spec::TaskKey task, const KmemCache& s
       // page goes to memcg_kmem_charge_memcg(page, gfp, order,
       // s->memcg_params.memcg), which keeps try_charge's css references on
       // page->mem_cgroup.
-      if (is_root_cache(s)) return true;
+      // A destroyed cache (a use after free) has no memcg_params left to charge.
+      if (is_root_cache(s) || !s.memcg) return true;
       if (try_charge_memcg(k, cpu, *s.memcg, nr_pages, nofail) != Errno::ok) return false;
       page.memcg = s.memcg;
       page.charged_pages = nr_pages;
@@ -316,8 +299,69 @@ CacheId root_cache(Kernel& k, const std::optional<spec::CacheKey>& name, std::ui
   return id;
 }
 
+// memcg_kmem_get_cache: the cache a memcg task allocates from. v5.2 and v5.4
+// return the memcg's cache or, until the creation work has run, the root cache
+// (the allocation then goes uncharged); davydov-2014 (3.18
+// __memcg_kmem_get_cache after memcg_kmem_should_charge) the same, except that
+// a __GFP_NOFAIL allocation always uses the root cache. The memcg's cache
+// comes with a reference that memcg_kmem_put_cache drops after the
+// allocation, so that neither the cache nor its memcg can be destroyed in
+// between (Davydov's "memcg: fix possible use-after-free in
+// memcg_kmem_get_cache()", v3.19: seed 002's race): v5.2 keeps the css
+// reference get_mem_cgroup_from_current took; v5.4 takes
+// percpu_ref_tryget(&memcg_cachep->memcg_params.refcnt) inside rcu_read_lock
+// and falls back to the root cache when it fails. The root cache paths put
+// their css reference at once (not modeled: a get and a put on a memcg its
+// task keeps alive). Davydov's series takes none (its caches live forever).
+CacheId memcg_kmem_get_cache(Kernel& k, Cpu cpu, spec::TaskKey task, CacheId root, bool nofail) {
+  if (k.traits().slab == SlabCharging::recharged_cache_pages && nofail) return root;
+  const MemcgId memcg = task_memcg(k, task);
+  if (mem_cgroup_is_root(k, memcg)) return root;  // kmemcg_id < 0
+  const auto& id = k.memcg(memcg).kmemcg_id;
+  if (!id) return root;
+  if (auto cache = cache_from_memcg_idx(cache_of(k, root), *id)) {
+    switch (k.traits().slab) {
+      case SlabCharging::memcg_cache_pages: css_get(k, memcg); break;
+      case SlabCharging::reparented_cache_pages: {
+        // percpu_ref_tryget: fails only at zero in atomic mode (after the kill).
+        KmemCache& s = cache_of(k, *cache);
+        if (s.atomic_mode && s.refs == 0) return root;
+        s.refs += 1;
+        break;
+      }
+      case SlabCharging::recharged_cache_pages:
+      case SlabCharging::objcg_bytes: break;
+    }
+    return *cache;
+  }
+  memcg_schedule_kmem_cache_create(k, cpu, memcg, root);
+  return root;
+}
+
+// memcg_kmem_put_cache (v5.2: css_put(&cachep->memcg_params.memcg->css) for a
+// memcg cache; v5.4: percpu_ref_put(&cachep->memcg_params.refcnt)).
+void memcg_kmem_put_cache(Kernel& k, Cpu cpu, CacheId cache) {
+  KmemCache& s = cache_of(k, cache);
+  if (is_root_cache(s)) return;
+  switch (k.traits().slab) {
+    case SlabCharging::memcg_cache_pages:
+      if (s.memcg) css_put(k, *s.memcg);
+      break;
+    case SlabCharging::reparented_cache_pages: cache_percpu_ref_put(k, cpu, cache, 1); break;
+    case SlabCharging::recharged_cache_pages:
+    case SlabCharging::objcg_bytes: break;
+  }
+}
+
 SlabAlloc kmem_cache_alloc(Kernel& k, Cpu cpu, spec::TaskKey task, CacheId root, bool nofail) {
   const CacheId cache = memcg_kmem_get_cache(k, cpu, task, root, nofail);
+  k.preemption_point(spec::PreemptPoint::after_get_cache);
+  const SlabAlloc slab = slab_alloc(k, cpu, task, cache, nofail);
+  memcg_kmem_put_cache(k, cpu, cache);
+  return slab;
+}
+
+SlabAlloc slab_alloc(Kernel& k, Cpu cpu, spec::TaskKey task, CacheId cache, bool nofail) {
   // ___slab_alloc: the oldest partial page, else new_slab.
   std::optional<SlabPageId> id;
   if (const auto& partial = cache_of(k, cache).partial; !partial.empty()) id = *partial.begin();

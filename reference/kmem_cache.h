@@ -71,15 +71,29 @@ std::uint32_t order_objects(std::uint32_t order, std::uint32_t size_bytes,
 spec::CacheId root_cache(Kernel& k, const std::optional<spec::CacheKey>& name,
                          std::uint32_t size_bytes);
 
-// kmem_cache_alloc of one object for `task` on `cpu`, from root cache `root`
-// (memcg_kmem_get_cache picks the memcg cache); the page it went into, or
-// ENOMEM when a new slab page could not be charged.
+// kmem_cache_alloc of one object for `task` on `cpu`, from root cache `root`:
+// memcg_kmem_get_cache picks the cache (preemption point after_get_cache),
+// slab_alloc allocates from it, memcg_kmem_put_cache drops the reference
+// get_cache took. The page it went into, or ENOMEM when a new slab page could
+// not be charged.
 struct SlabAlloc {
   spec::Errno result = spec::Errno::ok;
   std::optional<spec::SlabPageId> page;
 };
 SlabAlloc kmem_cache_alloc(Kernel& k, spec::Cpu cpu, spec::TaskKey task, spec::CacheId root,
                            bool nofail);
+// The three steps of kmem_cache_alloc (slab_pre_alloc_hook, ___slab_alloc,
+// slab_post_alloc_hook). memcg_kmem_get_cache returns the cache with the
+// reference that keeps it alive until memcg_kmem_put_cache (v5.2: the memcg's
+// css; v5.3: the cache's percpu_ref; davydov-2014: none, its caches live
+// forever). slab_alloc from a cache that was destroyed meanwhile is a use
+// after free, which the model carries out as the kernel would (a page of the
+// freed cache, charged to nobody: its memcg_params are gone) and INV-NO-UAF
+// reports.
+spec::CacheId memcg_kmem_get_cache(Kernel& k, spec::Cpu cpu, spec::TaskKey task, spec::CacheId root,
+                                   bool nofail);
+void memcg_kmem_put_cache(Kernel& k, spec::Cpu cpu, spec::CacheId cache);
+SlabAlloc slab_alloc(Kernel& k, spec::Cpu cpu, spec::TaskKey task, spec::CacheId cache, bool nofail);
 // kmem_cache_free of one object of `page`: frees the page once it is empty.
 void kmem_cache_free(Kernel& k, spec::Cpu cpu, spec::SlabPageId page);
 

@@ -20,8 +20,9 @@ constexpr std::string_view kStatement =
     "in a freed memcg; no memcg that is not freed has a freed parent (a child holds a reference "
     "on its parent until it is freed itself) or an `objcg` pointer to a released objcg; no task "
     "caches a released objcg in `current->objcg` (v6.7+); no live slab page's "
-    "`page->mem_cgroup` and no kmem_cache that is not destroyed names a freed memcg (v5.2, "
-    "v5.3, davydov-2014). (A non-released objcg whose `memcg` is freed is reported by "
+    "`page->mem_cgroup` and no kmem_cache that is not destroyed names a freed memcg, and no live "
+    "slab page belongs to a destroyed kmem_cache (clause `cache-freed`: an allocation used the "
+    "cache after its shutdown, seed 002's race) (v5.2, v5.3, davydov-2014). (A non-released objcg whose `memcg` is freed is reported by "
     "INV-REPARENT.) In the profiles whose page stock keeps no reference for `stock->cached` "
     "(v5.2, davydov-2014), a slot whose pages were all consumed keeps pointing at its memcg "
     "with no reference, so the memcg can be freed under it: the dangling pointer is this "
@@ -107,6 +108,14 @@ void check_objects(const CheckContext& ctx, Report& report) {
   });
 }
 
+// Caches are listed by id from 1 (spec::Snapshot::cache).
+const KmemCacheSnap* cache_by_id(const std::vector<KmemCacheSnap>& caches, CacheId id) {
+  if (id >= 1 && id <= caches.size() && caches[id - 1].id == id) return &caches[id - 1];
+  for (const auto& c : caches)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
 void check_stocks(const CheckContext& ctx, Report& report) {
   for (const auto& stock : ctx.after.stocks()) {
     for (const auto& slot : stock.page_stock)
@@ -120,11 +129,22 @@ void check_stocks(const CheckContext& ctx, Report& report) {
   }
   // Profiles with per-memcg kmem_caches: page->mem_cgroup of a live slab page
   // and memcg_params.memcg of a cache that is not destroyed.
-  for (const auto& page : ctx.after.slab_pages())
+  const auto& caches = ctx.after.caches();
+  for (const auto& page : ctx.after.slab_pages()) {
     if (page.memcg && freed_or_unknown(ctx, *page.memcg))
       report.add(fmt::format("slab page {}: page->mem_cgroup is {}", page.id,
                              memcg_text(ctx, *page.memcg)));
-  for (const auto& cache : ctx.after.caches())
+    // A destroyed cache has no live page (v5.2 shuts a memcg's caches down
+    // once they are empty, v5.3 once its pages' references are gone): a page
+    // of one was allocated after free.
+    if (const KmemCacheSnap* cache = cache_by_id(caches, page.cache);
+        cache && cache->state == CacheState::destroyed)
+      report.add("cache-freed", page.cache,
+                 fmt::format("slab page {} belongs to kmem_cache {}, which was destroyed (an "
+                             "allocation used the cache after its shutdown)",
+                             page.id, page.cache));
+  }
+  for (const auto& cache : caches)
     if (cache.state != CacheState::destroyed && cache.memcg && freed_or_unknown(ctx, *cache.memcg))
       report.add(fmt::format("kmem_cache {}: memcg_params.memcg is {}", cache.id,
                              memcg_text(ctx, *cache.memcg)));

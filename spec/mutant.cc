@@ -13,6 +13,14 @@ bool has_hotplug_obj_stock_drain(const ProfileTraits& traits) {
   return traits.hotplug_drains_obj_stock;
 }
 
+// The designs whose memcg caches are destroyed once their memcg is gone (v5.2
+// at css_free, v5.3 when the cache's percpu_ref reaches zero); Davydov's are
+// never destroyed.
+bool destroys_memcg_caches(const ProfileTraits& traits) {
+  return traits.slab == SlabCharging::memcg_cache_pages ||
+         traits.slab == SlabCharging::reparented_cache_pages;
+}
+
 std::vector<MutantInfo> build_catalog() {
   std::vector<MutantInfo> c;
   c.push_back({Mutant::none, "none", MutantKind::slip, "", "the correct model", "", "no mutation",
@@ -181,6 +189,25 @@ std::vector<MutantInfo> build_catalog() {
                "work meanwhile writes the same item (explore's data-race detector, point "
                "after_work_dequeued)",
                kLayerImpl, ""});
+  c.push_back({Mutant::cache_put_before_alloc, "cache_put_before_alloc", MutantKind::interleaving,
+               "Vladimir Davydov, \"memcg: fix possible use-after-free in memcg_kmem_get_cache()\" "
+               "(v3.19-rc1, December 2014: memcg_kmem_get_cache keeps the css reference and "
+               "memcg_kmem_put_cache drops it after the allocation; caches destroyed at css_free); "
+               "v5.3 keeps the rule with a percpu_ref_tryget of the cache (Roman Gushchin, \"mm: "
+               "memcg/slab: rework non-root kmem_cache lifecycle management\")",
+               "seed 002's race: the allocator picked the memcg's cache, the task was moved out "
+               "and the memcg destroyed with its empty caches before the allocation from the "
+               "cache ran: a use after free of the kmem_cache",
+               "memcg_kmem_get_cache, memcg_kmem_put_cache (slab_alloc)",
+               "memcg_kmem_get_cache's reference (v5.2: the memcg's css; v5.3: the cache's "
+               "percpu_ref) is dropped before the allocation instead of by memcg_kmem_put_cache "
+               "after it. Only an allocation preempted between the two (point after_get_cache) "
+               "while another CPU migrates its task, removes the cgroup and runs the offline and "
+               "free sees the cache destroyed; it allocates a slab page of the freed cache "
+               "(INV-NO-UAF). Sequentially the task's cgroup cannot go away during its own "
+               "allocation. An overlay of the reference (overlay/kmem_cache.cc): the profiles have "
+               "no impl",
+               kLayerOverlay, "", destroys_memcg_caches, "v5.2, v5.3 (memcg caches destroyed)"});
 
   // Bugs of the bug catalog the sequential v6.6 model cannot express.
   c.push_back({std::nullopt, "objcg_not_reset", MutantKind::historical,
@@ -341,6 +368,13 @@ std::vector<Mutant> interleaving_mutants() {
   return out;
 }
 
+std::vector<Mutant> interleaving_mutants(MutantLayer layer) {
+  std::vector<Mutant> out;
+  for (auto mutant : interleaving_mutants())
+    if (mutant_in_layer(mutant, layer)) out.push_back(mutant);
+  return out;
+}
+
 bool mutant_in_layer(Mutant mutant, MutantLayer layer) {
   return (mutant_info(mutant).layers & layer) != 0;
 }
@@ -361,6 +395,7 @@ std::optional<Profile> mutant_profile(Mutant mutant, Profile preferred) {
 std::string mutant_layers_text(std::uint8_t layers) {
   std::string text;
   if (layers & kLayerImpl) text += "impl";
+  if (layers & kLayerOverlay) text += text.empty() ? "overlay" : ", overlay";
   return text.empty() ? "-" : text;
 }
 
@@ -394,6 +429,13 @@ std::string render_mutants_markdown() {
       "(`arith/slips.h`), like the code they replace. Interleaving mutants are races: every "
       "sequential run of them is correct, so `mutants` leaves them out and `memcg-verify explore "
       "--mutant NAME` kills them (`tests/explore_explore_test.cc`).\n\n"
+      "The profiles the impl does not model (v5.2, v5.3, davydov-2014, v5.10) run on the "
+      "reference alone, so their mutants (layer `overlay`) are **overlays**: `overlay/` rebuilds "
+      "the operations of one kernel path from the reference's own functions with the mutated "
+      "step, and every other operation is the reference's (`overlay/overlay.h`). The mutated "
+      "reference runs alone (`replay --model reference --mutant NAME`, `check --profile P "
+      "--mutant NAME`, which compares it with the correct reference), and `explore --profile P "
+      "--mutant NAME` searches the race traces of small programs over it.\n\n"
       "A kill is a disagreement between the mutated impl and the correct reference, found when "
       "their results and snapshots are compared after a step; the mutated impl's own invariant "
       "monitor runs on the same step, and the table of `memcg-verify mutants` names the "

@@ -45,19 +45,25 @@ enum class Mutant : std::uint8_t {
   flush_required_double_read,
   css_get_not_tryget,
   requeued_work_read_unlocked,
+  // A race of the reference-only profiles (an overlay, overlay/overlay.h).
+  cache_put_before_alloc,
 };
 
-inline constexpr std::size_t kNrMutants = 20;  // including none
+inline constexpr std::size_t kNrMutants = 21;  // including none
 
 // interleaving: a race, killed by `memcg-verify explore` only; every
 // sequential run of the mutated model is correct.
 enum class MutantKind : std::uint8_t { historical, slip, canary, interleaving };
 
-// Where a mutant can be injected (a bit set). Only the impl: the reference
-// has no mutant hooks (reading reference/ shows only the kernel's semantics);
-// a campaign where only invariants may kill puts the mutated impl in the
-// reference's seat (properties/conformance.h).
-enum MutantLayer : std::uint8_t { kLayerImpl = 1 };
+// Where a mutant can be injected (a bit set). The reference has no mutant
+// hooks (reading reference/ shows only the kernel's semantics): a mutant lives
+// in the impl, or, for the profiles the impl does not model (v5.2, v5.3,
+// davydov-2014, ...), in an overlay (overlay/overlay.h): the reference with
+// the operations of one kernel path rebuilt from the reference's own
+// functions, the mutated step among them. A campaign where only invariants
+// may kill puts the mutated impl in the reference's seat
+// (properties/conformance.h).
+enum MutantLayer : std::uint8_t { kLayerImpl = 1, kLayerOverlay = 2 };
 
 struct MutantInfo {
   std::optional<Mutant> mutant;       // nullopt: not expressible in the v6.6 model
@@ -87,15 +93,17 @@ std::optional<Mutant> parse_mutant(std::string_view name);
 // Every expressible mutant a sequential campaign kills (`memcg-verify
 // mutants`): all but none and the interleaving ones, in enum order.
 std::vector<Mutant> all_mutants();
-// The mutants of kind interleaving, in enum order.
+// The mutants of kind interleaving, in enum order; with a layer, only those
+// injected there (explore's impl harnesses: kLayerImpl).
 std::vector<Mutant> interleaving_mutants();
+std::vector<Mutant> interleaving_mutants(MutantLayer layer);
 bool mutant_in_layer(Mutant mutant, MutantLayer layer);
 // Whether the mutant changes the kernel of this profile.
 bool mutant_applies(Mutant mutant, const ProfileTraits& traits);
 // The profile to run the mutant on: `preferred` if it applies there, else the
 // first modeled profile it applies to; nullopt if none.
 std::optional<Profile> mutant_profile(Mutant mutant, Profile preferred);
-// "impl, reference"
+// "impl", "overlay"
 std::string mutant_layers_text(std::uint8_t layers);
 // A real upstream bug in the modeled code: the bug catalog (docs/MUTANTS.md
 // "Bug catalog"). Every historical mutant re-injects one of these, and every

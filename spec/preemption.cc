@@ -21,6 +21,15 @@ const std::vector<PreemptPointInfo>& preempt_points() {
        "process_one_work, rcu_do_batch",
        "a deferred item has been taken off its queue and its PENDING bit cleared (it may be "
        "queued again from here on); it runs next"},
+      {PreemptPoint::after_get_cache, "after_get_cache",
+       "slab_alloc (v5.2 mm/slub.c, v5.4; davydov-2014 on 3.18): slab_pre_alloc_hook -> "
+       "memcg_kmem_get_cache",
+       "memcg_kmem_get_cache has returned the cache to allocate from: the task's memcg cache "
+       "(v5.2 with the css reference of get_mem_cgroup_from_current, v5.3 with a percpu_ref_tryget "
+       "of the cache, both dropped by memcg_kmem_put_cache after the allocation; davydov-2014 with "
+       "none, its caches are never destroyed) or the root cache; no RCU read-side critical section "
+       "is open, so the task may be migrated and its cgroup removed from here on (seed 002's "
+       "race). Reached once per slab allocation on the profiles with per-memcg kmem_caches"},
   };
   return points;
 }

@@ -29,6 +29,11 @@ enum class PreemptPoint : std::uint8_t {
   // A deferred item (work item or RCU callback) was taken off its queue (its
   // PENDING bit cleared: it may be queued again), before it runs.
   after_work_dequeued,
+  // alloc of a slab object (profiles with per-memcg kmem_caches: v5.2, v5.3,
+  // davydov-2014): memcg_kmem_get_cache has returned the cache to allocate
+  // from (with the reference that memcg_kmem_put_cache drops after the
+  // allocation); the allocation from it is next.
+  after_get_cache,
 };
 
 struct PreemptPointInfo {

@@ -323,6 +323,35 @@ TEST(CliCheck, UnknownMutantIsAUsageError) {
   EXPECT_NE(replay.err.find("unknown mutant"), std::string::npos) << replay.err;
 }
 
+// An overlay mutant (overlay/overlay.h) of a reference-only profile:
+// cache_put_before_alloc is a race, so the sequential campaign of v5.2 (the
+// overlaid reference against the correct one, lock-step) cannot tell it from
+// the reference; replay runs it only in the reference's seat, and the race
+// trace of seed 002 kills it there.
+TEST(CliCheck, AnOverlayMutantSurvivesTheSequentialCampaignAndDiesOnItsRace) {
+  auto run = run_cli({"check", "--profile", "v5.2", "--mutant", "cache_put_before_alloc", "--seed",
+                      "1", "--runs", "400", "--json"});
+  ASSERT_NE(run.exit, 1) << run.out << run.err;
+  ASSERT_NE(run.exit, 2) << run.out << run.err;
+  auto summary = json::parse(run.out);
+  EXPECT_EQ(summary["mutant"], "cache_put_before_alloc");
+  EXPECT_EQ(summary["subject"], "reference");
+  EXPECT_TRUE(summary["failures"].empty()) << run.out;
+  EXPECT_GT(summary["steps"].get<std::uint64_t>(), 5000u);
+  EXPECT_EQ(run_cli({"check", "--profile", "v6.6", "--mutant", "cache_put_before_alloc"}).exit, 2);
+
+  const std::string race = std::string(MV_SOURCE_DIR) + "/scenarios/race_move_and_destroy_v52.jsonl";
+  EXPECT_EQ(run_cli({"replay", race}).exit, 0);
+  auto mutated = run_cli({"replay", race, "--mutant", "cache_put_before_alloc", "-q"});
+  EXPECT_EQ(mutated.exit, 1) << mutated.out << mutated.err;
+  EXPECT_NE(mutated.out.find("INV-NO-UAF"), std::string::npos) << mutated.out;
+  auto both = run_cli({"replay", race, "--model", "both", "--mutant", "cache_put_before_alloc"});
+  EXPECT_EQ(both.exit, 2);
+  EXPECT_NE(both.err.find("is an overlay of the reference"), std::string::npos) << both.err;
+  // An impl mutant still has no reference version.
+  EXPECT_EQ(run_cli({"replay", race, "--mutant", "canary"}).exit, 2);
+}
+
 // explore's contract (issue 9): --json, exit 0 when nothing was found and 1
 // with a failure whose schedule token and race trace are in the JSON; the
 // token reruns the same failure and the trace replays it from its own note.

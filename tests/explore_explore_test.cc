@@ -75,7 +75,7 @@ TEST_P(EveryInterleavingMutant, IsFoundShrunkWrittenAsARaceAndReplaysByToken) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Catalog, EveryInterleavingMutant,
-                         ::testing::ValuesIn(spec::interleaving_mutants()),
+                         ::testing::ValuesIn(spec::interleaving_mutants(spec::kLayerImpl)),
                          [](const auto& info) { return std::string(spec::mutant_name(info.param)); });
 
 TEST(CorrectImpl, SurvivesRandomAndPctSchedulesOfEveryHarness) {

@@ -138,6 +138,7 @@ TEST(RepoLayers, TheTableKeepsTheProjectsDirection) {
       {"reference", {"spec", "arith"}},
       {"impl", {"spec", "arith"}},
       {"kernel", {"spec", "arith"}},
+      {"overlay", {"spec", "arith", "reference"}},
   };
   for (const auto& [layer, allowed] : at_most) {
     if (!table.count(layer)) continue;

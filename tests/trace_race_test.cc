@@ -171,6 +171,57 @@ TEST(RaceScenarios, CorrectModelsAgreeAndEachMutantFails) {
   }
 }
 
+// Seed 002's move-and-destroy race on the profiles with per-memcg
+// kmem_caches, which have no impl: harmless on the reference (the reference
+// memcg_kmem_get_cache takes keeps the cache alive), a use after free of the
+// destroyed cache with the overlay cache_put_before_alloc (overlay/), which
+// drops it before the allocation. Davydov's design never destroys a cache:
+// the mutant does not apply there.
+TEST(RaceScenarios, MoveAndDestroyIsHarmlessOnTheReferenceAndAUseAfterFreeWithoutItsReference) {
+  for (const std::string profile : {"v52", "v53"}) {
+    SCOPED_TRACE(profile);
+    auto t = read_scenario("race_move_and_destroy_" + profile);
+    ASSERT_FALSE(t.error) << t.error->what();
+    ASSERT_TRUE(t.has_races());
+    auto correct = replay(t, ModelChoice::reference);
+    EXPECT_EQ(correct.exit_code(), 0) << correct.verdict();
+    for (const auto& v : correct.violations)
+      EXPECT_NE(v.violation.invariant, "INV-NO-UAF") << v.violation.message;
+    auto mutated = replay(t, ModelChoice::reference, spec::Mutant::cache_put_before_alloc);
+    EXPECT_EQ(mutated.exit_code(), 1) << mutated.verdict();
+    bool cache_freed = false;
+    for (const auto& v : mutated.violations)
+      if (v.violation.invariant == "INV-NO-UAF" && v.violation.clause == "cache-freed") {
+        cache_freed = true;
+        EXPECT_EQ(v.line, 10u);  // the resume: the allocation from the destroyed cache
+      }
+    EXPECT_TRUE(cache_freed) << mutated.verdict();
+    // Without the preemption the mutant is the reference, step for step.
+    std::string sequential;
+    for (const auto& line : {R"({"op":"mkdir","cg":"/a"})",
+                             R"({"op":"spawn","task":"t","cg":"/a","cpu":0})",
+                             R"({"op":"alloc","task":"t","obj":"w","kind":"slab","size":64,"cache":"dentry"})",
+                             R"({"op":"quiesce"})",
+                             R"({"op":"alloc","task":"t","obj":"o","kind":"slab","size":64,"cache":"dentry"})",
+                             R"({"op":"migrate","task":"t","cg":"/","cpu":1})",
+                             R"({"op":"rmdir","cg":"/a","cpu":1})", R"({"op":"quiesce"})"})
+      sequential += std::string(line) + "\n";
+    const std::string header = std::string(R"({"profile":")") + (profile == "v52" ? "v5.2" : "v5.3") +
+                               R"(","cpus":2,"page_size":4096})" "\n";
+    auto plain = read(header + sequential);
+    ASSERT_FALSE(plain.error) << plain.error->what();
+    auto a = replay(plain, ModelChoice::reference);
+    auto b = replay(plain, ModelChoice::reference, spec::Mutant::cache_put_before_alloc);
+    EXPECT_EQ(b.exit_code(), a.exit_code()) << b.verdict();
+    ASSERT_TRUE(a.snapshot && b.snapshot);
+    EXPECT_EQ(*a.snapshot, *b.snapshot);
+  }
+  auto davydov = read(R"({"profile":"davydov-2014","cpus":2,"page_size":4096})" "\n");
+  auto r = replay(davydov, ModelChoice::reference, spec::Mutant::cache_put_before_alloc);
+  ASSERT_TRUE(r.model_failure);  // the mutant does not apply: no model is made
+  EXPECT_NE(r.model_failure->message.find("does not apply"), std::string::npos);
+}
+
 // While an operation is stopped inside an RCU read-side section, quiesce
 // leaves the callbacks queued after the section began: /a's css_free waits.
 TEST(RaceScenarios, AStoppedReaderHoldsBackTheGracePeriod) {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "kernel/kernel_subject.h"
+#include "overlay/overlay.h"
 #include "reference/model.h"
 #include "spec/incremental_state.h"
 #include "spec/known_bug.h"
@@ -148,7 +149,13 @@ namespace {
 std::vector<NamedModel> make_models(const Trace& trace, ModelChoice choice, spec::Mutant mutant,
                                     const kernel::KernelSubject* kernel) {
   std::vector<NamedModel> models;
-  // The reference has no mutants: `mutant` goes into the impl only.
+  // The reference has no mutants: `mutant` goes into the impl, or, for an
+  // overlay (a mutant of a profile the impl does not model), the overlaid
+  // reference takes the reference's seat alone (overlay/overlay.h).
+  if (choice == ModelChoice::reference && overlay::is_overlay(mutant)) {
+    models.push_back({"reference", overlay::make_overlay_model(trace.config, trace.names.paths, mutant)});
+    return models;
+  }
   if (choice == ModelChoice::reference || choice == ModelChoice::both ||
       choice == ModelChoice::reference_kernel)
     models.push_back({"reference", reference::make_reference_model(trace.config, trace.names.paths)});
