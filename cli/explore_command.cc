@@ -3,6 +3,13 @@
 //                      [--harness NAME]... [--random-harnesses N] [--json]
 //                      [--out DIR] [--no-shrink]
 // memcg-verify explore --replay TOKEN [--json]
+// memcg-verify explore --profile P [--mutant NAME] [--schedules N] [--seed S]
+//                      [--random-harnesses N] [--json] [--out DIR] [--no-shrink]
+// On a profile the impl does not model (v5.2, v5.3, davydov-2014, v5.10), the
+// race search over the reference (explore/race_search.h): race traces of
+// small programs, one preemption at a named point each, bounded exhaustive;
+// a failure is written as the race trace itself (explore-MUTANT-SEED.jsonl),
+// which `replay --model reference --mutant NAME` reproduces.
 // Interleavings of the impl's hooks build (explore/explore.h): every schedule
 // of the harnesses checked by every invariant at every quiescent point, the
 // data-race and deadlock detectors, and linearizability against the
@@ -24,6 +31,9 @@
 #include "cli/commands.h"
 #include "cli/progress_bar.h"
 #include "explore/explore.h"
+#include "explore/race_search.h"
+#include "properties/failure_trace.h"
+#include "trace/replay.h"
 
 namespace mv::cli {
 namespace {
@@ -45,6 +55,7 @@ struct ExploreCliOptions {
   std::string replay;
   bool log = false;
   bool list = false;
+  std::string profile;  // a profile without impl: the race search over the reference
 };
 
 Json failure_json(const explore::Failure& f, const std::string& trace_path) {
@@ -116,8 +127,159 @@ std::string write_trace(const ExploreCliOptions& o, const explore::Failure& f, s
   return path;
 }
 
-int run_explore(const ExploreCliOptions& o) {
+std::string write_trace_text(const ExploreCliOptions& o, const std::string& text, std::uint64_t seed) {
+  explore::Failure f;
+  f.trace_jsonl = text;
+  return write_trace(o, f, seed);
+}
+
+// explore --profile P: the race search over the reference of a profile the
+// impl does not model.
+int run_race_search(const ExploreCliOptions& o, spec::Profile profile) {
+  explore::RaceSearchOptions options;
+  options.profile = profile;
+  if (!o.mutant.empty()) {
+    auto m = spec::parse_mutant(o.mutant);
+    if (!m || !spec::mutant_in_layer(*m, spec::kLayerOverlay) ||
+        !spec::mutant_applies(*m, spec::traits(profile))) {
+      std::cerr << fmt::format("memcg-verify explore: \"{}\" is no overlay mutant of profile {} "
+                               "(`memcg-verify mutants --list`: layer overlay, its profiles)\n",
+                               o.mutant, o.profile);
+      return 2;
+    }
+    options.mutant = *m;
+  }
+  if (o.schedules < 1) {
+    std::cerr << "memcg-verify explore: --schedules must be at least 1\n";
+    return 2;
+  }
+  if (!o.harnesses.empty()) {
+    std::cerr << "memcg-verify explore: --harness names an impl harness; with --profile the "
+                 "built-in race programs run (and --random-harnesses N random ones)\n";
+    return 2;
+  }
+  const std::uint64_t seed =
+      o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
+  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+  options.seed = seed;
+  options.schedules = o.schedules;
+  options.random_programs = o.random_harnesses;
+  options.shrink = !o.no_shrink;
+  const std::size_t nr_programs = explore::race_programs(profile).size() + o.random_harnesses;
+  if (!o.json)
+    std::cout << fmt::format("explore: race traces over the {} reference (one preemption at a named "
+                             "point, bounded exhaustive), up to {} schedules over {} programs{}\n",
+                             o.profile, o.schedules, nr_programs,
+                             o.mutant.empty() ? "" : fmt::format(", mutant {} (an overlay)", o.mutant))
+              << std::flush;
+  ProgressLine bar(o.schedules);
+  options.progress = [&](std::uint64_t done, std::uint64_t total) {
+    bar.update(done, fmt::format("{}/{} schedules", done, total));
+  };
+  auto result = explore::race_search(options);
+  bar.finish();
+  const double per_second = result.seconds > 0 ? result.schedules / result.seconds : 0;
+  std::string trace_path;
+  if (result.failure) {
+    const auto& f = *result.failure;
+    const std::string note = properties::replay_note(
+        fmt::format("memcg-verify explore --profile {} --seed {}{}: {} in program {} at line {}",
+                    o.profile, seed, o.mutant.empty() ? "" : " --mutant " + o.mutant, f.kind,
+                    f.program, f.line),
+        "reference", options.mutant);
+    trace_path = write_trace_text(o, properties::with_header_note(f.trace_jsonl, note), seed);
+  }
+  const int exit_code = result.failure ? 1 : 0;
+  if (o.json) {
+    Json programs = Json::array();
+    for (const auto& p : result.programs)
+      programs.push_back(Json{{"name", p.name},
+                              {"schedules", p.schedules},
+                              {"infeasible", p.infeasible},
+                              {"complete", p.complete}});
+    Json failures = Json::array();
+    if (result.failure) {
+      const auto& f = *result.failure;
+      failures.push_back(Json{{"harness", f.program},
+                              {"kind", f.kind},
+                              {"invariant", f.what.empty() ? Json(nullptr) : Json(f.what)},
+                              {"message", f.message},
+                              {"line", f.line},
+                              {"ops", f.ops},
+                              {"original_ops", f.original_ops},
+                              {"preemptions", 1},
+                              {"race_trace", true},
+                              {"trace_reproduces", f.reproduces},
+                              {"trace_verdict", f.verdict},
+                              {"trace_path", trace_path.empty() ? Json(nullptr) : Json(trace_path)},
+                              {"trace", f.trace_jsonl}});
+    }
+    Json out{{"strategy", "race-traces"},
+             {"profile", o.profile},
+             {"seed", seed},
+             {"preemption_bound", 1},
+             {"mutant", o.mutant.empty() ? "none" : o.mutant},
+             {"schedules", result.schedules},
+             {"schedules_budget", o.schedules},
+             {"infeasible", result.infeasible},
+             {"schedule_of_failure", result.failure ? Json(result.schedule_of_failure) : Json(nullptr)},
+             {"seconds", result.seconds},
+             {"schedules_per_second", per_second},
+             {"search_complete", result.search_complete},
+             {"harnesses", programs},
+             {"failures", failures},
+             {"exit", exit_code}};
+    std::cout << out.dump() << "\n";
+    return exit_code;
+  }
+  if (result.failure) {
+    const auto& f = *result.failure;
+    std::cout << fmt::format("FAILED after {} schedules ({:.2f} s): {} in program {}, at line {}\n  {}\n",
+                             result.schedule_of_failure, result.seconds, f.kind, f.program, f.line,
+                             f.message);
+    std::cout << fmt::format("  shrunk: {} -> {} operation lines\n", f.original_ops, f.ops);
+    if (!trace_path.empty())
+      std::cout << fmt::format("  race trace: {} (replay --model reference{}: {})\n", trace_path,
+                               o.mutant.empty() ? "" : " --mutant " + o.mutant, f.verdict);
+    return exit_code;
+  }
+  std::cout << fmt::format("OK: no failure in {} schedules ({:.2f} s, {:.0f} schedules/s; {} "
+                           "candidates infeasible){}\n",
+                           result.schedules, result.seconds, per_second, result.infeasible,
+                           result.search_complete ? "; the bounded search is complete" : "");
+  for (const auto& p : result.programs)
+    std::cout << fmt::format("  {:<22} {:>8} schedules{}\n", p.name, p.schedules,
+                             p.complete ? " (search complete)" : "");
+  return exit_code;
+}
+
+int run_explore(ExploreCliOptions o) {
   if (o.list) return print_harnesses();
+  // An overlay mutant lives on a reference-only profile: its race search.
+  if (auto m = spec::parse_mutant(o.mutant);
+      o.profile.empty() && m && spec::mutant_in_layer(*m, spec::kLayerOverlay)) {
+    auto where = spec::mutant_profile(*m, spec::Profile::v5_2);
+    if (where) {
+      o.profile = std::string(spec::profile_name(*where));
+      if (!o.json)
+        std::cout << fmt::format("mutant {} is an overlay of the {} reference: --profile {}\n",
+                                 o.mutant, o.profile, o.profile);
+    }
+  }
+  if (!o.profile.empty()) {
+    auto profile = spec::parse_profile(o.profile);
+    if (!profile || !spec::traits(*profile).modeled) {
+      std::cerr << fmt::format("memcg-verify explore: unknown or unmodeled profile \"{}\"\n", o.profile);
+      return 2;
+    }
+    if (trace::impl_models(*profile)) {
+      std::cerr << fmt::format("memcg-verify explore: the impl models {}: explore interleaves it "
+                               "without --profile (its harnesses are v6.6); --profile is for the "
+                               "profiles that run on the reference only\n", o.profile);
+      return 2;
+    }
+    return run_race_search(o, *profile);
+  }
   if (!o.replay.empty()) return run_replay(o);
   explore::ExploreOptions options;
   auto kind = explore::parse_strategy(o.strategy);
@@ -265,6 +427,10 @@ void add_explore(CLI::App& app, int& exit_code) {
   cmd->add_option("--replay", o->replay, "rerun the schedule of a token printed by a failure");
   cmd->add_flag("--log", o->log, "with --replay: print what the schedule did, switch by switch");
   cmd->add_flag("--list", o->list, "list the built-in harnesses");
+  cmd->add_option("--profile", o->profile,
+                  "a profile the impl does not model (v5.2, v5.3, davydov-2014, v5.10): search the "
+                  "race traces of small programs over its reference (one preemption at a named "
+                  "point, bounded exhaustive); --mutant then names an overlay mutant");
   run_guarded(cmd, exit_code, [o] { return run_explore(*o); });
 }
 

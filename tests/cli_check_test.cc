@@ -389,5 +389,34 @@ TEST(CliExplore, JsonExitStatusesTokenAndTraceReplay) {
   EXPECT_EQ(run_cli({"replay", trace, "--model", "reference"}).exit, 0);
 }
 
+// explore --profile P (a profile without impl): the race search over the
+// reference; the overlay mutant is found, its race trace written with the
+// note replay --mutant auto reads, and that trace passes on the reference.
+TEST(CliExplore, TheRaceSearchOfAReferenceOnlyProfileFindsTheOverlayMutant) {
+  TempDir dir;
+  auto clean = run_cli({"explore", "--profile", "v5.2", "--seed", "1", "--json", "--out",
+                        dir.path().string()});
+  ASSERT_EQ(clean.exit, 0) << clean.out << clean.err;
+  auto ok = nlohmann::json::parse(clean.out);
+  EXPECT_EQ(ok.at("strategy"), "race-traces");
+  EXPECT_TRUE(ok.at("search_complete").get<bool>());
+  EXPECT_TRUE(ok.at("failures").empty());
+  // An overlay mutant without --profile runs on its first profile.
+  auto found = run_cli({"explore", "--mutant", "cache_put_before_alloc", "--seed", "1", "--json",
+                        "--out", dir.path().string()});
+  ASSERT_EQ(found.exit, 1) << found.out << found.err;
+  auto bad = nlohmann::json::parse(found.out);
+  EXPECT_EQ(bad.at("profile"), "v5.2");
+  ASSERT_EQ(bad.at("failures").size(), 1u);
+  const auto& f = bad.at("failures")[0];
+  EXPECT_EQ(f.at("invariant"), "INV-NO-UAF");
+  EXPECT_TRUE(f.at("trace_reproduces").get<bool>());
+  const std::string trace = f.at("trace_path");
+  EXPECT_EQ(run_cli({"replay", trace, "--mutant", "auto"}).exit, 1);
+  EXPECT_EQ(run_cli({"replay", trace}).exit, 0);
+  EXPECT_EQ(run_cli({"explore", "--profile", "v6.6"}).exit, 2);
+  EXPECT_EQ(run_cli({"explore", "--profile", "v5.2", "--mutant", "canary"}).exit, 2);
+}
+
 }  // namespace
 }  // namespace mv::testing
