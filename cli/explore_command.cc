@@ -5,7 +5,7 @@
 // memcg-verify explore --replay TOKEN [--json]
 // memcg-verify explore --profile P [--mutant NAME] [--schedules N] [--seed S]
 //                      [--random-harnesses N] [--json] [--out DIR] [--no-shrink]
-// On a profile the impl does not model (v5.2, v5.3, davydov-2014, v5.10), the
+// On a profile the impl does not model (v5.2, v5.3, davydov-2014), the
 // race search over the reference (explore/race_search.h): race traces of
 // small programs, one preemption at a named point each, bounded exhaustive;
 // a failure is written as the race trace itself (explore-MUTANT-SEED.jsonl),
@@ -428,7 +428,7 @@ void add_explore(CLI::App& app, int& exit_code) {
   cmd->add_flag("--log", o->log, "with --replay: print what the schedule did, switch by switch");
   cmd->add_flag("--list", o->list, "list the built-in harnesses");
   cmd->add_option("--profile", o->profile,
-                  "a profile the impl does not model (v5.2, v5.3, davydov-2014, v5.10): search the "
+                  "a profile the impl does not model (v5.2, v5.3, davydov-2014): search the "
                   "race traces of small programs over its reference (one preemption at a named "
                   "point, bounded exhaustive); --mutant then names an overlay mutant");
   run_guarded(cmd, exit_code, [o] { return run_explore(*o); });

@@ -1,5 +1,5 @@
 // The race search of `memcg-verify explore --profile P` for the profiles the
-// impl does not model (v5.2, v5.3, davydov-2014, v5.10): they have no
+// impl does not model (v5.2, v5.3, davydov-2014): they have no
 // interleavable impl, only the reference, whose operations stop at the named
 // preemption points of a race trace (docs/TRACE_FORMAT.md "Races"). So the
 // search enumerates race traces instead of schedules: for a small program (a

@@ -1,5 +1,5 @@
-// Mutants of the profiles the impl does not model (v5.2, v5.3, davydov-2014,
-// v5.10): there the reference runs alone, and the reference has no mutant
+// Mutants of the profiles the impl does not model (v5.2, v5.3,
+// davydov-2014): there the reference runs alone, and the reference has no mutant
 // hooks (reading reference/ shows only the kernel). A mutant of such a
 // profile is an overlay: a thin model over the reference's own state
 // (reference::Kernel) that hands every operation to reference::apply_op,

@@ -429,7 +429,7 @@ std::string render_mutants_markdown() {
       "(`arith/slips.h`), like the code they replace. Interleaving mutants are races: every "
       "sequential run of them is correct, so `mutants` leaves them out and `memcg-verify explore "
       "--mutant NAME` kills them (`tests/explore_explore_test.cc`).\n\n"
-      "The profiles the impl does not model (v5.2, v5.3, davydov-2014, v5.10) run on the "
+      "The profiles the impl does not model (v5.2, v5.3, davydov-2014) run on the "
       "reference alone, so their mutants (layer `overlay`) are **overlays**: `overlay/` rebuilds "
       "the operations of one kernel path from the reference's own functions with the mutated "
       "step, and every other operation is the reference's (`overlay/overlay.h`). The mutated "
