@@ -10,9 +10,7 @@
 // --check compares that rendering with the committed doc (exit 1 when stale).
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -22,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/generated_file.h"
 #include "properties/designs.h"
 #include "trace/input_file.h"
 
@@ -44,23 +43,6 @@ struct DesignsCliOptions {
   bool check = false;
 };
 
-std::string read_file(const std::string& path, bool& ok) {
-  ok = false;
-  if (!trace::directory_problem(path, "a file").empty()) return {};
-  std::ifstream in(path, std::ios::binary);
-  ok = static_cast<bool>(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-bool write_file(const std::string& path, const std::string& text) {
-  if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty())
-    std::filesystem::create_directories(dir);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  return static_cast<bool>(out);
-}
-
 // --render / --check: the doc from the committed matrix, no campaign.
 int render_committed(const DesignsCliOptions& o) {
   bool ok = false;
@@ -73,25 +55,11 @@ int render_committed(const DesignsCliOptions& o) {
   }
   const auto matrix = properties::designs_from_json(nlohmann::ordered_json::parse(text));
   const std::string doc = properties::render_designs_markdown(matrix);
-  if (o.check) {
-    bool have = false;
-    const std::string current = read_file(o.doc, have);
-    if (have && current == doc) {
-      std::cout << fmt::format("{} is up to date with {}\n", o.doc, o.matrix);
-      return 0;
-    }
-    std::cerr << fmt::format(
-        "{} is {}: regenerate it with `memcg-verify designs` (or `memcg-verify designs --render` "
-        "from {}) and commit it\n",
-        o.doc, have ? "stale" : "missing", o.matrix);
-    return 1;
-  }
-  if (!write_file(o.doc, doc)) {
-    std::cerr << fmt::format("memcg-verify designs: cannot write {}\n", o.doc);
-    return 2;
-  }
-  std::cout << fmt::format("wrote {}\n", o.doc);
-  return 0;
+  if (o.check)
+    return check_generated(o.doc, doc, " with " + o.matrix,
+                           fmt::format("`memcg-verify designs` (or `memcg-verify designs --render` "
+                                       "from {})", o.matrix));
+  return write_generated("designs", o.doc, doc);
 }
 
 int run_designs_command(const DesignsCliOptions& o) {

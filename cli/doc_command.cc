@@ -4,9 +4,7 @@
 // invariant: to stdout, or to FILE with --out (docs/INVARIANTS.md is
 // `doc --out docs/INVARIANTS.md`); --check only compares with FILE and exits 1
 // when it is stale.
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -15,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/generated_file.h"
 #include "cli/lemma_index.h"
 #include "spec/invariants.h"
 
@@ -36,28 +35,11 @@ int run_doc(const DocOptions& options) {
     std::cout << text;
     return 0;
   }
-  if (options.check) {
-    std::ifstream in(options.out, std::ios::binary);
-    std::string current{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (in && current == text) {
-      std::cout << fmt::format("{} is up to date\n", options.out);
-      return 0;
-    }
-    std::cerr << fmt::format(
-        "{} is {}: regenerate it with `memcg-verify doc --out {}` (from a build that links the "
-        "proofs) and commit it\n",
-        options.out, in ? "stale" : "missing", options.out);
-    return 1;
-  }
-  std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) {
-    std::cerr << fmt::format("memcg-verify doc: cannot write {}\n", options.out);
-    return 2;
-  }
-  std::cout << fmt::format("wrote {}\n", options.out);
-  return 0;
+  if (options.check)
+    return check_generated(options.out, text, "",
+                           fmt::format("`memcg-verify doc --out {}` (from a build that links the "
+                                       "proofs)", options.out));
+  return write_generated("doc", options.out, text);
 }
 
 void add_doc(CLI::App& app, int& exit_code) {
