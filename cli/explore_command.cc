@@ -15,6 +15,10 @@
 // data-race and deadlock detectors, and linearizability against the
 // reference. A failure is shrunk, given its schedule token and written as a
 // race trace (explore-MUTANT-SEED.jsonl) that `replay --model both` runs.
+// The impl cannot take explore down (explore/explore_guard.h): a schedule it
+// does not survive (a signal, or no scheduling decision for `--watchdog
+// SEC`) is a model failure with its token; `--inject-fault
+// segfault|abort|throw|loop` (internal) tests that.
 // Exit status (docs/DESIGN.md): 0 nothing found, 1 a failure, 2 usage, 3 every
 // schedule was cut by the step limit (nothing decided).
 #include <filesystem>
@@ -31,8 +35,10 @@
 #include "cli/commands.h"
 #include "cli/progress_bar.h"
 #include "explore/explore.h"
+#include "explore/explore_guard.h"
 #include "explore/race_search.h"
 #include "properties/failure_trace.h"
+#include "properties/injected_fault.h"
 #include "trace/replay.h"
 
 namespace mv::cli {
@@ -56,6 +62,8 @@ struct ExploreCliOptions {
   bool log = false;
   bool list = false;
   std::string profile;  // a profile without impl: the race search over the reference
+  double watchdog_seconds = 30;
+  std::string inject_fault;  // properties/injected_fault.h (internal: tests the guard)
 };
 
 Json failure_json(const explore::Failure& f, const std::string& trace_path) {
@@ -77,30 +85,53 @@ Json failure_json(const explore::Failure& f, const std::string& trace_path) {
               {"trace", f.trace_jsonl}};
 }
 
+// What a replayed schedule did: a failure or none, after `steps` decisions.
+int print_replay(const ExploreCliOptions& o, const explore::Token& token,
+                 const std::optional<explore::Failure>& failure, std::size_t steps) {
+  if (o.json) {
+    Json out{{"token", o.replay},
+             {"harness", token.harness},
+             {"mutant", spec::mutant_name(token.mutant)},
+             {"steps", steps},
+             {"failure", failure ? failure_json(*failure, {}) : Json(nullptr)},
+             {"exit", failure ? 1 : 0}};
+    std::cout << out.dump() << "\n";
+  } else if (failure) {
+    std::cout << fmt::format("FAILED: {} at scheduling point {} of {}: {}\n", failure->kind,
+                             failure->step, token.harness, failure->message);
+  } else {
+    std::cout << fmt::format("OK: the schedule of {} ran {} scheduling points without a failure\n",
+                             token.harness, steps);
+  }
+  return failure ? 1 : 0;
+}
+
+// The replay runs in a watched child (explore/explore_guard.h): a schedule
+// the impl does not survive is a model failure at the decision it died at.
 int run_replay(const ExploreCliOptions& o) {
   auto token = explore::parse_token(o.replay);
   if (!token) {
     std::cerr << fmt::format("memcg-verify explore: not a schedule token: \"{}\"\n", o.replay);
     return 2;
   }
-  auto r = explore::replay_token(*token);
-  if (o.log) std::cout << explore::schedule_log(*explore::harness_named(token->harness), r.run);
-  if (o.json) {
-    Json out{{"token", o.replay},
-             {"harness", token->harness},
-             {"mutant", spec::mutant_name(token->mutant)},
-             {"steps", r.run.decisions.size()},
-             {"failure", r.failure ? failure_json(*r.failure, {}) : Json(nullptr)},
-             {"exit", r.failure ? 1 : 0}};
-    std::cout << out.dump() << "\n";
-  } else if (r.failure) {
-    std::cout << fmt::format("FAILED: {} at scheduling point {} of {}: {}\n", r.failure->kind,
-                             r.failure->step, token->harness, r.failure->message);
-  } else {
-    std::cout << fmt::format("OK: the schedule of {} ran {} scheduling points without a failure\n",
-                             token->harness, r.run.decisions.size());
+  auto harness = explore::harness_named(token->harness);
+  if (!harness) {
+    std::cerr << fmt::format("memcg-verify explore: the token names no harness: \"{}\"\n", token->harness);
+    return 2;
   }
-  return r.failure ? 1 : 0;
+  const auto fault = properties::parse_injected_fault(o.inject_fault).value_or(properties::InjectedFault::none);
+  auto end = explore::run_watched_command(
+      [&] {
+        auto r = explore::replay_token(*token, 12, fault);
+        if (o.log) std::cout << explore::schedule_log(*harness, r.run);
+        return print_replay(o, *token, r.failure, r.run.decisions.size());
+      },
+      o.watchdog_seconds);
+  if (!end.crashed) return end.exit_code;
+  return print_replay(o, *token,
+                      explore::crash_failure(*harness, token->mutant, end.what, end.schedule,
+                                             end.decisions, end.preemptions),
+                      end.decisions);
 }
 
 int print_harnesses() {
@@ -253,6 +284,92 @@ int run_race_search(const ExploreCliOptions& o, spec::Profile profile) {
   return exit_code;
 }
 
+// Explores with `options` and prints the verdict: the text or the JSON summary.
+int explore_and_report(const ExploreCliOptions& o, explore::ExploreOptions options, std::uint64_t seed) {
+  const std::string strategy_text =
+      options.strategy.kind == explore::StrategyKind::pct   ? fmt::format("pct (depth {})", o.depth)
+      : options.strategy.kind == explore::StrategyKind::dfs ? fmt::format("dfs (at most {} preemptions)", o.preemptions)
+                                            : std::string("random walk");
+  if (!o.json)
+    std::cout << fmt::format("explore: {}, up to {} schedules over {} harnesses{}{}\n", strategy_text,
+                             o.schedules,
+                             (options.harnesses.empty() ? explore::harness_catalog().size()
+                                                        : options.harnesses.size()) +
+                                 o.random_harnesses,
+                             o.random_harnesses ? " (random ones included)" : "",
+                             o.mutant.empty() ? "" : fmt::format(", mutant {} in the impl", o.mutant))
+              << std::flush;
+  ProgressLine bar(o.schedules);
+  const auto started = std::chrono::steady_clock::now();
+  options.progress = [&](std::uint64_t done, std::uint64_t total) {
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    bar.update(done, fmt::format("{}/{} schedules, {:.0f}/s", done, total, s > 0 ? done / s : 0.0));
+  };
+  auto result = explore::explore(options);
+  bar.finish();
+  const double per_second = result.seconds > 0 ? result.schedules / result.seconds : 0;
+  std::string trace_path;
+  if (result.failure && !result.failure->trace_jsonl.empty()) trace_path = write_trace(o, *result.failure, seed);
+  int exit_code = result.failure ? 1 : 0;
+  if (!result.failure && result.schedules > 0 && result.step_limited == result.schedules) exit_code = 3;
+
+  if (o.json) {
+    Json harnesses = Json::array();
+    for (const auto& h : result.harnesses)
+      harnesses.push_back(Json{{"name", h.name}, {"schedules", h.schedules}, {"complete", h.complete}});
+    Json failures = Json::array();
+    if (result.failure) failures.push_back(failure_json(*result.failure, trace_path));
+    Json out{{"strategy", o.strategy},
+             {"seed", seed},
+             {"depth", o.depth},
+             {"preemption_bound", o.preemptions},
+             {"mutant", o.mutant.empty() ? "none" : o.mutant},
+             {"schedules", result.schedules},
+             {"schedules_budget", o.schedules},
+             {"schedule_of_failure", result.failure ? Json(result.schedule_of_failure) : Json(nullptr)},
+             {"seconds", result.seconds},
+             {"schedules_per_second", per_second},
+             {"search_complete", result.search_complete},
+             {"step_limited", result.step_limited},
+             {"pruned", result.pruned},
+             {"linearizability_checked", result.linearizability_checked},
+             {"harnesses", harnesses},
+             {"failures", failures},
+             {"exit", exit_code}};
+    std::cout << out.dump() << "\n";
+    return exit_code;
+  }
+  if (result.failure) {
+    const auto& f = *result.failure;
+    std::cout << fmt::format("FAILED after {} schedules ({:.2f} s): {} in harness {}, at scheduling "
+                             "point {}\n  {}\n",
+                             result.schedule_of_failure, result.seconds, f.kind, f.harness, f.step,
+                             f.message);
+    std::cout << fmt::format("  shrunk: {} -> {} operations, {} -> {} preemptions\n", f.original_ops,
+                             f.ops, f.original_preemptions, f.preemptions);
+    std::cout << fmt::format("  token: {}\n  rerun: memcg-verify explore --replay {}{}\n", f.token, f.token,
+                             o.inject_fault.empty() ? "" : " --inject-fault " + o.inject_fault);
+    if (!trace_path.empty())
+      std::cout << fmt::format("  {}: {}{}\n", f.race_trace ? "race trace" : "trace (no race trace: see the token)",
+                               trace_path,
+                               f.race_trace ? fmt::format(" (replay --model both --mutant {}: {})",
+                                                          o.mutant.empty() ? "none" : o.mutant,
+                                                          f.trace_verdict)
+                                            : "");
+    return exit_code;
+  }
+  std::cout << fmt::format("OK: no failure in {} schedules ({:.2f} s, {:.0f} schedules/s); "
+                           "linearizability checked on {}{}{}\n",
+                           result.schedules, result.seconds, per_second,
+                           result.linearizability_checked,
+                           result.search_complete ? "; the bounded search is complete" : "",
+                           result.step_limited ? fmt::format("; {} schedules cut by the step limit (undecided)", result.step_limited) : "");
+  for (const auto& h : result.harnesses)
+    std::cout << fmt::format("  {:<22} {:>8} schedules{}\n", h.name, h.schedules,
+                             h.complete ? " (search complete)" : "");
+  return exit_code;
+}
+
 int run_explore(ExploreCliOptions o) {
   if (o.list) return print_harnesses();
   // An overlay mutant lives on a reference-only profile: its race search.
@@ -320,87 +437,26 @@ int run_explore(ExploreCliOptions o) {
   options.schedules = o.schedules;
   options.random_harnesses = o.random_harnesses;
   options.shrink = !o.no_shrink;
-  const std::string strategy_text =
-      *kind == explore::StrategyKind::pct   ? fmt::format("pct (depth {})", o.depth)
-      : *kind == explore::StrategyKind::dfs ? fmt::format("dfs (at most {} preemptions)", o.preemptions)
-                                            : std::string("random walk");
-  if (!o.json)
-    std::cout << fmt::format("explore: {}, up to {} schedules over {} harnesses{}{}\n", strategy_text,
-                             o.schedules,
-                             (options.harnesses.empty() ? explore::harness_catalog().size()
-                                                        : options.harnesses.size()) +
-                                 o.random_harnesses,
-                             o.random_harnesses ? " (random ones included)" : "",
-                             o.mutant.empty() ? "" : fmt::format(", mutant {} in the impl", o.mutant))
-              << std::flush;
-  ProgressLine bar(o.schedules);
-  const auto started = std::chrono::steady_clock::now();
-  options.progress = [&](std::uint64_t done, std::uint64_t total) {
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    bar.update(done, fmt::format("{}/{} schedules, {:.0f}/s", done, total, s > 0 ? done / s : 0.0));
-  };
-  auto result = explore::explore(options);
-  bar.finish();
-  const double per_second = result.seconds > 0 ? result.schedules / result.seconds : 0;
-  std::string trace_path;
-  if (result.failure) trace_path = write_trace(o, *result.failure, seed);
-  int exit_code = result.failure ? 1 : 0;
-  if (!result.failure && result.schedules > 0 && result.step_limited == result.schedules) exit_code = 3;
-
-  if (o.json) {
-    Json harnesses = Json::array();
-    for (const auto& h : result.harnesses)
-      harnesses.push_back(Json{{"name", h.name}, {"schedules", h.schedules}, {"complete", h.complete}});
-    Json failures = Json::array();
-    if (result.failure) failures.push_back(failure_json(*result.failure, trace_path));
-    Json out{{"strategy", o.strategy},
-             {"seed", seed},
-             {"depth", o.depth},
-             {"preemption_bound", o.preemptions},
-             {"mutant", o.mutant.empty() ? "none" : o.mutant},
-             {"schedules", result.schedules},
-             {"schedules_budget", o.schedules},
-             {"schedule_of_failure", result.failure ? Json(result.schedule_of_failure) : Json(nullptr)},
-             {"seconds", result.seconds},
-             {"schedules_per_second", per_second},
-             {"search_complete", result.search_complete},
-             {"step_limited", result.step_limited},
-             {"pruned", result.pruned},
-             {"linearizability_checked", result.linearizability_checked},
-             {"harnesses", harnesses},
-             {"failures", failures},
-             {"exit", exit_code}};
-    std::cout << out.dump() << "\n";
-    return exit_code;
+  if (!o.inject_fault.empty()) {
+    auto fault = properties::parse_injected_fault(o.inject_fault);
+    if (!fault) {
+      std::cerr << fmt::format("memcg-verify explore: --inject-fault must be one of {}, got \"{}\"\n",
+                               properties::kInjectedFaultNames, o.inject_fault);
+      return 2;
+    }
+    options.fault = *fault;
   }
-  if (result.failure) {
-    const auto& f = *result.failure;
-    std::cout << fmt::format("FAILED after {} schedules ({:.2f} s): {} in harness {}, at scheduling "
-                             "point {}\n  {}\n",
-                             result.schedule_of_failure, result.seconds, f.kind, f.harness, f.step,
-                             f.message);
-    std::cout << fmt::format("  shrunk: {} -> {} operations, {} -> {} preemptions\n", f.original_ops,
-                             f.ops, f.original_preemptions, f.preemptions);
-    std::cout << fmt::format("  token: {}\n  rerun: memcg-verify explore --replay {}\n", f.token, f.token);
-    if (!trace_path.empty())
-      std::cout << fmt::format("  {}: {}{}\n", f.race_trace ? "race trace" : "trace (no race trace: see the token)",
-                               trace_path,
-                               f.race_trace ? fmt::format(" (replay --model both --mutant {}: {})",
-                                                          o.mutant.empty() ? "none" : o.mutant,
-                                                          f.trace_verdict)
-                                            : "");
-    return exit_code;
-  }
-  std::cout << fmt::format("OK: no failure in {} schedules ({:.2f} s, {:.0f} schedules/s); "
-                           "linearizability checked on {}{}{}\n",
-                           result.schedules, result.seconds, per_second,
-                           result.linearizability_checked,
-                           result.search_complete ? "; the bounded search is complete" : "",
-                           result.step_limited ? fmt::format("; {} schedules cut by the step limit (undecided)", result.step_limited) : "");
-  for (const auto& h : result.harnesses)
-    std::cout << fmt::format("  {:<22} {:>8} schedules{}\n", h.name, h.schedules,
-                             h.complete ? " (search complete)" : "");
-  return exit_code;
+  options.watchdog_seconds = o.watchdog_seconds;
+  // The exploration in a watched child; one the impl did not survive again,
+  // every schedule in a child of its own, to find the schedule.
+  auto end = explore::run_watched_command([&] { return explore_and_report(o, options, seed); },
+                                          o.watchdog_seconds);
+  if (!end.crashed) return end.exit_code;
+  std::cerr << fmt::format("memcg-verify explore: the exploring process {}; exploring again from seed "
+                           "{} with every schedule in a child process of its own\n",
+                           end.what, seed);
+  options.isolate_schedules = true;
+  return explore_and_report(o, options, seed);
 }
 
 void add_explore(CLI::App& app, int& exit_code) {
@@ -431,6 +487,15 @@ void add_explore(CLI::App& app, int& exit_code) {
                   "a profile the impl does not model (v5.2, v5.3, davydov-2014): search the "
                   "race traces of small programs over its reference (one preemption at a named "
                   "point, bounded exhaustive); --mutant then names an overlay mutant");
+  cmd->add_option("--watchdog", o->watchdog_seconds,
+                  "a schedule that makes no scheduling decision for this many seconds is stopped as "
+                  "a model failure (default 30)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--inject-fault", o->inject_fault,
+                  "internal: the impl segfaults, aborts, throws or loops on its first operation after "
+                  "a harness's set-up (testing the guard: explore must fail with the schedule's "
+                  "token, exit 1)")
+      ->group("Internal (testing explore itself)");
   run_guarded(cmd, exit_code, [o] { return run_explore(*o); });
 }
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "explore/explore_guard.h"
 #include "explore/linearize.h"
 #include "impl/sched_build.h"
 #include "properties/failure_trace.h"
@@ -62,6 +63,7 @@ ScheduleResult run_schedule(const PreparedHarness& h, spec::Mutant mutant, Strat
   ScheduleResult out;
   auto model = impl_sched::make_impl_model(h.harness.config, h.harness.names.paths, mutant);
   for (const auto& op : h.harness.setup) model->apply(op.op);
+  model = properties::with_injected_fault_on_next_op(std::move(model), h.fault);
   spec::Monitor monitor(h.harness.config, &h.harness.names.paths);
   monitor.set_concurrent();
   spec::Snapshot before = model->snapshot();
@@ -175,10 +177,12 @@ std::optional<Token> parse_token(std::string_view text) {
   return token;
 }
 
-ScheduleResult replay_token(const Token& token, std::size_t max_linearize_ops) {
+ScheduleResult replay_token(const Token& token, std::size_t max_linearize_ops,
+                            properties::InjectedFault fault) {
   auto harness = harness_named(token.harness);
   if (!harness) throw std::invalid_argument("unknown harness \"" + token.harness + "\"");
   PreparedHarness p = prepare(std::move(*harness));
+  p.fault = fault;
   Scheduler scheduler(Scheduler::Options{});
   GuidedStrategy guided(token.schedule);
   guided.next_schedule();
@@ -582,8 +586,11 @@ ExploreResult explore(const ExploreOptions& options) {
     strategies.push_back(make_strategy(so, static_cast<std::uint32_t>(list[i].threads.size())));
     result.harnesses.push_back(HarnessStats{list[i].name});
     harnesses.push_back(prepare(std::move(list[i])));
+    harnesses.back().fault = options.fault;
   }
   Scheduler scheduler(Scheduler::Options{options.max_steps});
+  std::optional<SharedScheduleSink> sink;
+  if (options.isolate_schedules) sink.emplace();
   const bool exhaustive = options.strategy.kind == StrategyKind::dfs;
   std::size_t turn = 0;
   std::size_t remaining = harnesses.size();
@@ -595,6 +602,17 @@ ExploreResult explore(const ExploreOptions& options) {
       result.harnesses[i].complete = true;
       --remaining;
       continue;
+    }
+    if (sink) {
+      auto crash = crash_of_next_schedule(harnesses[i], options.mutant, *strategies[i], scheduler,
+                                          options.max_linearize_ops, options.watchdog_seconds, *sink);
+      if (crash) {
+        ++result.schedules;
+        ++result.harnesses[i].schedules;
+        result.schedule_of_failure = result.schedules;
+        result.failure = std::move(crash);
+        break;
+      }
     }
     auto r = run_schedule(harnesses[i], options.mutant, *strategies[i], scheduler,
                           options.max_linearize_ops);

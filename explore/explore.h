@@ -25,6 +25,7 @@
 #include "explore/harness.h"
 #include "explore/scheduler.h"
 #include "explore/strategy.h"
+#include "properties/injected_fault.h"
 #include "reference/kernel_state.h"
 #include "spec/mutant.h"
 
@@ -64,6 +65,9 @@ struct PreparedHarness {
   Harness harness;
   std::vector<std::vector<spec::Op>> threads;
   reference::Kernel reference_setup;  // the reference after the set-up
+  // Set in explore(): the impl breaks on its first operation after the
+  // set-up (explore --inject-fault, to test the guard: explore_guard.h).
+  properties::InjectedFault fault = properties::InjectedFault::none;
 };
 PreparedHarness prepare(Harness harness);
 
@@ -80,6 +84,11 @@ struct ExploreOptions {
   std::size_t max_steps = 200000;      // scheduling points per schedule
   bool shrink = true;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+  // Every schedule first in a child process of its own, so that one the
+  // impl does not survive is a model failure (explore/explore_guard.h).
+  bool isolate_schedules = false;
+  double watchdog_seconds = 30;  // a child with no scheduling decision for this long: stopped
+  properties::InjectedFault fault = properties::InjectedFault::none;
 };
 
 struct HarnessStats {
@@ -113,7 +122,8 @@ struct Token {
 std::optional<Token> parse_token(std::string_view token);
 // Runs the token's schedule again; throws std::invalid_argument for an
 // unknown harness.
-ScheduleResult replay_token(const Token& token, std::size_t max_linearize_ops = 12);
+ScheduleResult replay_token(const Token& token, std::size_t max_linearize_ops = 12,
+                            properties::InjectedFault fault = properties::InjectedFault::none);
 // What a schedule did, one line per operation start, named point and switch.
 std::string schedule_log(const Harness& harness, const RunRecord& run);
 

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "explore/schedule_sink.h"
+
 namespace mv::explore {
 
 namespace {
@@ -38,6 +40,7 @@ RunRecord Scheduler::run(spec::Model& model, const std::vector<std::vector<spec:
   quiescent_check_ = &quiescent;
   record_ = &record;
   running_ = nullptr;
+  if (schedule_sink) schedule_sink->begin();
   stopping_ = false;
   checked_after_ops_ = 0;
   rcu_clock_ = 0;
@@ -155,6 +158,7 @@ std::uint32_t Scheduler::decide(std::optional<std::uint32_t> current, PointRecor
   if (chosen == kAbandon) return kAbandon;
   if (!std::binary_search(d.enabled.begin(), d.enabled.end(), chosen)) chosen = default_choice(d);
   point.chosen = chosen;
+  if (schedule_sink) schedule_sink->record(chosen, d.current && d.current_enabled && chosen != *d.current);
   record_->points.push_back(point);
   record_->decisions.push_back(std::move(d));
   append_choice(record_->schedule, chosen);

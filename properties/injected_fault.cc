@@ -20,10 +20,12 @@ constexpr std::pair<InjectedFault, std::string_view> kNames[] = {
 
 class FaultyModel final : public spec::Model {
  public:
-  FaultyModel(std::unique_ptr<spec::Model> inner, InjectedFault fault)
-      : inner_(std::move(inner)), fault_(fault) {}
+  enum class Trigger { first_stack, next_op };
+  FaultyModel(std::unique_ptr<spec::Model> inner, InjectedFault fault, Trigger trigger)
+      : inner_(std::move(inner)), fault_(fault), trigger_(trigger) {}
 
   spec::Errno apply(const spec::Op& op) override {
+    if (trigger_ == Trigger::next_op) misbehave();
     if (const auto* alloc = std::get_if<spec::Alloc>(&op); alloc && alloc->kind == spec::AllocKind::stack)
       misbehave();
     return inner_->apply(op);
@@ -35,6 +37,7 @@ class FaultyModel final : public spec::Model {
     return inner_->live_object(key);
   }
   std::optional<spec::SnapshotDelta> take_changes() override { return inner_->take_changes(); }
+  bool set_scheduler(spec::Scheduler* scheduler) override { return inner_->set_scheduler(scheduler); }
 
  private:
   void misbehave() const {
@@ -55,6 +58,7 @@ class FaultyModel final : public spec::Model {
 
   std::unique_ptr<spec::Model> inner_;
   InjectedFault fault_;
+  Trigger trigger_;
 };
 
 }  // namespace
@@ -75,8 +79,14 @@ ModelFactory with_injected_fault(ModelFactory subject, InjectedFault fault) {
   if (fault == InjectedFault::none) return subject;
   return [subject = std::move(subject), fault](const spec::Config& config, const spec::PathTable& paths)
              -> std::unique_ptr<spec::Model> {
-    return std::make_unique<FaultyModel>(subject(config, paths), fault);
+    return std::make_unique<FaultyModel>(subject(config, paths), fault, FaultyModel::Trigger::first_stack);
   };
+}
+
+std::unique_ptr<spec::Model> with_injected_fault_on_next_op(std::unique_ptr<spec::Model> model,
+                                                            InjectedFault fault) {
+  if (fault == InjectedFault::none) return model;
+  return std::make_unique<FaultyModel>(std::move(model), fault, FaultyModel::Trigger::next_op);
 }
 
 }  // namespace mv::properties

@@ -26,4 +26,10 @@ inline constexpr std::string_view kInjectedFaultNames = "segfault, abort, throw,
 // `subject` with `fault` (none: `subject` itself).
 ModelFactory with_injected_fault(ModelFactory subject, InjectedFault fault);
 
+// `model` with `fault` on the next operation it is given, whatever its kind
+// (explore --inject-fault: a harness's set-up has run, and its harnesses
+// allocate no stacks); a scheduler given to it reaches `model`.
+std::unique_ptr<spec::Model> with_injected_fault_on_next_op(std::unique_ptr<spec::Model> model,
+                                                            InjectedFault fault);
+
 }  // namespace mv::properties

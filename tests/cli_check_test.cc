@@ -389,6 +389,50 @@ TEST(CliExplore, JsonExitStatusesTokenAndTraceReplay) {
   EXPECT_EQ(run_cli({"replay", trace, "--model", "reference"}).exit, 0);
 }
 
+// An impl that crashes or loops in a schedule (here --inject-fault: on its
+// first operation after the set-up) cannot take explore down
+// (explore/explore_guard.h): exit 1, a model failure naming the signal or
+// the watchdog, and a token whose replay (with the same fault) ends in the
+// same failure, while the token without the fault runs clean. A throw needs
+// no guard and is covered as a model failure too. The watchdog is short for
+// the test; nothing here is timed.
+TEST(CliExplore, AnImplThatCrashesOrLoopsIsAModelFailureWithItsToken) {
+  struct Case {
+    const char* fault;
+    const char* says;
+  };
+  for (const Case& c : {Case{"segfault", "killed by signal 11 (Segmentation fault)"},
+                        Case{"abort", "killed by signal 6 (Aborted)"},
+                        Case{"loop", "made no step for 1 s"},
+                        Case{"throw", "threw: injected fault"}}) {
+    SCOPED_TRACE(c.fault);
+    TempDir dir;
+    auto run = run_cli({"explore", "--seed", "2", "--schedules", "20", "--harness", "charge_vs_offline",
+                        "--inject-fault", c.fault, "--watchdog", "1", "--json", "--out",
+                        dir.path().string()});
+    ASSERT_EQ(run.exit, 1) << run.out << run.err;
+    auto summary = nlohmann::json::parse(run.out);
+    EXPECT_EQ(summary.at("exit"), 1);
+    EXPECT_EQ(summary.at("schedule_of_failure"), 1);
+    ASSERT_EQ(summary.at("failures").size(), 1u) << run.out;
+    const auto& f = summary.at("failures")[0];
+    EXPECT_EQ(f.at("kind"), "model_failure");
+    EXPECT_EQ(f.at("harness"), "charge_vs_offline");
+    EXPECT_NE(f.at("message").get<std::string>().find(c.says), std::string::npos) << f.at("message");
+    const std::string token = f.at("token");
+    ASSERT_EQ(token.rfind("mvx1:charge_vs_offline:none:", 0), 0u) << token;
+
+    auto again = run_cli({"explore", "--replay", token, "--inject-fault", c.fault, "--watchdog", "1", "--json"});
+    EXPECT_EQ(again.exit, 1) << again.out << again.err;
+    const auto replayed = nlohmann::json::parse(again.out).at("failure");
+    EXPECT_EQ(replayed.at("kind"), "model_failure");
+    EXPECT_EQ(replayed.at("step"), f.at("step"));
+    EXPECT_NE(replayed.at("message").get<std::string>().find(c.says), std::string::npos) << replayed;
+    EXPECT_EQ(run_cli({"explore", "--replay", token, "--json"}).exit, 0);
+  }
+  EXPECT_EQ(run_cli({"explore", "--inject-fault", "explode"}).exit, 2);
+}
+
 // explore --profile P (a profile without impl): the race search over the
 // reference; the overlay mutant is found, its race trace written with the
 // note replay --mutant auto reads, and that trace passes on the reference.
