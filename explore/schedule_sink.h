@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "explore/strategy.h"
+#include "properties/watched_child.h"
 
 namespace mv::explore {
 
@@ -34,18 +35,7 @@ struct ScheduleSink {
 // Set in a watched child only: the scheduler records into it.
 inline ScheduleSink* schedule_sink = nullptr;
 
-// ScheduleSink in shared memory, unmapped at the end of its scope; get() is
-// null when mmap failed.
-class SharedScheduleSink {
- public:
-  SharedScheduleSink();
-  ~SharedScheduleSink();
-  SharedScheduleSink(const SharedScheduleSink&) = delete;
-  SharedScheduleSink& operator=(const SharedScheduleSink&) = delete;
-  ScheduleSink* get() const { return sink_; }
-
- private:
-  ScheduleSink* sink_ = nullptr;
-};
+// ScheduleSink in shared memory (properties/watched_child.h).
+using SharedScheduleSink = properties::Shared<ScheduleSink>;
 
 }  // namespace mv::explore

@@ -43,7 +43,7 @@ ModelFactory isolated(const ModelFactory& subject, const std::string& name, doub
 }  // namespace
 
 CampaignResult run_campaign_guarded(const CampaignOptions& options) {
-  SharedBeats shared;
+  Shared<std::atomic<std::uint64_t>> shared;
   if (!shared.get()) return run_campaign(options);
   ChildEnd end;
   try {

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
-#include <new>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -94,16 +93,6 @@ std::string end_text(const ChildEnd& end, double watchdog_seconds) {
     return fmt::format("was killed by signal {} ({})", WTERMSIG(end.status), strsignal(WTERMSIG(end.status)));
   if (WIFEXITED(end.status)) return fmt::format("exited with status {}", WEXITSTATUS(end.status));
   return "ended";
-}
-
-SharedBeats::SharedBeats() {
-  void* shared = mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (shared != MAP_FAILED) beats_ = new (shared) std::atomic<std::uint64_t>(0);
-}
-
-SharedBeats::~SharedBeats() {
-  if (beats_) munmap(beats_, sizeof(std::atomic<std::uint64_t>));
 }
 
 }  // namespace mv::properties

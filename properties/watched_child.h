@@ -11,6 +11,10 @@
 #include <functional>
 #include <string>
 
+#include <sys/mman.h>
+
+#include <new>
+
 namespace mv::properties {
 
 // How the watched child ended.
@@ -33,18 +37,25 @@ ChildEnd run_watched(const std::function<std::string()>& work, std::atomic<std::
 // loop?) and was stopped", "exited with status 3".
 std::string end_text(const ChildEnd& end, double watchdog_seconds);
 
-// A counter in shared memory for run_watched's beats, unmapped at the end of
-// its scope; get() is null when mmap failed.
-class SharedBeats {
+// A T in shared memory (mmap MAP_SHARED | MAP_ANONYMOUS), value-initialized,
+// seen by the children forked while it lives and unmapped at the end of its
+// scope; get() is null when mmap failed. T must be trivially destructible.
+template <class T>
+class Shared {
  public:
-  SharedBeats();
-  ~SharedBeats();
-  SharedBeats(const SharedBeats&) = delete;
-  SharedBeats& operator=(const SharedBeats&) = delete;
-  std::atomic<std::uint64_t>* get() const { return beats_; }
+  Shared() {
+    void* memory = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory != MAP_FAILED) object_ = new (memory) T();
+  }
+  ~Shared() {
+    if (object_) munmap(object_, sizeof(T));
+  }
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+  T* get() const { return object_; }
 
  private:
-  std::atomic<std::uint64_t>* beats_ = nullptr;
+  T* object_ = nullptr;
 };
 
 }  // namespace mv::properties
