@@ -16,6 +16,12 @@
 // sits below a function the reference does not export, export that function
 // (as a kernel function, with its kernel comment): never add a switch to the
 // reference.
+//
+// A mutant that is the profile's own code before one of its fixes, where
+// the reference already models both sides of the fix as a profile trait
+// (reference::Kernel::code_traits), is an overlay that boots the reference
+// with the traits of the unfixed code instead (an OverlayBootFn): the
+// kernel as it was released, judged by the spec as the fixed profile.
 #pragma once
 
 #include <memory>
@@ -29,6 +35,8 @@ namespace mv::overlay {
 
 // The mutated path of one operation, or nullopt: the reference's.
 using OverlayFn = std::optional<spec::Errno> (*)(reference::Kernel& k, const spec::Op& op);
+// What the overlay changes in the booted kernel (its code's traits).
+using OverlayBootFn = void (*)(reference::Kernel& k);
 
 // Whether `mutant` is an overlay (its catalog entry's layer).
 bool is_overlay(spec::Mutant mutant);
@@ -42,5 +50,6 @@ std::unique_ptr<spec::Model> make_overlay_model(const spec::Config& config,
 
 // The overlays, one file each.
 std::optional<spec::Errno> cache_put_before_alloc(reference::Kernel& k, const spec::Op& op);
+void stock_cached_unreferenced(reference::Kernel& k);
 
 }  // namespace mv::overlay

@@ -45,10 +45,11 @@ ModelFactory overlay_factory(spec::Mutant mutant) {
 namespace {
 
 // The model in the reference's seat: the reference, or the impl with a mutant
-// (Conformance's reference_seat_mutant).
+// (Conformance's reference_seat_mutant), or the reference with an overlay.
 std::unique_ptr<spec::Model> make_reference_seat(const spec::Config& config,
                                                  const spec::PathTable& paths, spec::Mutant mutant) {
   if (mutant == spec::Mutant::none) return reference::make_reference_model(config, paths);
+  if (overlay::is_overlay(mutant)) return overlay::make_overlay_model(config, paths, mutant);
   return impl::make_impl_model(config, paths, mutant);
 }
 

@@ -27,6 +27,12 @@ void add_note(RunFailure& failure, spec::Mutant mutant, const MutantCampaignOpti
         failure.trace_jsonl, replay_note(found_by, "reference,kernel", spec::Mutant::none) + options.kernel_flags);
     return;
   }
+  if (spec::mutant_in_layer(mutant, spec::kLayerOverlay)) {
+    const auto found_by = fmt::format("mutant {}, an overlay of the reference (memcg-verify mutants --seed {})",
+                                      spec::mutant_name(mutant), options.seed);
+    failure.trace_jsonl = with_header_note(failure.trace_jsonl, replay_note(found_by, "reference", mutant));
+    return;
+  }
   const auto found_by = fmt::format(
       "mutant {} in the {} (memcg-verify mutants --seed {}{})", spec::mutant_name(mutant),
       options.invariants_only ? "impl, and the impl in the reference's seat" : "impl", options.seed,
@@ -59,6 +65,15 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   campaign.configs.profile = *profile;
   campaign.subject = impl_factory(mutant);
   campaign.subject_name = "impl";
+  // An overlay (a mutant of a profile the impl does not model) is the
+  // reference with one path mutated: it takes both seats, as its replay
+  // (`replay --model reference --mutant NAME`) runs it alone, so only an
+  // invariant kills it, with or without --invariants-only.
+  const bool overlay = spec::mutant_in_layer(mutant, spec::kLayerOverlay);
+  if (overlay) {
+    campaign.subject = overlay_factory(mutant);
+    campaign.subject_name = "overlay";
+  }
   if (options.kernel) {
     campaign.subject = [kernel = options.kernel](const spec::Config& config, const spec::PathTable& paths) {
       return kernel->make_model(config, paths);
@@ -69,7 +84,7 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   // invariant violations are reported beside a disagreement.
   campaign.mode = CheckMode::full;
   campaign.monitor_subject = true;
-  if (options.invariants_only) campaign.reference_seat_mutant = mutant;
+  if (options.invariants_only || overlay) campaign.reference_seat_mutant = mutant;
 
   campaign.watchdog_seconds = options.watchdog_seconds;
   auto outcome = run_campaign_guarded(campaign);
@@ -101,6 +116,7 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
 
 trace::Json mutant_result_json(const MutantResult& r) {
   return trace::Json{{"mutant", std::string(spec::mutant_name(r.mutant))},
+                     {"profile", std::string(spec::profile_name(r.profile))},
                      {"killed", r.killed},
                      {"error", r.error},
                      {"kind", r.kind},
@@ -122,6 +138,9 @@ MutantResult mutant_result_from_json(const trace::Json& j) {
   auto mutant = spec::parse_mutant(j.at("mutant").get<std::string>());
   if (!mutant) throw std::runtime_error("unknown mutant in a mutant result");
   r.mutant = *mutant;
+  auto profile = spec::parse_profile(j.at("profile").get<std::string>());
+  if (!profile) throw std::runtime_error("unknown profile in a mutant result");
+  r.profile = *profile;
   r.killed = j.at("killed");
   r.error = j.at("error");
   r.kind = j.at("kind");
@@ -159,6 +178,7 @@ bool replay_reproduces(const MutantResult& r, bool invariants_only, std::string*
   auto trace = trace::read_trace(in, fmt::format("mutant-{}.jsonl", spec::mutant_name(r.mutant)));
   if (trace.error) return say(fmt::format("the trace does not read back: {}", trace.error->what()));
   const auto choice = kernel            ? trace::ModelChoice::reference_kernel
+                      : spec::mutant_in_layer(r.mutant, spec::kLayerOverlay) ? trace::ModelChoice::reference
                       : invariants_only ? trace::ModelChoice::impl
                                         : trace::ModelChoice::both;
   // `replay --mutant auto` replays what the header note names: it must be this

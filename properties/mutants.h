@@ -4,6 +4,10 @@
 // mutant is killed when the campaign fails; its shrunk counterexample is a
 // trace that `memcg-verify replay --model both --mutant NAME` reproduces.
 //
+// An overlay mutant (overlay/overlay.h: a profile the impl does not model)
+// is the reference with one path mutated, in both seats: only an invariant
+// kills it, and its trace replays as `replay --model reference --mutant NAME`.
+//
 // With `invariants_only` the mutated impl also takes the reference's seat
 // (reference/ has no mutant hooks): the two models agree, so only an
 // invariant can kill it, which shows which invariants catch the bug on their

@@ -103,7 +103,14 @@ struct Kernel {
   // an operation of that CPU preempted.
   bool cpu_available(spec::Cpu cpu) const { return !sched || sched->cpu_available(cpu); }
 
-  const spec::ProfileTraits& traits() const { return config.profile_traits(); }
+  // The traits the kernel's code follows: its profile's, unless an overlay
+  // boots the profile's code as it was before one of its fixes (overlay/,
+  // e.g. v5.3's page stock without GONG Ruiqi's reference); the snapshot and
+  // the spec still judge it as the profile (config).
+  const spec::ProfileTraits* code_traits = nullptr;
+  const spec::ProfileTraits& traits() const {
+    return code_traits ? *code_traits : config.profile_traits();
+  }
   std::uint32_t charge_batch_pages() const { return traits().charge_batch_pages; }
   // Every write goes through these (the vectors are only appended to
   // directly): the non-const ones note what they hand out, so that a replay

@@ -9,6 +9,14 @@ namespace mv::spec {
 namespace {
 
 
+// The pre-5.9 stocks with GONG Ruiqi's stable fix (the v5.3 profile's 5.4.y
+// stock); v5.2 and davydov-2014 have the stock before it (their known kernel
+// bug stock_cached_unreferenced), v5.9+ a stock whose cached memcg holds the
+// only reference (stock_without_css_ref there).
+bool has_stock_ref_fix(const ProfileTraits& traits) {
+  return traits.stock_refs == StockCssRefs::per_page_and_cached;
+}
+
 bool has_hotplug_obj_stock_drain(const ProfileTraits& traits) {
   return traits.hotplug_drains_obj_stock;
 }
@@ -209,6 +217,28 @@ std::vector<MutantInfo> build_catalog() {
                "no impl",
                kLayerOverlay, "", destroys_memcg_caches, "v5.2, v5.3 (memcg caches destroyed)"});
 
+  c.push_back({Mutant::stock_cached_unreferenced, "stock_cached_unreferenced",
+               MutantKind::historical,
+               "GONG Ruiqi, \"memcg: add refcnt for pcpu stock to avoid UAF problem in "
+               "drain_all_stock()\" (stable 4.19.y/5.4.y, February 2024; partial backport of "
+               "1a3e1f40962c, v5.9), reverted: the 5.3 and 5.4 kernels as released",
+               "the page stock of a pre-5.9 kernel cached its memcg without a css reference of "
+               "its own (only the stocked pages held references): once consume_stock took the "
+               "last stocked page, the memcg could be freed while still cached, and "
+               "drain_all_stock read it after free",
+               "refill_stock, drain_stock (v5.4)",
+               "v5.3's stock without the fix: refill_stock caches a new memcg without css_get and "
+               "drain_stock drops it without css_put (the css_get_many/css_put_many of the "
+               "stocked pages stay). On v5.2 and davydov-2014 this is the kernel's own stock, "
+               "reported as their known kernel bug stock_cached_unreferenced (INV-NO-UAF "
+               "stock-dangling); on v5.3, which has the fix, the same state is a violation: "
+               "INV-REF-BALANCE fires at the first refill that caches a memcg (one css "
+               "reference fewer than the stock's documented holder), INV-NO-UAF once the "
+               "emptied memcg is freed while cached. An overlay (overlay/page_stock.cc): the "
+               "reference's own functions booted with the unfixed stock's traits",
+               kLayerOverlay, "", has_stock_ref_fix,
+               "v5.3 (the pre-5.9 stock with the stable fix)"});
+
   // Bugs of the bug catalog the sequential v6.6 model cannot express.
   c.push_back({std::nullopt, "objcg_not_reset", MutantKind::historical,
                "2f7659a31473 \"mm: memcg/slab: fix return of child memcg objcg for root memcg\" "
@@ -257,7 +287,7 @@ std::vector<KernelBug> build_bug_catalog() {
        "before v5.9 the page stock cached a memcg without holding a css reference of its own; once "
        "its nr_pages reached 0 the memcg could be freed while still cached, and drain_all_stock "
        "then read the freed memcg (mem_cgroup_is_descendant). The bug came with cdec2e4265df",
-       {"stock_without_css_ref"}},
+       {"stock_without_css_ref", "stock_cached_unreferenced"}},
       {"d1b2cf6cb84a", "mm: memcg/slab: uncharge during kmem_cache_free_bulk()", "Bharata B Rao",
        "v5.10-rc, 5.9.y", "kmem_cache_free_bulk (SLUB) -> memcg_slab_free_hook",
        "the bulk free path of SLUB skipped memcg_slab_free_hook: the objects' bytes stayed charged "
@@ -434,8 +464,11 @@ std::string render_mutants_markdown() {
       "the operations of one kernel path from the reference's own functions with the mutated "
       "step, and every other operation is the reference's (`overlay/overlay.h`). The mutated "
       "reference runs alone (`replay --model reference --mutant NAME`, `check --profile P "
-      "--mutant NAME`, which compares it with the correct reference), and `explore --profile P "
-      "--mutant NAME` searches the race traces of small programs over it.\n\n"
+      "--mutant NAME`, which compares it with the correct reference), `memcg-verify mutants` "
+      "runs the sequential ones (kind historical) in both seats, so that an invariant must "
+      "kill them, with or without `--invariants-only`, and their counterexamples replay on the "
+      "overlay alone, and `explore --profile P --mutant NAME` searches the race traces of "
+      "small programs over the interleaving ones.\n\n"
       "A kill is a disagreement between the mutated impl and the correct reference, found when "
       "their results and snapshots are compared after a step; the mutated impl's own invariant "
       "monitor runs on the same step, and the table of `memcg-verify mutants` names the "

@@ -47,9 +47,11 @@ enum class Mutant : std::uint8_t {
   requeued_work_read_unlocked,
   // A race of the reference-only profiles (an overlay, overlay/overlay.h).
   cache_put_before_alloc,
+  // A historical bug of a reference-only profile (an overlay).
+  stock_cached_unreferenced,
 };
 
-inline constexpr std::size_t kNrMutants = 21;  // including none
+inline constexpr std::size_t kNrMutants = 22;  // including none
 
 // interleaving: a race, killed by `memcg-verify explore` only; every
 // sequential run of the mutated model is correct.
@@ -91,7 +93,8 @@ std::string_view mutant_name(Mutant mutant);
 std::string_view mutant_kind_name(MutantKind kind);
 std::optional<Mutant> parse_mutant(std::string_view name);
 // Every expressible mutant a sequential campaign kills (`memcg-verify
-// mutants`): all but none and the interleaving ones, in enum order.
+// mutants`): all but none and the interleaving ones, in enum order (impl
+// mutants and overlays).
 std::vector<Mutant> all_mutants();
 // The mutants of kind interleaving, in enum order; with a layer, only those
 // injected there (explore's impl harnesses: kLayerImpl).

@@ -9,12 +9,16 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "overlay/overlay.h"
 #include "properties/failure_trace.h"
 #include "properties/mutants.h"
 #include "spec/mutant.h"
+#include "trace/replay.h"
+#include "trace/trace_reader.h"
 
 namespace mv::spec {
 // gtest prints parameters by name.
@@ -191,7 +195,8 @@ TEST(MutantCampaign, InvariantsAloneKillMost) {
   auto options = budget();
   options.invariants_only = true;
   for (auto mutant : spec::all_mutants()) {
-    ASSERT_TRUE(spec::mutant_in_layer(mutant, spec::kLayerImpl));
+    ASSERT_TRUE(spec::mutant_in_layer(mutant, spec::kLayerImpl) ||
+                spec::mutant_in_layer(mutant, spec::kLayerOverlay));
     const auto r = run_mutant_campaign(mutant, options);
     ASSERT_TRUE(r.error.empty()) << r.error;
     if (only_the_comparison.count(mutant)) {
@@ -204,6 +209,57 @@ TEST(MutantCampaign, InvariantsAloneKillMost) {
     std::string why;
     EXPECT_TRUE(replay_reproduces(r, true, &why)) << describe(r) << ": " << why;
   }
+}
+
+// GONG Ruiqi's stock fix reverted on v5.3 (an overlay: the reference booted
+// with the 5.4 stock before the fix, the stock of v5.2): the campaign runs it
+// on v5.3, the one profile with the fix, in both seats, and INV-REF-BALANCE
+// kills it at the first refill that caches a memcg. The UAF itself, by hand
+// (batch 32, 4K pages): the stock of 31 pages is consumed to 0 by orders
+// 4+3+2+1+0, the pages are freed, the task moves out and /b is removed: the
+// correct v5.3 keeps /b dying on the stock's reference, the mutant frees it
+// while the stock still caches it (INV-NO-UAF stock-dangling, not the known
+// bug it is on v5.2).
+TEST(OverlayMutant, StockCachedUnreferencedIsV52sStockOnV53) {
+  const auto r = run_mutant_campaign(spec::Mutant::stock_cached_unreferenced, budget());
+  ASSERT_TRUE(r.killed) << describe(r);
+  EXPECT_EQ(r.profile, spec::Profile::v5_3);
+  EXPECT_EQ(r.kind, "violation");
+  EXPECT_EQ(r.invariants, std::vector<std::string>{"INV-REF-BALANCE"});
+  std::string why;
+  EXPECT_TRUE(replay_reproduces(r, false, &why)) << why;
+  EXPECT_NE(r.failure->trace_jsonl.find("--model reference --mutant stock_cached_unreferenced"),
+            std::string::npos);
+  EXPECT_FALSE(spec::mutant_applies(spec::Mutant::stock_cached_unreferenced,
+                                    spec::traits(spec::Profile::v5_2)));
+
+  std::string text = R"({"profile":"v5.3","cpus":1,"page_size":4096})" "\n"
+                     R"({"op":"mkdir","cg":"/b"})" "\n"
+                     R"({"op":"spawn","task":"t0","cg":"/b","cpu":0})" "\n";
+  const int orders[] = {0, 4, 3, 2, 1, 0};
+  for (int i = 0; i < 6; ++i)
+    text += R"({"op":"alloc","task":"t0","obj":"o)" + std::to_string(i) +
+            R"(","kind":"page","order":)" + std::to_string(orders[i]) + "}\n";
+  for (int i = 0; i < 6; ++i) text += R"({"op":"free","obj":"o)" + std::to_string(i) + "\"}\n";
+  text += R"({"op":"migrate","task":"t0","cg":"/"})" "\n"
+          R"({"op":"rmdir","cg":"/b"})" "\n"
+          R"({"op":"quiesce"})" "\n";
+  std::istringstream in(text);
+  const auto t = trace::read_trace(in, "gong.jsonl");
+  ASSERT_FALSE(t.error) << t.error->what();
+  const auto clean = trace::replay(t, trace::ModelChoice::reference);
+  EXPECT_EQ(clean.exit_code(), 0) << clean.verdict();
+  const auto mutated =
+      trace::replay(t, trace::ModelChoice::reference, spec::Mutant::stock_cached_unreferenced);
+  bool dangling = false;
+  for (const auto& v : mutated.violations)
+    if (v.violation.invariant == "INV-NO-UAF") {
+      EXPECT_EQ(v.violation.clause, "stock-dangling");
+      EXPECT_EQ(v.line, 18u);  // the quiesce: /b's offline and free
+      EXPECT_TRUE(v.violation.known_bug.empty());
+      dangling = true;
+    }
+  EXPECT_TRUE(dangling) << mutated.verdict();
 }
 
 // The interleaving mutants (memcg-verify explore kills them,
