@@ -13,19 +13,22 @@ namespace mv::explore {
 
 namespace {
 
-// The child's report: its exit code, a newline, then what it printed.
+// The child's report: its exit code, a newline, then what it printed; or
+// "E", a newline and the message of what it threw (the tool's own error,
+// such as a trace that cannot be written: the parent throws it again, it is
+// no failure of the impl).
 std::string guarded_report(const std::function<int()>& body) {
   std::ostringstream kept;
   auto* printed = std::cout.rdbuf(kept.rdbuf());
-  int code = 2;
+  std::string report;
   try {
-    code = body();
-  } catch (...) {
-    std::cout.rdbuf(printed);
-    throw;
+    const int code = body();
+    report = fmt::format("{}\n{}", code, kept.str());
+  } catch (const std::exception& e) {
+    report = fmt::format("E\n{}", e.what());
   }
   std::cout.rdbuf(printed);
-  return fmt::format("{}\n{}", code, kept.str());
+  return report;
 }
 
 }  // namespace
@@ -46,6 +49,7 @@ GuardedEnd run_watched_command(const std::function<int()>& body, double watchdog
     out.exit_code = body();  // no shared memory, pipe or fork: unguarded
     return out;
   }
+  if (end.reported && end.report.rfind("E\n", 0) == 0) throw std::runtime_error(end.report.substr(2));
   if (end.reported) {
     const auto newline = end.report.find('\n');
     int code = 0;

@@ -38,7 +38,8 @@ struct GuardedEnd {
 };
 
 // Runs `body`, which prints to std::cout, in a watched child (or here, when
-// there is no fork).
+// there is no fork). What `body` throws is thrown here again, as a
+// std::runtime_error with its message: an error of the tool, not a crash.
 GuardedEnd run_watched_command(const std::function<int()>& body, double watchdog_seconds);
 
 // The failure of a schedule its impl did not survive.

@@ -4,13 +4,17 @@
 // same step ten times out of ten; the correct impl survives random and PCT
 // schedules and the whole bounded search of a 2-CPU harness. The budgets here
 // are the test's; scripts/verify.sh runs the large ones.
+#include <csignal>
+#include <iostream>
 #include <set>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "explore/explore.h"
+#include "explore/explore_guard.h"
 #include "explore/race_search.h"
 #include "trace/replay.h"
 
@@ -104,6 +108,42 @@ TEST(CorrectImpl, SurvivesTheWholeBoundedSearchOfATwoCpuHarness) {
   EXPECT_GT(r.schedules, 100u);
   std::cout << "  alloc_free_2x3, at most 2 preemptions: " << r.schedules << " schedules in "
             << r.seconds << " s, " << r.schedules / r.seconds << "/s\n";
+}
+
+// The guard (explore/explore_guard.h) passes on what a body that ends
+// normally printed and its exit code, throws again what it threw (the
+// tool's own error, no model failure), and reports a body that dies as
+// crashed, by its signal, with the process still up.
+TEST(Guard, PassesOnOutputAndErrorsAndReportsADeathAsACrash) {
+  std::ostringstream seen;
+  auto* printed = std::cout.rdbuf(seen.rdbuf());
+  const auto ended = run_watched_command(
+      [] {
+        std::cout << "the verdict\n";
+        return 3;
+      },
+      30);
+  std::cout.rdbuf(printed);
+  EXPECT_FALSE(ended.crashed);
+  EXPECT_EQ(ended.exit_code, 3);
+  EXPECT_EQ(seen.str(), "the verdict\n");
+
+  try {
+    run_watched_command([]() -> int { throw std::invalid_argument("no such harness"); }, 30);
+    ADD_FAILURE() << "the body's exception did not reach the caller";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "no such harness");
+  }
+
+  const auto died = run_watched_command(
+      [] {
+        std::raise(SIGSEGV);
+        return 0;
+      },
+      30);
+  EXPECT_TRUE(died.crashed);
+  EXPECT_EQ(died.exit_code, 1);
+  EXPECT_NE(died.what.find("signal 11"), std::string::npos) << died.what;
 }
 
 TEST(Tokens, RoundTripAndRefuseGarbage) {
