@@ -25,21 +25,136 @@ bool caches_hold_memcg(const ProfileTraits& traits) {
   return traits.slab == SlabCharging::reparented_cache_pages;
 }
 
+namespace {
+
+// The references each kind of holder accounts for: the one definition of
+// the holders' weights, which both the listing (CssHolders::total) and the
+// counting (css_held_refs) use.
+struct RefCount {
+  std::int64_t refs = 0;
+  void counted(std::int64_t n) { refs += n; }
+  void page_stock(const StockHolder& s) { refs += s.refs; }
+  void object(const ObjectHolder& o) { refs += o.refs; }
+  void slab_page(const SlabPageHolder& p) { refs += p.refs; }
+  void objcg(ObjcgId) { ++refs; }
+  void cache(CacheId) { ++refs; }
+  void obj_stock(Cpu) { ++refs; }
+  void task(TaskKey) { ++refs; }
+};
+
+// Lists the holders: what css_holders and objcg_holders return. The counted
+// references are already in their fields (set by the enumeration).
+struct CssList {
+  CssHolders& h;
+  void counted(std::int64_t) {}
+  void page_stock(const StockHolder& s) { h.page_stocks.push_back(s); }
+  void object(const ObjectHolder& o) { h.objects.push_back(o); }
+  void slab_page(const SlabPageHolder& p) { h.slab_pages.push_back(p); }
+  void objcg(ObjcgId id) { h.objcgs.push_back(id); }
+  void cache(CacheId id) { h.caches.push_back(id); }
+};
+
+struct ObjcgList {
+  ObjcgHolders& h;
+  void counted(std::int64_t) {}
+  void object(const ObjectHolder& o) { h.objects.push_back(o); }
+  void obj_stock(Cpu cpu) { h.obj_stocks.push_back(cpu); }
+  void task(TaskKey key) { h.tasks.push_back(key); }
+};
+
+// Sets `field` and tells the sink how many references it counts.
+template <class Sink>
+void count(Sink& sink, std::int64_t& field, std::int64_t refs) {
+  field = refs;
+  sink.counted(refs);
+}
+
+// The one enumeration of a memcg's css holders: fills the counted fields of
+// `h` and passes each listed holder to `sink` (a RefCount or a CssList).
+template <class Sink>
+void enumerate_css(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg,
+                   CssHolders& h, Sink& sink) {
+  if (cg.state == CgroupState::freed) return;
+  count(sink, h.base_refs, cg.state == CgroupState::online ? 1 : 0);  // cgroup core percpu_ref_init
+  // kill_css: css_get + the switch's confirm reference, until the offline.
+  count(sink, h.kill_refs, cg.state == CgroupState::dying && !cg.offlined ? 2 : 0);
+  count(sink, h.id_refs, cg.offlined ? 0 : 1);                // mem_cgroup_css_online
+  count(sink, h.cache_work_refs, cg.cache_work_refs);         // queued kmem_cache work's css_get
+  count(sink, h.child_refs, view.children_not_freed(cg.id));
+  count(sink, h.task_refs, view.tasks_in(cg.id));
+  // refill_stock css_get / drain_stock css_put (v5.9+, and the stable fix);
+  // try_charge's css_get_many per stocked page before v5.9.
+  const bool per_page = page_stock_holds_ref_per_page(traits);
+  const bool for_cached = page_stock_holds_ref_for_cached(traits);
+  view.each_page_stock_slot(cg.id, [&](Cpu cpu, std::uint32_t nr_pages) {
+    sink.page_stock({cpu, nr_pages, (per_page ? nr_pages : 0) + (for_cached ? 1 : 0)});
+  });
+  // __memcg_kmem_charge(_page) (<= v5.12): page->mem_cgroup keeps the css
+  // references of its pages.
+  if (objects_hold_memcg_directly(traits))
+    if (const auto* t = view.object_totals().memcg(cg.id)) sink.object({t->refs, t->count});
+  // v5.2 memcg_charge_slab / davydov-2014 memcg_kmem_commit_charge: a slab
+  // page keeps try_charge's css reference per page on page->mem_cgroup.
+  if (slab_pages_hold_memcg(traits))
+    for (const auto& page : view.slab_pages())
+      if (page.memcg == cg.id) sink.slab_page({page.id, page.charged_pages});
+  // v5.3 memcg_link_cache css_get; memcg_deactivate_kmem_caches moves it to
+  // the parent; destroy_memcg_params puts it.
+  if (caches_hold_memcg(traits))
+    for (const auto& cache : view.caches())
+      if (cache.root && cache.memcg == cg.id && cache.state != CacheState::destroyed)
+        sink.cache(cache.id);
+  // memcg_reparent_objcgs (v5.9-v5.13): css_get(&parent->css) per reparented
+  // objcg, dropped by obj_cgroup_release's mem_cgroup_put.
+  if (traits.reparented_objcg_holds_css)
+    for (ObjcgId id : view.objcgs_pointing_at(cg.id))
+      if (view.objcg(id)->state == ObjcgState::reparented) sink.objcg(id);
+}
+
+// The one enumeration of an objcg's holders (see enumerate_css).
+template <class Sink>
+void enumerate_objcg(const StateView& view, const ObjcgSnap& objcg, ObjcgHolders& h, Sink& sink) {
+  if (objcg.state == ObjcgState::released) return;
+  count(sink, h.initial_refs, objcg.state == ObjcgState::active ? 1 : 0);
+  // __percpu_ref_switch_to_atomic: "put after confirmation".
+  count(sink, h.confirm_refs, objcg.switch_pending ? 1 : 0);
+  // memcg_slab_post_alloc_hook obj_cgroup_get; percpu keeps the pre-hook ref;
+  // __memcg_kmem_charge_page keeps one per page (v5.13+).
+  if (const auto* t = view.object_totals().objcg(objcg.id)) sink.object({t->refs, t->count});
+  // refill_obj_stock / mod_objcg_state obj_cgroup_get when cached.
+  view.each_obj_stock_caching(objcg.id, [&](const StockSnap& stock) { sink.obj_stock(stock.cpu); });
+  if (view.config().profile_traits().objcg_refs_from_memcg_and_task) {
+    // current_objcg_update's tryget, put by the next update or mem_cgroup_exit.
+    view.each_task([&](const TaskSnap& t) {
+      if (t.objcg == objcg.id) sink.task(t.key);
+    });
+    // memcg_online_kmem's obj_cgroup_get, put by __mem_cgroup_free.
+    const CgroupSnap* origin = view.memcg(objcg.origin);
+    count(sink, h.orig_refs, origin && origin->state != CgroupState::freed ? 1 : 0);
+  }
+}
+
+}  // namespace
+
 std::int64_t CssHolders::total() const {
-  std::int64_t sum = base_refs + kill_refs + id_refs + task_refs + cache_work_refs;
-  sum += child_refs;
-  for (const auto& s : page_stocks) sum += s.refs;
-  for (const auto& o : objects) sum += o.refs;
-  for (const auto& p : slab_pages) sum += p.refs;
-  sum += static_cast<std::int64_t>(objcgs.size() + caches.size());
-  return sum;
+  RefCount c;
+  for (std::int64_t n : {base_refs, kill_refs, id_refs, task_refs, cache_work_refs, child_refs})
+    c.counted(n);
+  for (const auto& s : page_stocks) c.page_stock(s);
+  for (const auto& o : objects) c.object(o);
+  for (const auto& p : slab_pages) c.slab_page(p);
+  for (ObjcgId id : objcgs) c.objcg(id);
+  for (CacheId id : caches) c.cache(id);
+  return c.refs;
 }
 
 std::int64_t ObjcgHolders::total() const {
-  std::int64_t sum = initial_refs + confirm_refs + orig_refs +
-                     static_cast<std::int64_t>(obj_stocks.size() + tasks.size());
-  for (const auto& o : objects) sum += o.refs;
-  return sum;
+  RefCount c;
+  for (std::int64_t n : {initial_refs, confirm_refs, orig_refs}) c.counted(n);
+  for (const auto& o : objects) c.object(o);
+  for (Cpu cpu : obj_stocks) c.obj_stock(cpu);
+  for (TaskKey key : tasks) c.task(key);
+  return c.refs;
 }
 
 std::int64_t CacheHolders::total() const {
@@ -54,65 +169,30 @@ std::int64_t object_refs(const ObjectSnap& object) {
 
 CssHolders css_holders(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg) {
   CssHolders h;
-  if (cg.state == CgroupState::freed) return h;
-  h.base_refs = cg.state == CgroupState::online ? 1 : 0;  // cgroup core percpu_ref_init
-  // kill_css: css_get + the switch's confirm reference, until the offline.
-  h.kill_refs = cg.state == CgroupState::dying && !cg.offlined ? 2 : 0;
-  h.id_refs = cg.offlined ? 0 : 1;                         // mem_cgroup_css_online
-  h.cache_work_refs = cg.cache_work_refs;                  // queued kmem_cache work's css_get
-  h.child_refs = view.children_not_freed(cg.id);
-  h.task_refs = view.tasks_in(cg.id);
-  // refill_stock css_get / drain_stock css_put (v5.9+, and the stable fix);
-  // try_charge's css_get_many per stocked page before v5.9.
-  const bool per_page = page_stock_holds_ref_per_page(traits);
-  const bool for_cached = page_stock_holds_ref_for_cached(traits);
-  for (const auto& slot : view.page_stock_slots(cg.id))
-    h.page_stocks.push_back(
-        {slot.cpu, slot.nr_pages, (per_page ? slot.nr_pages : 0) + (for_cached ? 1 : 0)});
-  // __memcg_kmem_charge(_page) (<= v5.12): page->mem_cgroup keeps the css
-  // references of its pages.
-  if (objects_hold_memcg_directly(traits))
-    if (const auto* t = view.object_totals().memcg(cg.id)) h.objects.push_back({t->refs, t->count});
-  // v5.2 memcg_charge_slab / davydov-2014 memcg_kmem_commit_charge: a slab
-  // page keeps try_charge's css reference per page on page->mem_cgroup.
-  if (slab_pages_hold_memcg(traits))
-    for (const auto& page : view.slab_pages())
-      if (page.memcg == cg.id) h.slab_pages.push_back({page.id, page.charged_pages});
-  // v5.3 memcg_link_cache css_get; memcg_deactivate_kmem_caches moves it to
-  // the parent; destroy_memcg_params puts it.
-  if (caches_hold_memcg(traits))
-    for (const auto& cache : view.caches())
-      if (cache.root && cache.memcg == cg.id && cache.state != CacheState::destroyed)
-        h.caches.push_back(cache.id);
-  // memcg_reparent_objcgs (v5.9-v5.13): css_get(&parent->css) per reparented
-  // objcg, dropped by obj_cgroup_release's mem_cgroup_put.
-  if (traits.reparented_objcg_holds_css)
-    for (ObjcgId id : view.objcgs_pointing_at(cg.id))
-      if (view.objcg(id)->state == ObjcgState::reparented) h.objcgs.push_back(id);
+  CssList list{h};
+  enumerate_css(view, traits, cg, h, list);
   return h;
+}
+
+std::int64_t css_held_refs(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg) {
+  CssHolders counted;  // its lists stay empty: no allocation
+  RefCount c;
+  enumerate_css(view, traits, cg, counted, c);
+  return c.refs;
 }
 
 ObjcgHolders objcg_holders(const StateView& view, const ObjcgSnap& objcg) {
   ObjcgHolders h;
-  if (objcg.state == ObjcgState::released) return h;
-  h.initial_refs = objcg.state == ObjcgState::active ? 1 : 0;
-  // __percpu_ref_switch_to_atomic: "put after confirmation".
-  h.confirm_refs = objcg.switch_pending ? 1 : 0;
-  // memcg_slab_post_alloc_hook obj_cgroup_get; percpu keeps the pre-hook ref;
-  // __memcg_kmem_charge_page keeps one per page (v5.13+).
-  if (const auto* t = view.object_totals().objcg(objcg.id)) h.objects.push_back({t->refs, t->count});
-  // refill_obj_stock / mod_objcg_state obj_cgroup_get when cached.
-  for (const StockSnap* stock : view.obj_stocks_caching(objcg.id)) h.obj_stocks.push_back(stock->cpu);
-  if (view.config().profile_traits().objcg_refs_from_memcg_and_task) {
-    // current_objcg_update's tryget, put by the next update or mem_cgroup_exit.
-    view.each_task([&](const TaskSnap& t) {
-      if (t.objcg == objcg.id) h.tasks.push_back(t.key);
-    });
-    // memcg_online_kmem's obj_cgroup_get, put by __mem_cgroup_free.
-    const CgroupSnap* origin = view.memcg(objcg.origin);
-    h.orig_refs = origin && origin->state != CgroupState::freed ? 1 : 0;
-  }
+  ObjcgList list{h};
+  enumerate_objcg(view, objcg, h, list);
   return h;
+}
+
+std::int64_t objcg_held_refs(const StateView& view, const ObjcgSnap& objcg) {
+  ObjcgHolders counted;
+  RefCount c;
+  enumerate_objcg(view, objcg, counted, c);
+  return c.refs;
 }
 
 std::map<MemcgId, CssHolders> css_holders(const StateView& view, const ProfileTraits& traits) {

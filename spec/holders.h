@@ -96,8 +96,14 @@ std::int64_t object_refs(const ObjectSnap& object);
 // The holders of memcg `cg` (none for a freed one; the root has holders too,
 // but its css is CSS_NO_REF, so its count stays 0 whatever holds it).
 CssHolders css_holders(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg);
+// css_holders(view, traits, cg).total() without listing the holders (no
+// allocation): INV-REF-BALANCE counts every memcg on every step and lists
+// the holders only of a count that differs.
+std::int64_t css_held_refs(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg);
 // The holders of objcg `objcg` (none for a released one).
 ObjcgHolders objcg_holders(const StateView& view, const ObjcgSnap& objcg);
+// objcg_holders(view, objcg).total(), without the lists.
+std::int64_t objcg_held_refs(const StateView& view, const ObjcgSnap& objcg);
 // Holders of every non-freed memcg / every objcg that is not released.
 std::map<MemcgId, CssHolders> css_holders(const StateView& view, const ProfileTraits& traits);
 std::map<ObjcgId, ObjcgHolders> objcg_holders(const StateView& view);

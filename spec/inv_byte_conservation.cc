@@ -52,7 +52,7 @@ void check(const CheckContext& ctx, Report& report) {
       objects = t->byte_charged_bytes;
       kmem = t->kmem_bytes;
     }
-    for (const StockSnap* stock : ctx.after.obj_stocks_caching(objcg.id)) stocked += stock->nr_bytes;
+    ctx.after.each_obj_stock_caching(objcg.id, [&](const StockSnap& stock) { stocked += stock.nr_bytes; });
     std::int64_t held = objects + kmem + stocked + objcg.nr_charged_bytes;
     std::int64_t charged = page_bytes * objcg.charged_pages;
     if (held == charged) return;

@@ -4,16 +4,13 @@ namespace mv::spec {
 
 std::vector<const StockSnap*> StateView::obj_stocks_caching(ObjcgId id) const {
   std::vector<const StockSnap*> out;
-  for (const auto& stock : stocks())
-    if (stock.cached_objcg == id) out.push_back(&stock);
+  each_obj_stock_caching(id, [&](const StockSnap& stock) { out.push_back(&stock); });
   return out;
 }
 
 std::vector<StateView::StockSlot> StateView::page_stock_slots(MemcgId id) const {
   std::vector<StockSlot> out;
-  for (const auto& stock : stocks())
-    for (const auto& slot : stock.page_stock)
-      if (slot.memcg == id) out.push_back({stock.cpu, slot.nr_pages});
+  each_page_stock_slot(id, [&](Cpu cpu, std::uint32_t nr_pages) { out.push_back({cpu, nr_pages}); });
   return out;
 }
 

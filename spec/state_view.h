@@ -88,12 +88,26 @@ class StateView : public PriorView {
 
   // The stocks whose obj stock caches objcg id, in stocks() order.
   std::vector<const StockSnap*> obj_stocks_caching(ObjcgId id) const;
+  // The same walk without the list: visit(stock) for each (the checkers ask
+  // for every objcg on every step).
+  template <class Visit>
+  void each_obj_stock_caching(ObjcgId id, const Visit& visit) const {
+    for (const auto& stock : stocks())
+      if (stock.cached_objcg == id) visit(stock);
+  }
   // The page-stock slots caching memcg id (stocks() order, then slot order).
   struct StockSlot {
     Cpu cpu;
     std::uint32_t nr_pages;
   };
   std::vector<StockSlot> page_stock_slots(MemcgId id) const;
+  // The same walk without the list: visit(cpu, nr_pages) for each.
+  template <class Visit>
+  void each_page_stock_slot(MemcgId id, const Visit& visit) const {
+    for (const auto& stock : stocks())
+      for (const auto& slot : stock.page_stock)
+        if (slot.memcg == id) visit(stock.cpu, slot.nr_pages);
+  }
 
   // id, its parent, ..., the root: nearest first. Stops at a parent that does
   // not exist or that was already visited (a corrupt tree).

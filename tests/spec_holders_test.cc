@@ -117,6 +117,35 @@ TEST(Holders, V52StockPagesEachHoldAReference) {
   EXPECT_TRUE(a.objcgs.empty());
 }
 
+// INV-REF-BALANCE counts without listing (css_held_refs, objcg_held_refs)
+// and lists only on a mismatch: the count is the listing's total in every
+// profile, for every memcg and objcg of the sample, in every state.
+TEST(Holders, TheCountWithoutListsIsTheListedTotal) {
+  for (const auto& t : all_profiles()) {
+    for (auto state : {CgroupState::online, CgroupState::dying, CgroupState::freed}) {
+      for (bool offlined : {false, true}) {
+        Snapshot s = sample(t.profile);
+        s.cgroups[1].state = state;
+        s.cgroups[1].offlined = offlined;
+        s.objcgs[1].switch_pending = offlined;
+        SnapshotIndex index(s);
+        for (const auto& cg : s.cgroups) {
+          const std::int64_t listed = css_holders(index, t, cg).total();
+          EXPECT_EQ(css_held_refs(index, t, cg), listed) << t.name << " memcg " << cg.id;
+          if (cg.id == 1 && state != CgroupState::freed) {
+            EXPECT_GT(listed, 0) << t.name;
+          }
+        }
+        for (const auto& o : s.objcgs) {
+          const std::int64_t listed = objcg_holders(index, o).total();
+          EXPECT_EQ(objcg_held_refs(index, o), listed) << t.name << " objcg " << o.id;
+          EXPECT_GT(listed, 0) << t.name << " objcg " << o.id;
+        }
+      }
+    }
+  }
+}
+
 TEST(Holders, ObjectRefsArePerKmemPage) {
   ObjectSnap slab;
   EXPECT_EQ(object_refs(slab), 1);
