@@ -26,6 +26,7 @@
 #include <iostream>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -39,6 +40,7 @@
 #include "explore/race_search.h"
 #include "properties/failure_trace.h"
 #include "properties/injected_fault.h"
+#include "spec/known_bug.h"
 #include "trace/replay.h"
 
 namespace mv::cli {
@@ -87,16 +89,25 @@ Json failure_json(const explore::Failure& f, const std::string& trace_path) {
 
 // What a replayed schedule did: a failure or none, after `steps` decisions.
 int print_replay(const ExploreCliOptions& o, const explore::Token& token,
-                 const std::optional<explore::Failure>& failure, std::size_t steps) {
+                 const std::optional<explore::Failure>& failure, std::size_t steps,
+                 const std::set<std::string>& known_bugs = {}) {
   if (o.json) {
     Json out{{"token", o.replay},
              {"harness", token.harness},
              {"mutant", spec::mutant_name(token.mutant)},
              {"steps", steps},
+             {"known_bugs", known_bugs},
              {"failure", failure ? failure_json(*failure, {}) : Json(nullptr)},
              {"exit", failure ? 1 : 0}};
     std::cout << out.dump() << "\n";
-  } else if (failure) {
+    return failure ? 1 : 0;
+  }
+  for (const auto& id : known_bugs) {
+    const spec::KnownBug* bug = spec::find_known_bug(id);
+    std::cout << fmt::format("known kernel bug {} ({}, fixed by {}): not a failure\n", id,
+                             bug ? bug->invariant : "?", bug ? bug->fix : "?");
+  }
+  if (failure) {
     std::cout << fmt::format("FAILED: {} at scheduling point {} of {}: {}\n", failure->kind,
                              failure->step, token.harness, failure->message);
   } else {
@@ -124,7 +135,7 @@ int run_replay(const ExploreCliOptions& o) {
       [&] {
         auto r = explore::replay_token(*token, 12, fault);
         if (o.log) std::cout << explore::schedule_log(*harness, r.run);
-        return print_replay(o, *token, r.failure, r.run.decisions.size());
+        return print_replay(o, *token, r.failure, r.run.decisions.size(), r.known_bugs);
       },
       o.watchdog_seconds);
   if (!end.crashed) return end.exit_code;
@@ -136,10 +147,11 @@ int run_replay(const ExploreCliOptions& o) {
 
 int print_harnesses() {
   for (const auto& h : explore::harness_catalog()) {
-    std::cout << fmt::format("{:<22} {} CPUs, {} set-up + {} operations: {}\n", h.name,
-                             h.config.ncpus, h.setup.size(), h.nr_ops(), h.about);
+    std::cout << fmt::format("{:<24} {}, {} CPUs, {} set-up + {} operations: {}\n", h.name,
+                             spec::profile_name(h.config.profile), h.config.ncpus, h.setup.size(),
+                             h.nr_ops(), h.about);
   }
-  std::cout << "random-SEED            a random harness (--random-harnesses N adds N of them)\n";
+  std::cout << "random-SEED              v6.6, a random harness (--random-harnesses N adds N of them)\n";
   return 0;
 }
 
@@ -319,6 +331,16 @@ int explore_and_report(const ExploreCliOptions& o, explore::ExploreOptions optio
       harnesses.push_back(Json{{"name", h.name}, {"schedules", h.schedules}, {"complete", h.complete}});
     Json failures = Json::array();
     if (result.failure) failures.push_back(failure_json(*result.failure, trace_path));
+    Json known = Json::array();
+    for (const auto& [id, seen] : result.known_bugs) {
+      const spec::KnownBug* bug = spec::find_known_bug(id);
+      known.push_back(Json{{"id", id},
+                           {"fix", bug ? std::string(bug->fix) : std::string()},
+                           {"invariant", bug ? std::string(bug->invariant) : std::string()},
+                           {"schedules", seen.schedules},
+                           {"harness", seen.harness},
+                           {"token", seen.token}});
+    }
     Json out{{"strategy", o.strategy},
              {"seed", seed},
              {"depth", o.depth},
@@ -334,10 +356,19 @@ int explore_and_report(const ExploreCliOptions& o, explore::ExploreOptions optio
              {"pruned", result.pruned},
              {"linearizability_checked", result.linearizability_checked},
              {"harnesses", harnesses},
+             {"known_bugs", known},
              {"failures", failures},
              {"exit", exit_code}};
     std::cout << out.dump() << "\n";
     return exit_code;
+  }
+  // Known kernel bugs first: they explain violations, fail nothing.
+  for (const auto& [id, seen] : result.known_bugs) {
+    const spec::KnownBug* bug = spec::find_known_bug(id);
+    std::cout << fmt::format("known kernel bug {} ({}, fixed by {}) in {} schedules of {}; first: "
+                             "memcg-verify explore --replay {}\n",
+                             id, bug ? bug->invariant : "?", bug ? bug->fix : "?", seen.schedules,
+                             seen.harness, seen.token);
   }
   if (result.failure) {
     const auto& f = *result.failure;
@@ -391,8 +422,9 @@ int run_explore(ExploreCliOptions o) {
     }
     if (trace::impl_models(*profile)) {
       std::cerr << fmt::format("memcg-verify explore: the impl models {}: explore interleaves it "
-                               "without --profile (its harnesses are v6.6); --profile is for the "
-                               "profiles that run on the reference only\n", o.profile);
+                               "without --profile (each harness names its profile: --list); "
+                               "--profile is for the profiles that run on the reference only\n",
+                               o.profile);
       return 2;
     }
     return run_race_search(o, *profile);

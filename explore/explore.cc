@@ -69,13 +69,18 @@ ScheduleResult run_schedule(const PreparedHarness& h, spec::Mutant mutant, Strat
   spec::Snapshot before = model->snapshot();
   std::size_t checked_ops = 0;
   bool initial = true;
+  auto note_known = [&](const std::vector<spec::Violation>& violations) {
+    for (const auto& v : violations)
+      if (v.known()) out.known_bugs.insert(v.known_bug);
+  };
   auto check = [&](const RunRecord& run, std::size_t step) {
     spec::Snapshot after = model->snapshot();
     spec::Errno result = spec::Errno::ok;
     const spec::Op* op = initial ? nullptr : step_op(run.ops, checked_ops, result);
     // A violation a known kernel bug of the profile explains is no failure.
-    auto found =
-        spec::unexplained(monitor.check(spec::Step{initial ? nullptr : &before, op, result, &after}));
+    auto all = monitor.check(spec::Step{initial ? nullptr : &before, op, result, &after});
+    note_known(all);
+    auto found = spec::unexplained(all);
     initial = false;
     checked_ops = run.ops.size();
     before = std::move(after);
@@ -108,8 +113,9 @@ ScheduleResult run_schedule(const PreparedHarness& h, spec::Mutant mutant, Strat
   model->apply(spec::Quiesce{});
   spec::Snapshot final_state = model->snapshot();
   spec::Op quiesce = spec::Quiesce{};
-  auto found =
-      spec::unexplained(monitor.check(spec::Step{&before, &quiesce, spec::Errno::ok, &final_state}));
+  auto all = monitor.check(spec::Step{&before, &quiesce, spec::Errno::ok, &final_state});
+  note_known(all);
+  auto found = spec::unexplained(all);
   if (!found.empty()) {
     out.failure = violation_failure(h, found, end);
     return out;
@@ -621,6 +627,13 @@ ExploreResult explore(const ExploreOptions& options) {
     result.step_limited += r.step_limited;
     result.pruned += r.pruned;
     result.linearizability_checked += r.linearizability_checked;
+    for (const auto& id : r.known_bugs) {
+      auto& seen = result.known_bugs[id];
+      if (seen.schedules++ == 0) {
+        seen.harness = harnesses[i].harness.full_name();
+        seen.token = schedule_token(seen.harness, options.mutant, r.run.schedule);
+      }
+    }
     if (options.progress) options.progress(result.schedules, options.schedules);
     if (r.failure) {
       result.schedule_of_failure = result.schedules;

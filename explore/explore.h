@@ -17,7 +17,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,9 @@ struct ScheduleResult {
   bool step_limited = false;
   bool pruned = false;  // the search's sleep sets cut it: it repeats an explored one
   bool linearizability_checked = false;
+  // The profile's known kernel bugs (spec/known_bug.h) that explained a
+  // violation in this schedule: reported, not failed.
+  std::set<std::string> known_bugs;
 };
 
 // A harness with what every schedule of it needs, computed once.
@@ -107,6 +112,14 @@ struct ExploreResult {
   std::uint64_t step_limited = 0;
   std::uint64_t pruned = 0;
   std::uint64_t linearizability_checked = 0;
+  // Known kernel bugs seen (a violation the harness's profile documents as
+  // its kernel's), by id: in how many schedules, and the first one's token.
+  struct KnownBugSeen {
+    std::uint64_t schedules = 0;
+    std::string harness;
+    std::string token;
+  };
+  std::map<std::string, KnownBugSeen> known_bugs;
 };
 
 ExploreResult explore(const ExploreOptions& options);

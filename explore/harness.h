@@ -38,10 +38,14 @@ void drop_setup_op(Harness& h, std::size_t i);
 void drop_thread_op(Harness& h, std::size_t thread, std::size_t i);
 
 // Builds a harness from trace lines; std::invalid_argument on a line that is
-// not an operation or a thread operation that does not run on its CPU.
+// not an operation or a thread operation that does not run on its CPU. The
+// profile is the harness's model (its config): the impl of that profile runs
+// it, its tokens name the harness and so the profile, and its race traces'
+// headers name the profile, so that `replay` runs them on it.
 class HarnessBuilder {
  public:
-  HarnessBuilder(std::string name, std::string about, std::uint32_t cpus);
+  HarnessBuilder(std::string name, std::string about, std::uint32_t cpus,
+                 spec::Profile profile = spec::Profile::v6_6);
   HarnessBuilder& setup(const std::vector<std::string>& lines);
   HarnessBuilder& thread(const std::vector<std::string>& lines);
   Harness build();

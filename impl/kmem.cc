@@ -17,6 +17,10 @@ spec::Errno obj_cgroup_charge_pages(Cpu& cur, Objcg* objcg, std::uint32_t nr_pag
   Memcg* memcg = cur.mutant == spec::Mutant::css_get_not_tryget
                      ? get_mem_cgroup_from_objcg_without_tryget(cur, objcg)
                      : get_mem_cgroup_from_objcg(cur, objcg);
+  // v5.10: try_charge returns 0 for the root without charging it (what an
+  // objcg reparented to the root meets; c5c8b16b596e fixed it in v5.14).
+  if (cur.traits->try_charge_skips_root && memcg->is_root()) [[unlikely]]
+    cur.sys->events.record(spec::EventKind::root_charge_skipped, objcg->id, nr_pages);
   spec::Errno ret = try_charge_memcg(cur, memcg, nr_pages, nofail);
   if (ret == spec::Errno::ok) objcg_ghost_add(cur, objcg, nr_pages);
   css_put(cur, memcg);

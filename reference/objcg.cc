@@ -173,6 +173,10 @@ Errno obj_cgroup_charge_pages(Kernel& k, Cpu this_cpu, ObjcgId objcg, std::uint3
                               bool nofail) {
   k.touch_objcg(objcg);
   MemcgId memcg = get_mem_cgroup_from_objcg(k, objcg);
+  // v5.10: __memcg_kmem_charge -> try_charge returns 0 for the root, which
+  // an objcg reparented to it reaches (the known bug root_charge_skipped).
+  if (k.traits().try_charge_skips_root && mem_cgroup_is_root(k, memcg))
+    k.record(spec::EventKind::root_charge_skipped, objcg, nr_pages);
   auto ret = try_charge_memcg(k, this_cpu, memcg, nr_pages, nofail);
   if (ret == Errno::ok) k.objcg(objcg).charged_pages += nr_pages;
   css_put(k, memcg);

@@ -86,6 +86,18 @@ if has_command explore; then
   # (An overlay mutant, cache_put_before_alloc, runs explore's race search over
   # the reference of its profile, v5.2.)
   run_step explore-v5.2 explore --profile v5.2 --seed 1 --random-harnesses 20 --out build/explore
+  # v5.10's race (charge_vs_offline_v5.10): the correct impl's whole bounded
+  # search shows only the known kernel bug root_charge_skipped (c5c8b16b596e);
+  # css_get instead of css_tryget (eefbfa7fd678 reverted) must be found there.
+  run_step explore-v5.10 explore --strategy dfs --seed 1 --schedules 200000 \
+    --harness charge_vs_offline_v5.10 --out build/explore
+  code=0
+  echo
+  echo "== explore-v5.10-css_get_not_tryget: memcg-verify explore --harness charge_vs_offline_v5.10 --mutant css_get_not_tryget (must fail)"
+  "$bin" explore --strategy dfs --seed 1 --schedules 10000 --harness charge_vs_offline_v5.10 \
+    --mutant css_get_not_tryget --out build/explore || code=$?
+  names+=("explore-v5.10-css_get_not_tryget")
+  case $code in 1) codes+=(0) ;; 0) codes+=(1) ;; *) codes+=("$code") ;; esac
   for mutant in $("$bin" mutants --list | awk '$2 == "interleaving" {print $1}'); do
     code=0
     echo

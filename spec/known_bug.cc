@@ -1,5 +1,6 @@
 #include "spec/known_bug.h"
 
+#include "spec/holders.h"
 #include "spec/invariant_checks.h"
 
 namespace mv::spec {
@@ -44,6 +45,33 @@ bool stock_slot_emptied_then_freed(const CheckContext& ctx, const Violation& vio
   return false;
 }
 
+// try_charge returns early for the root (<= v5.13) on a profile whose
+// obj_cgroup_charge goes through it: v5.10 (the pre-5.9 designs have
+// try_charge_skips_root too, but no objcg to reach the root with).
+bool objcg_charge_skips_root(const ProfileTraits& traits) {
+  return traits.try_charge_skips_root && traits.has_objcg();
+}
+
+// The root's usage is below what its subtree holds by exactly the pages that
+// charges through objcgs reparented to the root counted as charged while the
+// root's page_counter never got them (every root_charge_skipped event of the
+// run): the pages later go back to the root (drain_obj_stock or
+// obj_cgroup_release -> __memcg_kmem_uncharge -> refill_stock -> drain_stock
+// -> page_counter_uncharge), which lowers usage and holdings alike.
+bool root_short_by_skipped_charges(const CheckContext& ctx, const Violation& violation) {
+  if (!violation.subject) return false;
+  const CgroupSnap* root = ctx.after.memcg(*violation.subject);
+  if (!root || root->parent || root->state == CgroupState::freed || root->offlined) return false;
+  std::int64_t skipped = 0;
+  for (const auto& event : ctx.after.events())
+    if (event.kind == EventKind::root_charge_skipped) skipped += event.value;
+  if (skipped == 0) return false;
+  const SubtreeHoldings h = ctx.after.subtree_holdings(root->id);
+  const std::int64_t held = h.stocked_pages + h.objcg_pages +
+                            (objects_hold_memcg_directly(ctx.traits) ? h.direct_pages : 0);
+  return root->usage_pages + skipped == held;
+}
+
 }  // namespace
 
 const std::vector<KnownBug>& known_bug_catalog() {
@@ -80,6 +108,29 @@ const std::vector<KnownBug>& known_bug_catalog() {
        "slot with no pages left. A slot that still has pages (they hold references, so their "
        "memcg cannot be freed) and every other clause of INV-NO-UAF are not explained.",
        stock_cached_holds_no_reference, stock_slot_emptied_then_freed},
+      {"root_charge_skipped",
+       "a charge through an objcg reparented to the root between get_obj_cgroup_from_current "
+       "and the charge charges nothing (try_charge returns 0 for the root), while the pages it "
+       "counts go back to the root's page_counter when they are uncharged: the root's usage "
+       "falls below what it holds",
+       "c5c8b16b596e",
+       "\"mm: memcontrol: fix root_mem_cgroup charging\" (Muchun Song, v5.14-rc1): "
+       "obj_cgroup_charge charges through try_charge_memcg, which charges the root. Not in "
+       "5.10.y (5.10.13 and 5.10.265 still charge through __memcg_kmem_charge -> try_charge)",
+       "obj_cgroup_charge (__memcg_kmem_charge -> try_charge)",
+       "INV-PAGE-CONSERVATION",
+       "root",
+       "INV-PAGE-CONSERVATION (clause root) on the root memcg when its usage plus the pages of "
+       "every root_charge_skipped event of the run (a charge through an objcg whose memcg was "
+       "the root: try_charge's early return) equals what the root's subtree holds: the root is "
+       "short by exactly the pages it was never charged, and nothing else. Only a race reaches "
+       "it (sequentially the charging objcg is that of the task's online memcg, never the "
+       "root's). A root whose usage is above its holdings, a deficit of any other size (another "
+       "uncharge of the root on top of it), clause subtree on any memcg, and every other "
+       "invariant are not explained; in particular not the underflow of the root's "
+       "page_counter that follows when the root holds nothing else (INV-NO-UNDERFLOW), which "
+       "a real root, charged with every cgroup below it, does not reach.",
+       objcg_charge_skips_root, root_short_by_skipped_charges},
   };
   return catalog;
 }

@@ -17,6 +17,10 @@ bool has_stock_ref_fix(const ProfileTraits& traits) {
   return traits.stock_refs == StockCssRefs::per_page_and_cached;
 }
 
+// obj_cgroup_charge takes objcg->memcg with css_tryget (eefbfa7fd678,
+// v5.11-rc1 and 5.10.4): every objcg profile, v5.10 (5.10.13) included.
+bool has_objcg_charge_tryget(const ProfileTraits& traits) { return traits.has_objcg(); }
+
 bool has_hotplug_obj_stock_drain(const ProfileTraits& traits) {
   return traits.hotplug_drains_obj_stock;
 }
@@ -182,8 +186,12 @@ std::vector<MutantInfo> build_catalog() {
                "objcg, so only a reader preempted between the read of objcg->memcg and the "
                "css_get (point before_css_tryget) while another CPU runs the offline gets a "
                "css at zero, still RCU-alive (its css_free waits for the reader's grace period): "
-               "the get revives it (event memcg_use_after_free)",
-               kLayerImpl, ""});
+               "the get revives it (event memcg_use_after_free). The v5.10 profile (5.10.13, the "
+               "fix in since 5.10.4) reverts it too: there the charge through obj_cgroup_charge "
+               "is a slab or percpu object's (a kmem page is charged to the memcg directly), "
+               "harness charge_vs_offline_v5.10",
+               kLayerImpl, "", has_objcg_charge_tryget,
+               "the objcg profiles: v5.10 (5.10.13; the fix is in 5.10.4), v6.1 and later"});
   c.push_back({Mutant::requeued_work_read_unlocked, "requeued_work_read_unlocked",
                MutantKind::interleaving,
                "impl/ c3be344 (found by ThreadSanitizer; the kernel's process_one_work copies "
@@ -256,10 +264,13 @@ std::vector<MutantInfo> build_catalog() {
                "try_charge skipped the root for an objcg reparented to it, while the uncharge "
                "gave pages back to the root: root usage underflow",
                "obj_cgroup_charge_pages (try_charge)", "", 0,
-               "a race: a charge reaches the root only through an objcg reparented to it between "
-               "get_obj_cgroup_from_current and the charge. Sequentially the charging objcg is "
-               "always that of the task's online memcg, never the root, so skipping the root on "
-               "charge is equivalent. The other direction is root_skipped_on_uncharge."});
+               "not a mutant but a profile: on v5.10 it is the kernel as released (try_charge "
+               "returns 0 for the root in every 5.10.y; ProfileTraits::try_charge_skips_root), "
+               "modeled in the impl and the reference and reported as the known kernel bug "
+               "root_charge_skipped. Only a race reaches it: a charge through an objcg reparented "
+               "to the root between get_obj_cgroup_from_current and the charge (explore harness "
+               "charge_vs_offline_v5.10); sequentially the charging objcg is that of the task's "
+               "online memcg, never the root's. The other direction is root_skipped_on_uncharge."});
   c.push_back({std::nullopt, "protected_usage_on_failure", MutantKind::historical,
                "46a53371f3fd \"mm/page_counter: remove an incorrect call to "
                "propagate_protected_usage()\" (v5.17-rc1)",

@@ -27,9 +27,10 @@ const KmemCacheSnap* Snapshot::cache(CacheId id) const {
 }
 
 std::string_view event_kind_name(EventKind kind) {
-  static constexpr std::array<std::string_view, 7> names = {
-      "page_counter_underflow", "css_ref_underflow", "objcg_ref_underflow",
-      "memcg_use_after_free", "objcg_use_after_free", "null_dereference", "release_unaligned"};
+  static constexpr std::array<std::string_view, 8> names = {
+      "page_counter_underflow", "css_ref_underflow",    "objcg_ref_underflow",
+      "memcg_use_after_free",   "objcg_use_after_free", "null_dereference",
+      "release_unaligned",      "root_charge_skipped"};
   return names[static_cast<int>(kind)];
 }
 

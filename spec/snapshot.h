@@ -177,6 +177,12 @@ enum class EventKind : std::uint8_t {
   // as the model computed it; subject: the objcg, value: the nr_bytes it read.
   // Recorded at every such release (the kernel prints only the first).
   release_unaligned,
+  // Not a warning: try_charge's early return for the root memcg (<= v5.13,
+  // ProfileTraits::try_charge_skips_root) met by a charge through an objcg,
+  // which reaches the root only once reparented to it. Subject: the objcg,
+  // value: the pages it counts as charged that no page_counter got (the
+  // known kernel bug root_charge_skipped, spec/known_bug.cc).
+  root_charge_skipped,
 };
 
 struct Event {

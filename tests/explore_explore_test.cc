@@ -16,6 +16,7 @@
 #include "explore/explore.h"
 #include "explore/explore_guard.h"
 #include "explore/race_search.h"
+#include "spec/invariants.h"
 #include "trace/replay.h"
 
 namespace mv::spec {
@@ -108,6 +109,126 @@ TEST(CorrectImpl, SurvivesTheWholeBoundedSearchOfATwoCpuHarness) {
   EXPECT_GT(r.schedules, 100u);
   std::cout << "  alloc_free_2x3, at most 2 preemptions: " << r.schedules << " schedules in "
             << r.seconds << " s, " << r.schedules / r.seconds << "/s\n";
+}
+
+// --- charge_vs_offline_v5.10: eefbfa7fd678's race on the v5.10 profile ----
+
+ExploreOptions v510_harness(spec::Mutant mutant, std::uint64_t schedules) {
+  auto o = options(StrategyKind::dfs, mutant, schedules);
+  o.harnesses.push_back(*find_harness("charge_vs_offline_v5.10"));
+  return o;
+}
+
+// The harness runs on v5.10's impl, and its token, race trace and replay
+// carry the profile: css_get instead of css_tryget (5.10.13 has the fix,
+// from 5.10.4) revives /a's css at zero.
+TEST(ChargeVsOfflineV510, CssGetNotTrygetIsKilledOnTheV510Profile) {
+  const auto* h = find_harness("charge_vs_offline_v5.10");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->config.profile, spec::Profile::v5_10);
+  EXPECT_TRUE(spec::mutant_applies(spec::Mutant::css_get_not_tryget, spec::traits(spec::Profile::v5_10)));
+  EXPECT_FALSE(spec::mutant_applies(spec::Mutant::css_get_not_tryget, spec::traits(spec::Profile::v5_3)));
+  auto r = explore(v510_harness(spec::Mutant::css_get_not_tryget, 20000));
+  ASSERT_TRUE(r.failure);
+  std::cout << "  css_get_not_tryget on charge_vs_offline_v5.10 (dfs, seed 1): "
+            << r.schedule_of_failure << " schedules\n";
+  EXPECT_LE(r.schedule_of_failure, 10000u);
+  const Failure& f = *r.failure;
+  EXPECT_EQ(f.harness, "charge_vs_offline_v5.10");
+  EXPECT_EQ(f.kind, "violation");
+  EXPECT_EQ(f.token.rfind("mvx1:charge_vs_offline_v5.10:css_get_not_tryget:", 0), 0u) << f.token;
+  ASSERT_TRUE(f.race_trace) << f.trace_jsonl;
+  EXPECT_TRUE(f.trace_reproduces) << f.trace_verdict;
+  std::istringstream in(f.trace_jsonl);
+  auto t = trace::read_trace(in, "explore");
+  ASSERT_FALSE(t.error) << t.error->what();
+  EXPECT_EQ(t.config.profile, spec::Profile::v5_10);
+  // On the mutated impl the revived css is a use after free; the reference
+  // (css_tryget fails, the retry charges the root) shows only v5.10's known
+  // kernel bug.
+  auto mutated = trace::replay(t, trace::ModelChoice::impl, spec::Mutant::css_get_not_tryget);
+  EXPECT_EQ(mutated.profile, spec::Profile::v5_10);
+  EXPECT_EQ(mutated.exit_code(), 1);
+  bool uaf = false;
+  for (const auto& v : mutated.violations) uaf |= v.violation.invariant == "INV-NO-UAF";
+  EXPECT_TRUE(uaf) << mutated.verdict();
+  auto reference = trace::replay(t, trace::ModelChoice::reference);
+  EXPECT_EQ(reference.exit_code(), 0) << reference.verdict();
+  EXPECT_NE(reference.known_text("").find("root_charge_skipped"), std::string::npos)
+      << reference.verdict();
+  auto token = parse_token(f.token);
+  ASSERT_TRUE(token);
+  auto again = replay_token(*token);
+  ASSERT_TRUE(again.failure);
+  EXPECT_EQ(again.failure->what, f.what);
+  EXPECT_EQ(again.failure->step, f.step);
+}
+
+// The correct v5.10 impl: the whole bounded search finds no failure, and the
+// schedules where the charge meets the root's early return in try_charge
+// are reported as the known kernel bug root_charge_skipped, with a token
+// that replays to it.
+TEST(ChargeVsOfflineV510, TheCorrectImplShowsOnlyTheKnownKernelBug) {
+  auto r = explore(v510_harness(spec::Mutant::none, 1000000));
+  EXPECT_FALSE(r.failure) << r.failure->message << "\n" << r.failure->token;
+  EXPECT_TRUE(r.search_complete);
+  ASSERT_EQ(r.known_bugs.size(), 1u);
+  const auto& [id, seen] = *r.known_bugs.begin();
+  EXPECT_EQ(id, "root_charge_skipped");
+  EXPECT_GT(seen.schedules, 0u);
+  EXPECT_LT(seen.schedules, r.schedules);  // only the charges that meet the root
+  std::cout << "  charge_vs_offline_v5.10, at most 2 preemptions: " << r.schedules
+            << " schedules, root_charge_skipped in " << seen.schedules << "\n";
+  auto token = parse_token(seen.token);
+  ASSERT_TRUE(token) << seen.token;
+  auto again = replay_token(*token);
+  EXPECT_FALSE(again.failure);
+  EXPECT_EQ(again.known_bugs, std::set<std::string>{"root_charge_skipped"});
+}
+
+// The matcher explains the root's shortfall by exactly the pages of the
+// run's root_charge_skipped events, on the root, on v5.10, and nothing else:
+// the end state of scenarios/race_charge_vs_offline_v510.jsonl (the root at
+// 31 pages, holding 32), then changed one way at a time.
+TEST(ChargeVsOfflineV510, TheKnownBugExplainsOnlyTheRootsSkippedPages) {
+  auto t = trace::read_trace_file(std::string(MV_SOURCE_DIR) +
+                                  "/scenarios/race_charge_vs_offline_v510.jsonl");
+  ASSERT_FALSE(t.error) << t.error->what();
+  auto replayed = trace::replay(t, trace::ModelChoice::reference);
+  ASSERT_TRUE(replayed.snapshot);
+  const spec::Snapshot end = *replayed.snapshot;
+  ASSERT_EQ(end.cgroups.at(0).usage_pages, 31);
+  auto root_violations = [](const spec::Snapshot& s) {
+    spec::Monitor monitor(s.config);
+    std::vector<spec::Violation> out;
+    for (auto& v : monitor.check(spec::Step{nullptr, nullptr, spec::Errno::ok, &s}))
+      if (v.invariant == "INV-PAGE-CONSERVATION") out.push_back(v);
+    return out;
+  };
+  auto as_is = root_violations(end);
+  ASSERT_EQ(as_is.size(), 1u);
+  EXPECT_EQ(as_is[0].clause, "root");
+  EXPECT_EQ(as_is[0].known_bug, "root_charge_skipped");
+
+  auto unexplained = [&](const spec::Snapshot& s) { return spec::unexplained(root_violations(s)); };
+  spec::Snapshot deeper = end;  // another page uncharged from the root on top
+  deeper.cgroups[0].usage_pages -= 1;
+  EXPECT_EQ(unexplained(deeper).size(), 1u);
+  spec::Snapshot above = end;  // the root over its holdings
+  above.cgroups[0].usage_pages += 2;
+  EXPECT_EQ(unexplained(above).size(), 1u);
+  spec::Snapshot no_skip = end;  // the same shortfall, no charge met the root's early return
+  no_skip.events.clear();
+  EXPECT_EQ(unexplained(no_skip).size(), 1u);
+  spec::Snapshot child = end;  // /b short of a page: clause subtree, and the root still explained
+  child.cgroups[1].usage_pages -= 1;
+  auto at_child = unexplained(child);
+  ASSERT_EQ(at_child.size(), 1u);
+  EXPECT_EQ(at_child[0].clause, "subtree");
+  spec::Snapshot fixed = end;  // v6.1 (c5c8b16b596e in) has no such bug
+  fixed.config.profile = spec::Profile::v6_1;
+  EXPECT_FALSE(root_violations(fixed).empty());
+  EXPECT_EQ(unexplained(fixed).size(), root_violations(fixed).size());
 }
 
 // The guard (explore/explore_guard.h) passes on what a body that ends
