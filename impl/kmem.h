@@ -44,7 +44,9 @@ MV_HOT Objcg* get_obj_cgroup_from_current(Cpu& cur, Task& task) {
   sync::rcu_read_lock();
   for (Memcg* memcg = task.memcg.load(); !memcg->is_root(); memcg = memcg->parent) {
     Objcg* objcg = memcg->objcg.load();
-    if (objcg && obj_cgroup_tryget(cur, objcg)) {
+    if (!objcg) continue;
+    sync::preempt_point(spec::PreemptPoint::before_objcg_tryget);
+    if (obj_cgroup_tryget(cur, objcg)) {
       found = objcg;
       break;
     }

@@ -202,7 +202,9 @@ std::optional<ObjcgId> get_obj_cgroup_from_current(Kernel& k, spec::TaskKey task
   for (std::optional<MemcgId> memcg = k.tasks.at(task).memcg;
        memcg && !mem_cgroup_is_root(k, *memcg); memcg = k.memcg(*memcg).parent) {
     auto objcg = k.memcg(*memcg).objcg;
-    if (objcg && obj_cgroup_tryget(k, *objcg)) {
+    if (!objcg) continue;
+    k.preemption_point(spec::PreemptPoint::before_objcg_tryget);
+    if (obj_cgroup_tryget(k, *objcg)) {
       found = objcg;
       break;
     }
@@ -217,7 +219,9 @@ std::optional<ObjcgId> get_obj_cgroup_from_current(Kernel& k, spec::TaskKey task
 std::optional<ObjcgId> get_obj_cgroup_from_memcg(Kernel& k, MemcgId memcg) {
   for (std::optional<MemcgId> m = memcg; m && !mem_cgroup_is_root(k, *m); m = k.memcg(*m).parent) {
     auto objcg = k.memcg(*m).objcg;
-    if (objcg && obj_cgroup_tryget(k, *objcg)) return objcg;
+    if (!objcg) continue;
+    k.preemption_point(spec::PreemptPoint::before_objcg_tryget);
+    if (obj_cgroup_tryget(k, *objcg)) return objcg;
   }
   return std::nullopt;
 }

@@ -254,10 +254,22 @@ std::vector<MutantInfo> build_catalog() {
                "a failed obj_cgroup_tryget left objcg set: the loop returned an objcg without a "
                "reference",
                "get_obj_cgroup_from_current", "", 0,
-               "a race with RCU: obj_cgroup_tryget fails only on an objcg whose count reached 0, "
-               "and memcg_reparent_objcgs clears memcg->objcg before its percpu_ref_kill drops the "
-               "initial reference. Sequentially memcg->objcg is either NULL or holds that "
-               "reference, so the tryget never fails and the missing reset is unreachable."});
+               "unreachable, also under interleavings (read in 5.10.13 and 5.10.265 with "
+               "lib/percpu-refcount.c): obj_cgroup_tryget (percpu_ref_tryget) fails only on a "
+               "count of 0. The walk reads memcg->objcg and trygets it inside one RCU read-side "
+               "section; memcg_reparent_objcgs clears memcg->objcg (rcu_replace_pointer) before "
+               "percpu_ref_kill, and the kill's switch to atomic mode keeps PERCPU_COUNT_BIAS in "
+               "the count until percpu_ref_switch_to_atomic_rcu, an RCU callback queued after the "
+               "clear. A reader that read the objcg non-NULL did so before the clear, so its "
+               "section began before that call_rcu and the callback waits for it: the count "
+               "cannot reach 0 before the tryget, which succeeds. The model keeps both rules "
+               "(impl/objcg.cc, reference/objcg.cc: the clear, then the kill, the switch as RCU "
+               "work; sections exact under a scheduler), and a walk that read the task's memcg "
+               "also holds off that memcg's offline itself, whose grace period begins at the "
+               "rmdir after the task has left: the race trace "
+               "scenarios/race_objcg_tryget_vs_offline.jsonl stops at before_objcg_tryget across "
+               "the migrate, rmdir and a quiesce, and the tryget succeeds; explore's searches "
+               "stop there too. The reset is defensive."});
   c.push_back({std::nullopt, "root_skipped_on_charge", MutantKind::historical,
                "c5c8b16b596e \"mm: memcontrol: fix root_mem_cgroup charging\" (v5.14-rc1), as it "
                "was",

@@ -30,6 +30,12 @@ const std::vector<PreemptPointInfo>& preempt_points() {
        "none, its caches are never destroyed) or the root cache; no RCU read-side critical section "
        "is open, so the task may be migrated and its cgroup removed from here on (seed 002's "
        "race). Reached once per slab allocation on the profiles with per-memcg kmem_caches"},
+      {PreemptPoint::before_objcg_tryget, "before_objcg_tryget",
+       "get_obj_cgroup_from_current (__get_obj_cgroup_from_memcg; current_objcg_update on v6.16)",
+       "inside rcu_read_lock, `objcg = rcu_dereference(memcg->objcg)` has been read non-NULL and "
+       "`obj_cgroup_tryget(objcg)` is next (2f7659a31473 reset the candidate after a failed "
+       "tryget here; the tryget cannot fail: the objcg's kill, after memcg->objcg is cleared, "
+       "waits for this section's grace period before the count can reach zero)"},
   };
   return points;
 }

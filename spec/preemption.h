@@ -34,6 +34,10 @@ enum class PreemptPoint : std::uint8_t {
   // from (with the reference that memcg_kmem_put_cache drops after the
   // allocation); the allocation from it is next.
   after_get_cache,
+  // get_obj_cgroup_from_current -> __get_obj_cgroup_from_memcg (objcg
+  // profiles): `objcg = rcu_dereference(memcg->objcg)` was read non-NULL,
+  // inside rcu_read_lock, before `obj_cgroup_tryget(objcg)`.
+  before_objcg_tryget,
 };
 
 struct PreemptPointInfo {
