@@ -36,7 +36,12 @@ class ImplModel final : public spec::Model {
   // Everything but the objects: its cost does not grow with live objects
   // (properties' summary check mode).
   spec::Snapshot snapshot_without_objects() const override {
-    spec::Snapshot snap = sys_.snapshot();
+    spec::Snapshot snap;
+    snapshot_without_objects_into(snap);
+    return snap;
+  }
+  void snapshot_without_objects_into(spec::Snapshot& snap) const override {
+    sys_.snapshot_into(snap);
     snap.tasks.reserve(live_tasks_.size());
     for (spec::TaskKey key : live_tasks_) {
       const Task& task = tasks_[key];
@@ -45,7 +50,6 @@ class ImplModel final : public spec::Model {
       snap.tasks.push_back(
           spec::TaskSnap{key, task.memcg.load()->id, task.cpu.load(), objcg, task.objcg_update});
     }
-    return snap;
   }
 
   std::optional<spec::ObjectSnap> live_object(spec::ObjKey key) const override {

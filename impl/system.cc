@@ -226,11 +226,18 @@ spec::Errno System::cpu_offline(Cpu& cur, std::uint32_t dead) {
 
 spec::Snapshot System::snapshot() const {
   spec::Snapshot snap;
+  snapshot_into(snap);
+  return snap;
+}
+
+void System::snapshot_into(spec::Snapshot& snap) const {
+  spec::reset_keeping_storage(snap);
   snap.config = config_;
-  // Taken after every checked step: one allocation per table, not a regrowth.
+  // Taken after every checked step: at most one allocation per table, none
+  // once `snap` has been filled before.
   snap.cgroups.reserve(memcgs_.size());
   snap.objcgs.reserve(objcgs_.size());
-  snap.stocks.reserve(config_.ncpus);
+  snap.stocks.resize(config_.ncpus);
   for (const Memcg& memcg : memcgs_) {
     spec::CgroupSnap c;
     c.id = memcg.id;
@@ -264,7 +271,7 @@ spec::Snapshot System::snapshot() const {
   }
   for (std::uint32_t i = 0; i < config_.ncpus; ++i) {
     const CpuData& cpu = cpus_[i];
-    spec::StockSnap s;
+    spec::StockSnap& s = snap.stocks[i];  // reset, its slot list's storage kept
     s.cpu = i;
     s.online = cpu.online.load();
     for (std::uint32_t slot = 0; slot < kMaxPageStockSlots; ++slot)
@@ -275,11 +282,9 @@ spec::Snapshot System::snapshot() const {
     s.flushing = (cpu.stock.flags.load() & kFlushingCachedCharge) != 0;
     s.obj_flushing = (cpu.stock.obj_flags.load() & kFlushingCachedCharge) != 0;
     s.evictions = cpu.stock.evictions;
-    snap.stocks.push_back(s);
   }
   snap.events = events.events();
   snap.pending_work = nr_pending_work();
-  return snap;
 }
 
 }  // namespace mv::impl

@@ -106,6 +106,8 @@ class System {
   // cgroups, objcgs, stocks, events, pending_work (objects and tasks are the
   // driver's). No thread attached.
   spec::Snapshot snapshot() const;
+  // The same, written over `snap` in place (spec::reset_keeping_storage).
+  void snapshot_into(spec::Snapshot& snap) const;
 
   // The online memcg at a path, or null (cgroup_mutex).
   Memcg* online_memcg(spec::PathKey path);

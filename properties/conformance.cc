@@ -205,8 +205,13 @@ bool Conformance::apply_both(const spec::Op& op, std::size_t line, AppliedStep& 
 bool Conformance::snapshot_both(std::size_t line, spec::Snapshot& reference,
                                 spec::Snapshot& subject) {
   try {
-    reference = mode_ == CheckMode::full ? reference_->snapshot() : reference_->snapshot_without_objects();
-    subject = mode_ == CheckMode::full ? subject_->snapshot() : subject_->snapshot_without_objects();
+    if (mode_ == CheckMode::full) {
+      reference = reference_->snapshot();
+      subject = subject_->snapshot();
+    } else {
+      reference_->snapshot_without_objects_into(reference);
+      subject_->snapshot_without_objects_into(subject);
+    }
   } catch (const std::exception& e) {
     fail(line, "model failure", fmt::format("snapshot threw: {}", e.what()));
     return false;
@@ -373,7 +378,9 @@ const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op)
     monitor_subject_after_failure(step);
     return failure_;
   }
-  spec::Snapshot reference, subject;
+  // Written over the snapshots of two steps ago: their storage is reused.
+  spec::Snapshot& reference = reference_after_;
+  spec::Snapshot& subject = subject_after_;
   if (!snapshot_both(line, reference, subject)) {
     monitor_subject_after_failure(step);
     return failure_;
@@ -386,8 +393,8 @@ const std::optional<StepFailure>& Conformance::run_line(trace::TraceOp trace_op)
     return failure_;
   driver_.observe(step.op, step.reference_result, line);
   track(step.op, step.reference_result);
-  reference_before_ = std::move(reference);
-  subject_before_ = std::move(subject);
+  std::swap(reference_before_, reference_after_);
+  std::swap(subject_before_, subject_after_);
   if (full_check_interval != 0 && steps_.size() % full_check_interval == 0) verify_full();
   return failure_;
 }

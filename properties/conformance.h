@@ -168,6 +168,10 @@ class Conformance {
   trace::Driver driver_;
   spec::Snapshot reference_before_;
   spec::Snapshot subject_before_;
+  // Each step's snapshots, before they become the *_before_ of the next
+  // (swapped, so that both pairs keep their lists' storage).
+  spec::Snapshot reference_after_;
+  spec::Snapshot subject_after_;
   spec::ObjectTotals totals_;  // summary mode: of the live objects after the last step
 
   std::vector<spec::TaskKey> live_tasks_;      // in spawn order

@@ -85,9 +85,10 @@ spec::ObjcgSnap objcg_snap(const ObjCgroup& o) {
   return snap;
 }
 
-// The page stock's slots that cache a memcg, in slot order.
-spec::StockSnap stock_snap(Cpu cpu, const MemcgStockPcp& s) {
-  spec::StockSnap snap;
+// The page stock's slots that cache a memcg, in slot order; written over
+// `snap` in place (the storage of its slot list kept).
+void fill_stock_snap(Cpu cpu, const MemcgStockPcp& s, spec::StockSnap& snap) {
+  spec::reset_keeping_storage(snap);
   snap.cpu = cpu;
   snap.online = s.online;
   for (const auto& slot : s.page.slots)
@@ -97,6 +98,11 @@ spec::StockSnap stock_snap(Cpu cpu, const MemcgStockPcp& s) {
   snap.flushing = s.flushing;
   snap.obj_flushing = s.obj_flushing;
   snap.evictions = s.page.evictions;
+}
+
+spec::StockSnap stock_snap(Cpu cpu, const MemcgStockPcp& s) {
+  spec::StockSnap snap;
+  fill_stock_snap(cpu, s, snap);
   return snap;
 }
 
@@ -109,17 +115,18 @@ spec::ObjectSnap object_snap(spec::ObjKey key, const KmemObject& obj) {
                           obj.memcg,   obj.nr_kmem_pages, obj.slab_page};
 }
 
-// take_snapshot without the live objects (spec::Model::snapshot_without_objects).
-spec::Snapshot snapshot_without_objects(const Kernel& k) {
-  spec::Snapshot snap;
+// take_snapshot without the live objects (spec::Model::snapshot_without_objects),
+// written over `snap` in place (spec::reset_keeping_storage).
+void snapshot_without_objects_into(const Kernel& k, spec::Snapshot& snap) {
+  spec::reset_keeping_storage(snap);
   snap.config = k.config;
   snap.cgroups.reserve(k.memcgs.size());
   snap.objcgs.reserve(k.objcgs.size());
-  snap.stocks.reserve(k.stocks.size());
+  snap.stocks.resize(k.stocks.size());
   snap.tasks.reserve(k.tasks.size());
   for (const auto& m : k.memcgs) snap.cgroups.push_back(cgroup_snap(k, m));
   for (const auto& o : k.objcgs) snap.objcgs.push_back(objcg_snap(o));
-  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) snap.stocks.push_back(stock_snap(cpu, k.stock(cpu)));
+  for (Cpu cpu = 0; cpu < k.stocks.size(); ++cpu) fill_stock_snap(cpu, k.stock(cpu), snap.stocks[cpu]);
   for (const auto& [key, task] : k.tasks) snap.tasks.push_back(task_snap(key, task));
   snap.caches.reserve(k.caches.size());
   for (const auto& c : k.caches) snap.caches.push_back(cache_snap(c));
@@ -127,6 +134,11 @@ spec::Snapshot snapshot_without_objects(const Kernel& k) {
   for (const auto& [id, p] : k.slab_pages) snap.slab_pages.push_back(slab_page_snap(p));
   snap.events = k.events;
   snap.pending_work = static_cast<std::uint32_t>(k.deferred.size());
+}
+
+spec::Snapshot snapshot_without_objects(const Kernel& k) {
+  spec::Snapshot snap;
+  snapshot_without_objects_into(k, snap);
   return snap;
 }
 
@@ -150,6 +162,9 @@ class ReferenceModel final : public spec::Model {
   }
   spec::Snapshot snapshot_without_objects() const override {
     return reference::snapshot_without_objects(kernel_);
+  }
+  void snapshot_without_objects_into(spec::Snapshot& out) const override {
+    reference::snapshot_without_objects_into(kernel_, out);
   }
   std::optional<spec::ObjectSnap> live_object(spec::ObjKey key) const override {
     auto it = kernel_.objects.find(key);

@@ -10,6 +10,8 @@ Snapshot Model::snapshot_without_objects() const {
   return snap;
 }
 
+void Model::snapshot_without_objects_into(Snapshot& out) const { out = snapshot_without_objects(); }
+
 std::optional<ObjectSnap> Model::live_object(ObjKey key) const {
   Snapshot snap = snapshot();
   auto it = std::find_if(snap.objects.begin(), snap.objects.end(),

@@ -32,6 +32,11 @@ class Model {
   // number of live objects. The defaults derive both from snapshot(); a model
   // overrides them to make them cheap.
   virtual Snapshot snapshot_without_objects() const;
+  // snapshot_without_objects() written over `out`, whatever it held. The
+  // default assigns; a model that overrides it reuses the storage of out's
+  // lists (spec::reset_keeping_storage): the summary check takes two of
+  // these on every step (properties/conformance.cc).
+  virtual void snapshot_without_objects_into(Snapshot& out) const;
   virtual std::optional<ObjectSnap> live_object(ObjKey key) const;
 
   // Runs every later operation under `scheduler` (null: sequential again), so

@@ -187,11 +187,19 @@ const std::vector<ProfileTraits>& all_profiles() {
 }
 
 const ProfileTraits& traits(Profile profile) {
-  const auto& profiles = all_profiles();
-  auto it = std::find_if(profiles.begin(), profiles.end(),
-                         [&](const ProfileTraits& t) { return t.profile == profile; });
-  if (it == profiles.end()) throw std::logic_error("unknown profile");
-  return *it;
+  // By value, built once: the checkers and the models ask on every step.
+  static const std::vector<const ProfileTraits*> by_value = [] {
+    std::vector<const ProfileTraits*> table;
+    for (const auto& t : all_profiles()) {
+      const auto i = static_cast<std::size_t>(t.profile);
+      if (table.size() <= i) table.resize(i + 1, nullptr);
+      table[i] = &t;
+    }
+    return table;
+  }();
+  const auto i = static_cast<std::size_t>(profile);
+  if (i >= by_value.size() || !by_value[i]) throw std::logic_error("unknown profile");
+  return *by_value[i];
 }
 
 std::optional<Profile> parse_profile(std::string_view name) {

@@ -19,6 +19,47 @@ bool Snapshot::operator==(const Snapshot& other) const {
          events == other.events && pending_work == other.pending_work;
 }
 
+namespace {
+
+// Moves `list` out, emptied, with its storage.
+template <class T>
+std::vector<T> emptied(std::vector<T>& list) {
+  std::vector<T> out = std::move(list);
+  out.clear();
+  return out;
+}
+
+}  // namespace
+
+void reset_keeping_storage(StockSnap& stock) {
+  auto slots = emptied(stock.page_stock);
+  stock = StockSnap{};
+  stock.page_stock = std::move(slots);
+}
+
+// Every field is reset by the assignment of Snapshot{} (a field added later
+// too); only the lists' storage is carried over.
+void reset_keeping_storage(Snapshot& snap) {
+  std::vector<StockSnap> stocks = std::move(snap.stocks);
+  for (auto& stock : stocks) reset_keeping_storage(stock);
+  auto cgroups = emptied(snap.cgroups);
+  auto objcgs = emptied(snap.objcgs);
+  auto objects = emptied(snap.objects);
+  auto tasks = emptied(snap.tasks);
+  auto caches = emptied(snap.caches);
+  auto slab_pages = emptied(snap.slab_pages);
+  auto events = emptied(snap.events);
+  snap = Snapshot{};
+  snap.cgroups = std::move(cgroups);
+  snap.objcgs = std::move(objcgs);
+  snap.stocks = std::move(stocks);
+  snap.objects = std::move(objects);
+  snap.tasks = std::move(tasks);
+  snap.caches = std::move(caches);
+  snap.slab_pages = std::move(slab_pages);
+  snap.events = std::move(events);
+}
+
 const KmemCacheSnap* Snapshot::cache(CacheId id) const {
   if (id >= 1 && id <= caches.size() && caches[id - 1].id == id) return &caches[id - 1];
   for (const auto& c : caches)

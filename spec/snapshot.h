@@ -212,6 +212,14 @@ struct Snapshot {
   bool operator==(const Snapshot& other) const;
 };
 
+// For a model that writes a snapshot over an old one
+// (Model::snapshot_without_objects_into): `stock` as StockSnap{}, `snap` as
+// Snapshot{} but with as many stocks as it had (each reset), both keeping the
+// storage of their lists, so that a run taking a snapshot on every step does
+// not allocate them again on each.
+void reset_keeping_storage(StockSnap& stock);
+void reset_keeping_storage(Snapshot& snap);
+
 std::string_view cgroup_state_name(CgroupState state);
 std::string_view objcg_state_name(ObjcgState state);
 std::string_view cache_state_name(CacheState state);
