@@ -128,7 +128,9 @@ void say(const DesignsOptions& options, const std::string& line) {
 }
 
 // A bundled scenario of `profile` whose replay on the reference shows the
-// expectation `cr` (the first in name order), when the search found none.
+// expectation `cr` (the first in name order), when the search found none. A
+// race trace counts: a known bug that only an interleaving reaches (v5.10's
+// root_charge_skipped) has no sequential trace for the search to find.
 ClaimResult scenario_showing(const DesignsOptions& options, spec::Profile profile, ClaimResult cr) {
   if (options.scenario_dir.empty() || !std::filesystem::is_directory(options.scenario_dir))
     return cr;
@@ -143,13 +145,13 @@ ClaimResult scenario_showing(const DesignsOptions& options, spec::Profile profil
     } catch (const std::exception&) {
       continue;  // a scenario that is a bad-input test
     }
-    if (!t.has_config || t.config.profile != profile || t.has_races()) continue;
+    if (!t.has_config || t.config.profile != profile) continue;
     const auto result = trace::replay(t, trace::ModelChoice::reference);
     if (result.exit_code() != 0) continue;
     for (const auto& v : result.violations)
       if (v.violation.design_claim == cr.id || v.violation.known_bug == cr.id) {
         cr.found = true;
-        cr.found_by = "scenario";
+        cr.found_by = t.has_races() ? "race scenario" : "scenario";
         cr.trace = path;
         cr.trace_ops = t.ops.size();
         return cr;
@@ -243,10 +245,14 @@ ProfileResult run_profile(const DesignsOptions& options, const spec::ProfileTrai
       if (e.invariant != info.id) continue;
       say(options, fmt::format("{}: searching for {}", t.name, e.id));
       ClaimResult cr = search_claim(options, t.profile, e, pr);
-      say(options, cr.found ? fmt::format("{}: {} found after {} runs ({} operations, shrunk)",
-                                          t.name, e.id, cr.runs_to_find, cr.trace_ops)
-                            : fmt::format("{}: {} not found in {} runs", t.name, e.id,
-                                          options.claim_runs));
+      if (!cr.found)
+        say(options, fmt::format("{}: {} not found in {} runs", t.name, e.id, options.claim_runs));
+      else if (cr.found_by == "search")
+        say(options, fmt::format("{}: {} found after {} runs ({} operations, shrunk)", t.name, e.id,
+                                 cr.runs_to_find, cr.trace_ops));
+      else
+        say(options, fmt::format("{}: {} shown by the {} {} ({} operations)", t.name, e.id,
+                                 cr.found_by, cr.trace, cr.trace_ops));
       if (auto it = main.stats.claims_seen.find(cr.id); it != main.stats.claims_seen.end())
         cr.seen = it->second;
       if (auto it = main.stats.known_bug_violations.find(cr.id);
@@ -420,6 +426,9 @@ std::string cell_text(const InvariantResult& i) {
 std::string found_by_text(const ClaimResult& c) {
   if (c.found_by == "scenario")
     return ", a hand-written scenario: the search did not find it within its budget";
+  if (c.found_by == "race scenario")
+    return ", a hand-written race trace: only an interleaving reaches it, which the sequential "
+           "search does not try (memcg-verify explore does)";
   return fmt::format(", found by the search after {} runs and shrunk", c.runs_to_find);
 }
 
@@ -464,7 +473,7 @@ std::string designs_table(const DesignsResult& result) {
         out += fmt::format("  {} {}: {}\n", i.id, c.id,
                            c.found ? fmt::format("{} ops in {}{}", c.trace_ops,
                                                  c.trace.empty() ? "(not written)" : c.trace,
-                                                 c.found_by == "scenario" ? " (a scenario)" : "")
+                                                 c.found_by.ends_with("scenario") ? " (a scenario)" : "")
                                    : std::string("not found"));
     if (!p.failure.empty()) out += fmt::format("  UNEXPECTED: {} ({})\n", p.failure, p.failure_trace);
     if (!p.error.empty()) out += fmt::format("  could not run: {}\n", p.error);

@@ -48,8 +48,9 @@ struct ClaimResult {
   std::uint64_t seen = 0;      // violations of the main campaign it covered
   bool found = false;          // the search found a trace
   std::uint64_t runs_to_find = 0;
-  // "search" (the campaign found it, shrunk) or "scenario" (a bundled
-  // hand-written scenario shows it; the search did not find it in budget).
+  // "search" (the campaign found it, shrunk), "scenario" (a bundled
+  // hand-written scenario shows it; the search did not find it in budget) or
+  // "race scenario" (a bundled race trace: only an interleaving reaches it).
   std::string found_by;
   std::string trace;           // the trace file (trace_dir/PROFILE-CLAIM.jsonl or the scenario)
   std::size_t trace_ops = 0;   // operations in it (the shrunk run)

@@ -72,6 +72,7 @@ TEST(CliDesigns, CommittedMatrixShowsTheSeedsClaims) {
   EXPECT_EQ(outcome(m, "v5.3", "INV-NO-PIN"), "violated");
   EXPECT_EQ(outcome(m, "v5.10", "INV-NO-PIN"), "violated");
   EXPECT_EQ(outcome(m, "v6.6", "INV-NO-PIN"), "holds");
+  EXPECT_EQ(outcome(m, "v5.10", "INV-PAGE-CONSERVATION"), "known");  // root_charge_skipped, a race
   EXPECT_EQ(outcome(m, "davydov-2014", "INV-CACHES-BOUNDED"), "holds");
   EXPECT_EQ(outcome(m, "v5.2", "INV-CACHES-BOUNDED"), "violated");
   EXPECT_EQ(outcome(m, "v6.6", "INV-CACHES-BOUNDED"), "n/a");
@@ -133,6 +134,34 @@ TEST(CliDesigns, JsonHasTheContractShape) {
       EXPECT_TRUE(i.at("trace").is_string());
     }
   }
+}
+
+// v5.10's root_charge_skipped (c5c8b16b596e) is reached only by a race, which
+// the sequential search never tries: the bundled race trace stands in, and
+// without it the cell is not what the profile documents (exit 3).
+TEST(CliDesigns, ARaceOnlyKnownBugIsShownByItsRaceTrace) {
+  auto page_conservation = [](const json& j) {
+    for (const auto& i : j.at("profiles")[0].at("invariants"))
+      if (i.at("id") == "INV-PAGE-CONSERVATION") return i;
+    return json();
+  };
+  auto run = run_cli({"designs", "--json", "--no-write", "--profile", "v5.10", "--scenarios",
+                      kSource + "/scenarios"});
+  ASSERT_EQ(run.exit, 0) << run.err << run.out.substr(0, 2000);
+  json cell = page_conservation(json::parse(run.out));
+  EXPECT_EQ(cell.at("outcome"), "known");
+  ASSERT_EQ(cell.at("claims").size(), 1u);
+  const json& claim = cell.at("claims")[0];
+  EXPECT_EQ(claim.at("id"), "root_charge_skipped");
+  EXPECT_EQ(claim.at("found_by"), "race scenario");
+  EXPECT_NE(claim.at("trace").get<std::string>().find("race_charge_vs_offline_v510.jsonl"),
+            std::string::npos);
+
+  auto without = run_cli({"designs", "--json", "--no-write", "--profile", "v5.10", "--scenarios", ""});
+  EXPECT_EQ(without.exit, 3) << without.err;
+  json bare = page_conservation(json::parse(without.out));
+  EXPECT_EQ(bare.at("outcome"), "holds");
+  EXPECT_EQ(bare.at("expected"), "known");
 }
 
 TEST(CliDesigns, UnknownProfileIsAUsageError) {
