@@ -36,6 +36,22 @@ const std::vector<InvariantDef>& definitions() {
   return defs;
 }
 
+// The definitions checked in `profile`, in registry order: sorted out once
+// per profile, not on every step.
+const std::vector<const InvariantDef*>& checked_definitions(Profile profile) {
+  static const auto by_profile = [] {
+    std::vector<std::vector<const InvariantDef*>> table;
+    for (const auto& t : all_profiles()) {
+      const auto i = static_cast<std::size_t>(t.profile);
+      if (table.size() <= i) table.resize(i + 1);
+      for (const auto& def : definitions())
+        if (checked_in(def.info, t.profile)) table[i].push_back(&def);
+    }
+    return table;
+  }();
+  return by_profile.at(static_cast<std::size_t>(profile));
+}
+
 bool is_byte_charged(AllocKind kind) { return kind == AllocKind::slab || kind == AllocKind::percpu; }
 
 void note_objects(const std::vector<ObjectSnap>& objects, Monitor::History& history) {
@@ -184,6 +200,10 @@ struct SectionCache {
   std::set<std::uint32_t> backlog;  // affected while the section did not run
 };
 
+struct Monitor::Indexes {
+  std::optional<SnapshotIndex> after, before;
+};
+
 struct Monitor::DeltaCache {
   std::map<std::string_view, std::map<std::uint8_t, SectionCache>> sections;  // by invariant id
   // The memcgs online after the last step, kept from the memcgs each step
@@ -259,6 +279,7 @@ Monitor& Monitor::operator=(Monitor other) noexcept {
   std::swap(paths_, other.paths_);
   std::swap(history_, other.history_);
   std::swap(cache_, other.cache_);
+  std::swap(indexes_, other.indexes_);
   return *this;
 }
 Monitor::~Monitor() = default;
@@ -286,12 +307,11 @@ std::vector<Violation> Monitor::check_delta(const Op* op, Errno result, const In
   CheckContext ctx{op,       result, state, before, config_.profile_traits(),
                    config_.page(), config_.ncpus, history_, paths_};
   std::vector<Violation> out;
-  for (const auto& def : definitions()) {
-    if (!checked_in(def.info, config_.profile)) continue;
-    auto& sections = cache_->sections[def.info.id];
+  for (const InvariantDef* def : checked_definitions(config_.profile)) {
+    auto& sections = cache_->sections[def->info.id];
     DeltaSink sink(sections, affected);
-    Report report(def.info.id, out, &sink);
-    def.check(ctx, report);
+    Report report(def->info.id, out, &sink);
+    def->check(ctx, report);
     for (auto& [number, c] : sections) {
       if (!c.invoked) {
         // Not run this step (its invariant's guard is off): its violations
@@ -312,6 +332,23 @@ std::vector<Violation> Monitor::check_delta(const Op* op, Errno result, const In
   history_.events_reported = state.events().size();
   return out;
 }
+
+namespace {
+
+// `slot`'s index made over `snap` (with a summary's totals, or none), or, on
+// the next steps, reset over it: its tables keep their storage.
+const SnapshotIndex& index_into(std::optional<SnapshotIndex>& slot, const Snapshot& snap,
+                                const ObjectTotals* totals) {
+  if (slot)
+    slot->reset(snap, totals);
+  else if (totals)
+    slot.emplace(snap, *totals);
+  else
+    slot.emplace(snap);
+  return *slot;
+}
+
+}  // namespace
 
 std::vector<Violation> Monitor::check(const Step& step) { return run(step, {}); }
 
@@ -342,24 +379,19 @@ std::vector<Violation> Monitor::run(const Step& step, std::string_view only,
       history_.forced_charge_seen = true;
   note_max_online(step.after->cgroups, history_);
 
-  std::optional<SnapshotIndex> after_index;
-  if (after_objects)
-    after_index.emplace(*step.after, *after_objects);
-  else
-    after_index.emplace(*step.after);
-  const SnapshotIndex& after = *after_index;
-  std::optional<SnapshotIndex> before;
-  if (step.before) before.emplace(*step.before);
-  note_offline(step.op, step.result, before ? &*before : nullptr, history_);
-  CheckContext ctx{step.op,       step.result,     after,   before ? &*before : nullptr,
+  if (!indexes_) indexes_ = std::make_unique<Indexes>();
+  const SnapshotIndex& after = index_into(indexes_->after, *step.after, after_objects);
+  const SnapshotIndex* before =
+      step.before ? &index_into(indexes_->before, *step.before, nullptr) : nullptr;
+  note_offline(step.op, step.result, before, history_);
+  CheckContext ctx{step.op,       step.result,     after,   before,
                    config_.profile_traits(),       config_.page(),   config_.ncpus,
                    history_,      paths_};
   std::vector<Violation> out;
-  for (const auto& def : definitions()) {
-    if (!only.empty() && def.info.id != only) continue;
-    if (!checked_in(def.info, config_.profile)) continue;
-    Report report(def.info.id, out);
-    def.check(ctx, report);
+  for (const InvariantDef* def : checked_definitions(config_.profile)) {
+    if (!only.empty() && def->info.id != only) continue;
+    Report report(def->info.id, out);
+    def->check(ctx, report);
   }
   mark_known_bugs(ctx, out);
   mark_design_claims(config_.profile, out);

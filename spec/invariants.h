@@ -131,10 +131,12 @@ class Monitor {
                              const ObjectTotals* after_objects = nullptr,
                              const std::vector<ObjectSnap>* created = nullptr);
   struct DeltaCache;  // check_delta's violations per anchor (spec/invariants.cc)
+  struct Indexes;     // run()'s indexes of the snapshots, kept for their storage
   Config config_;
   const PathTable* paths_ = nullptr;
   History history_;
   std::unique_ptr<DeltaCache> cache_;
+  std::unique_ptr<Indexes> indexes_;  // not copied: made again on first use
 };
 
 // Whether `info` is checked in `profile`.

@@ -19,7 +19,22 @@ void sum_over_subtrees(const StateView& view, const Table& own, Table& total, co
 
 }  // namespace
 
-SnapshotIndex::SnapshotIndex(const Snapshot& snap) : snap_(&snap) {
+SnapshotIndex::SnapshotIndex(const Snapshot& snap) { reset(snap); }
+
+SnapshotIndex::SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals) {
+  reset(snap, &object_totals);
+}
+
+void SnapshotIndex::reset(const Snapshot& snap, const ObjectTotals* object_totals) {
+  snap_ = &snap;
+  external_totals_ = object_totals;
+  own_totals_.reset();
+  tables_built_ = false;
+  holdings_built_ = false;
+  dense_memcgs_ = true;
+  dense_objcgs_ = true;
+  memcgs_.clear();
+  objcgs_.clear();
   for (std::size_t i = 0; i < snap.cgroups.size(); ++i)
     dense_memcgs_ = dense_memcgs_ && snap.cgroups[i].id == i;
   for (std::size_t i = 0; i < snap.objcgs.size(); ++i)
@@ -38,7 +53,7 @@ void SnapshotIndex::build_tables() const {
   stocked_.size_for(n);
   subtree_stocked_.size_for(n);
   tasks_in_.size_for(n);
-  children_.reserve(n);
+  children_.clear_for(n);
   for (const auto& cg : snap_->cgroups)
     if (cg.parent) children_.add(*cg.parent, cg.id);
   children_.sort();
@@ -47,14 +62,9 @@ void SnapshotIndex::build_tables() const {
   sum_over_subtrees(*this, stocked_, subtree_stocked_,
                     [](std::int64_t& total, std::int64_t amount) { total += amount; });
   for (const auto& task : snap_->tasks) ++tasks_in_[task.memcg];
-  objcgs_at_.reserve(snap_->objcgs.size());
+  objcgs_at_.clear_for(snap_->objcgs.size());
   for (const auto& o : snap_->objcgs) objcgs_at_.add(o.memcg, o.id);
   objcgs_at_.sort();
-}
-
-SnapshotIndex::SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals)
-    : SnapshotIndex(snap) {
-  external_totals_ = &object_totals;
 }
 
 const ObjectTotals& SnapshotIndex::object_totals() const {
@@ -126,7 +136,7 @@ void SnapshotIndex::compute_holdings() const {
     const CgroupSnap* cg = memcg(m);
     return cg && cg->state != CgroupState::freed;
   };
-  ById<SubtreeHoldings> own;
+  ById<SubtreeHoldings>& own = own_holdings_;
   own.size_for(snap_->cgroups.size());
   for (const auto& cg : snap_->cgroups)
     if (cg.state != CgroupState::freed) own[cg.id].stocked_pages = stocked_pages(cg.id);
@@ -134,9 +144,9 @@ void SnapshotIndex::compute_holdings() const {
     if (o.state != ObjcgState::released && live(o.memcg)) own[o.memcg].objcg_pages += o.charged_pages;
   for (const auto& [m, t] : object_totals().by_memcg())
     if (t.direct_pages != 0 && live(m)) own[m].direct_pages += t.direct_pages;
-  holdings_.emplace();
-  holdings_->size_for(snap_->cgroups.size());
-  sum_over_subtrees(*this, own, *holdings_, [](SubtreeHoldings& total, const SubtreeHoldings& amount) {
+  holdings_built_ = true;
+  holdings_.size_for(snap_->cgroups.size());
+  sum_over_subtrees(*this, own, holdings_, [](SubtreeHoldings& total, const SubtreeHoldings& amount) {
     total.stocked_pages += amount.stocked_pages;
     total.objcg_pages += amount.objcg_pages;
     total.direct_pages += amount.direct_pages;
@@ -144,8 +154,8 @@ void SnapshotIndex::compute_holdings() const {
 }
 
 SubtreeHoldings SnapshotIndex::subtree_holdings(MemcgId id) const {
-  if (!holdings_) compute_holdings();
-  const auto* holdings = holdings_->find(id);
+  if (!holdings_built_) compute_holdings();
+  const auto* holdings = holdings_.find(id);
   return holdings ? *holdings : SubtreeHoldings{};
 }
 

@@ -23,6 +23,10 @@ class SnapshotIndex final : public StateView {
   // A summary: `snap` without its objects (Monitor::check_summary), and the
   // live objects' totals, which must outlive the index.
   SnapshotIndex(const Snapshot& snap, const ObjectTotals& object_totals);
+  // The index of another snapshot (with the totals of a summary, or null),
+  // as if made anew, keeping the storage of its tables: Monitor indexes two
+  // snapshots on every step.
+  void reset(const Snapshot& snap, const ObjectTotals* object_totals = nullptr);
 
   const Snapshot& snap() const { return *snap_; }
 
@@ -64,7 +68,10 @@ class SnapshotIndex final : public StateView {
   template <class T>
   class ById {
    public:
-    void size_for(std::size_t n) { dense_.assign(n, T{}); }
+    void size_for(std::size_t n) {
+      dense_.assign(n, T{});
+      sparse_.clear();
+    }
     T& operator[](MemcgId id) { return id < dense_.size() ? dense_[id] : sparse_[id]; }
     const T* find(MemcgId id) const {
       if (id < dense_.size()) return &dense_[id];
@@ -87,7 +94,10 @@ class SnapshotIndex final : public StateView {
   // target), each group sorted: one array of (memcg, id) pairs.
   class Groups {
    public:
-    void reserve(std::size_t n) { pairs_.reserve(n); }
+    void clear_for(std::size_t n) {
+      pairs_.clear();
+      pairs_.reserve(n);
+    }
     void add(MemcgId key, std::uint32_t id) { pairs_.emplace_back(key, id); }
     void sort() { std::sort(pairs_.begin(), pairs_.end()); }
     // fn(id) for every id of key's group, in order.
@@ -112,7 +122,7 @@ class SnapshotIndex final : public StateView {
   }
   void build_tables() const;
 
-  const Snapshot* snap_;
+  const Snapshot* snap_ = nullptr;
   // Models list memcg i at cgroups[i] and objcg i at objcgs[i - 1]; the maps
   // are only built for a snapshot that does not (a corrupt one).
   bool dense_memcgs_ = true;
@@ -125,7 +135,9 @@ class SnapshotIndex final : public StateView {
   mutable ById<std::int64_t> subtree_stocked_;
   mutable ById<std::uint32_t> tasks_in_;
   mutable Groups objcgs_at_;
-  mutable std::optional<ById<SubtreeHoldings>> holdings_;  // on first use
+  mutable bool holdings_built_ = false;  // holdings_, on first use
+  mutable ById<SubtreeHoldings> own_holdings_;  // compute_holdings' own amounts
+  mutable ById<SubtreeHoldings> holdings_;
   const ObjectTotals* external_totals_ = nullptr;
   mutable std::optional<ObjectTotals> own_totals_;  // from snap().objects, on first use
 };

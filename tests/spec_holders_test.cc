@@ -231,5 +231,47 @@ TEST(SnapshotIndex, TheAncestorWalkVisitsWhatTheListHoldsAndStopsWhenAsked) {
   }
 }
 
+// Monitor resets one index over each step's snapshot (SnapshotIndex::reset):
+// whatever it indexed before (a corrupt snapshot, a summary), it answers as
+// an index made anew.
+TEST(SnapshotIndex, AResetIndexAnswersAsANewOne) {
+  Snapshot corrupt = sample(Profile::v6_6);
+  corrupt.cgroups[1].parent = 2;  // a cycle, ids out of place, a stock for no memcg
+  corrupt.cgroups[2].parent = 1;
+  corrupt.cgroups[0].id = 7;
+  corrupt.objcgs[0].id = 9;
+  corrupt.stocks[0].page_stock.push_back(PageStockSlot{99, 3});
+  const Snapshot next = sample(Profile::v5_10);
+  const ObjectTotals totals = ObjectTotals::of(corrupt.objects, PageSize::of(4096));
+  SnapshotIndex reused(corrupt, totals);
+  auto answers = [](const SnapshotIndex& index) {
+    std::vector<std::string> out;
+    for (MemcgId id : {0u, 1u, 2u, 7u, 99u}) {
+      const CgroupSnap* cg = index.memcg(id);
+      const SubtreeHoldings h = index.subtree_holdings(id);
+      out.push_back(::testing::PrintToString(std::make_tuple(
+          cg ? cg->id : 1000u, index.children(id), index.children_not_freed(id),
+          index.tasks_in(id), index.stocked_pages(id), index.subtree_stocked_pages(id),
+          h.stocked_pages, h.objcg_pages, h.direct_pages, index.objcgs_pointing_at(id),
+          index.objects_holding_memcg(id).size())));
+    }
+    for (ObjcgId id : {1u, 2u, 9u}) {
+      const ObjcgSnap* o = index.objcg(id);
+      out.push_back(::testing::PrintToString(std::make_tuple(
+          o ? o->id : 1000u, index.objects_holding_objcg(id).size(),
+          index.object_totals().objcg(id) != nullptr)));
+    }
+    out.push_back(::testing::PrintToString(index.lists_objects()));
+    return out;
+  };
+  const auto before_reset = answers(reused);
+  reused.reset(next);
+  EXPECT_EQ(answers(reused), answers(SnapshotIndex(next)));
+  EXPECT_NE(answers(reused), before_reset);
+  reused.reset(corrupt, &totals);
+  EXPECT_EQ(answers(reused), before_reset);
+  EXPECT_EQ(answers(reused), answers(SnapshotIndex(corrupt, totals)));
+}
+
 }  // namespace
 }  // namespace mv::spec
