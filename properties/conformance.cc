@@ -76,11 +76,14 @@ void Conformance::fail(std::size_t line, std::string kind, std::string message) 
   if (!failure_) failure_ = StepFailure{line, std::move(kind), std::move(message), {}};
 }
 
-std::vector<spec::Cpu> Conformance::online_cpus() const {
-  std::vector<spec::Cpu> cpus;
-  for (spec::Cpu cpu = 0; cpu < config_.ncpus; ++cpu)
-    if (driver_.cpu_online(cpu)) cpus.push_back(cpu);
-  return cpus;
+// The online CPU `index` picks (modulo their number), without listing them:
+// every recipe resolved asks.
+spec::Cpu Conformance::pick_online_cpu(std::uint32_t index) const {
+  std::uint32_t online = 0;
+  for (spec::Cpu cpu = 0; cpu < config_.ncpus; ++cpu) online += driver_.cpu_online(cpu);
+  std::uint32_t nth = index % online;
+  for (spec::Cpu cpu = 0;; ++cpu)
+    if (driver_.cpu_online(cpu) && nth-- == 0) return cpu;
 }
 
 spec::TaskKey Conformance::new_task() {
@@ -108,8 +111,7 @@ spec::ObjKey Conformance::pick_object(const OpRecipe& r) const {
 }
 
 std::optional<trace::TraceOp> Conformance::resolve(const OpRecipe& r) {
-  const auto online = online_cpus();
-  const spec::Cpu cpu = online[r.cpu % online.size()];
+  const spec::Cpu cpu = pick_online_cpu(r.cpu);
   const spec::PathKey cg = pool_keys_.at(r.path % pool_keys_.size());
   trace::TraceOp line;
   line.cpu_given = true;

@@ -151,7 +151,7 @@ class Conformance {
                     const std::vector<spec::ObjectSnap>& created);
   void monitor_subject_after_failure(const AppliedStep& step);
   void track(const spec::Op& op, spec::Errno result);
-  std::vector<spec::Cpu> online_cpus() const;
+  spec::Cpu pick_online_cpu(std::uint32_t index) const;
   spec::TaskKey new_task();
   spec::ObjKey new_object();
   spec::ObjKey pick_object(const OpRecipe& recipe) const;

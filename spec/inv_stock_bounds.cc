@@ -1,8 +1,8 @@
 // INV-STOCK-BOUNDS: per-CPU page and byte stocks stay within the profile's
 // bounds, and an offline CPU's stocks are empty.
 #include <algorithm>
-#include <set>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "spec/holders.h"
@@ -75,9 +75,13 @@ void check_page_stock(const CheckContext& ctx, const StockSnap& stock, Report& r
   if (stock.page_stock.size() > ctx.traits.page_stock_slots)
     report.add(fmt::format("CPU {}: {} page-stock slots cached, more than the {} of {}", stock.cpu,
                            stock.page_stock.size(), ctx.traits.page_stock_slots, ctx.traits.name));
-  std::set<MemcgId> seen;
-  for (const auto& slot : stock.page_stock) {
-    if (!seen.insert(slot.memcg).second)
+  const auto& slots = stock.page_stock;
+  for (auto it = slots.begin(); it != slots.end(); ++it) {
+    const PageStockSlot& slot = *it;
+    // A few slots (NR_MEMCG_STOCK is 7): the earlier ones are searched (a set
+    // allocated on every step).
+    auto same = [&](const PageStockSlot& earlier) { return earlier.memcg == slot.memcg; };
+    if (std::any_of(slots.begin(), it, same))
       report.add(fmt::format("CPU {}: {} cached in two page-stock slots", stock.cpu,
                              ctx.memcg_name(slot.memcg, ctx.after)));
     if (slot.nr_pages > ctx.traits.charge_batch_pages)
@@ -107,11 +111,15 @@ void check_offline(const CheckContext& ctx, const StockSnap& stock, Report& repo
                fmt::format("offline CPU {}: page stock still caches {} ({} pages)", stock.cpu,
                            ctx.memcg_name(stock.page_stock.front().memcg, ctx.after),
                            stock.page_stock.front().nr_pages));
-  if (stock.cached_objcg || stock.nr_bytes)
+  if (stock.cached_objcg || stock.nr_bytes) {
+    // Every step after a CPU's offline in the profiles with the known bug
+    // hotplug_obj_stock_leak: one compiled format, no nested string.
+    const fmt::format_int id(stock.cached_objcg.value_or(0));
+    const std::string_view objcg = stock.cached_objcg ? std::string_view(id.data(), id.size()) : "none";
     report.add("offline_obj_stock", stock.cpu,
-               fmt::format("offline CPU {}: obj stock still caches objcg {} ({} bytes)", stock.cpu,
-                           stock.cached_objcg ? fmt::format("{}", *stock.cached_objcg) : "none",
-                           stock.nr_bytes));
+               fmt::format(FMT_COMPILE("offline CPU {}: obj stock still caches objcg {} ({} bytes)"),
+                           stock.cpu, objcg, stock.nr_bytes));
+  }
 }
 
 void check(const CheckContext& ctx, Report& report) {

@@ -53,9 +53,15 @@ void SnapshotIndex::build_tables() const {
   stocked_.size_for(n);
   subtree_stocked_.size_for(n);
   tasks_in_.size_for(n);
+  children_not_freed_.size_for(n);
   children_.clear_for(n);
-  for (const auto& cg : snap_->cgroups)
-    if (cg.parent) children_.add(*cg.parent, cg.id);
+  for (const auto& cg : snap_->cgroups) {
+    if (!cg.parent) continue;
+    children_.add(*cg.parent, cg.id);
+    // As children() lists them: by id (a corrupt snapshot may list two entries under one).
+    const CgroupSnap* child = memcg(cg.id);
+    if (child && child->state != CgroupState::freed) ++children_not_freed_[*cg.parent];
+  }
   children_.sort();
   for (const auto& stock : snap_->stocks)
     for (const auto& slot : stock.page_stock) stocked_[slot.memcg] += slot.nr_pages;
@@ -102,13 +108,9 @@ std::vector<MemcgId> SnapshotIndex::children(MemcgId id) const {
 }
 
 std::uint32_t SnapshotIndex::children_not_freed(MemcgId id) const {
-  std::uint32_t n = 0;
   tables();
-  children_.each(id, [&](MemcgId child) {
-    const CgroupSnap* c = memcg(child);
-    if (c && c->state != CgroupState::freed) ++n;
-  });
-  return n;
+  const auto* n = children_not_freed_.find(id);
+  return n ? *n : 0;
 }
 
 std::uint32_t SnapshotIndex::tasks_in(MemcgId id) const {

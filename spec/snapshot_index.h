@@ -134,6 +134,7 @@ class SnapshotIndex final : public StateView {
   mutable ById<std::int64_t> stocked_;
   mutable ById<std::int64_t> subtree_stocked_;
   mutable ById<std::uint32_t> tasks_in_;
+  mutable ById<std::uint32_t> children_not_freed_;  // INV-REF-BALANCE asks for every memcg
   mutable Groups objcgs_at_;
   mutable bool holdings_built_ = false;  // holdings_, on first use
   mutable ById<SubtreeHoldings> own_holdings_;  // compute_holdings' own amounts
