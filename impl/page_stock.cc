@@ -4,6 +4,7 @@
 #include "arith/slips.h"
 #include "impl/kmem.h"
 #include "impl/memcg.h"
+#include "spec/coverage.h"
 
 namespace mv::impl {
 
@@ -57,9 +58,11 @@ void refill_stock_slots(Cpu& cur, Memcg* memcg, std::uint32_t nr_pages) {
     if (cached == memcg) return add_to_slot(cur, stock, i, nr_pages);
   }
   std::uint32_t i = empty_slot;
-  if (i == kMaxPageStockSlots) {
+  if (i == kMaxPageStockSlots) [[unlikely]] {
+    spec::mark_hit(spec::Mark::page_stock_slot_evicted);
     i = arith::page_stock_evicted_slot(cur.id, stock.evictions++, cur.page_stock_slots);
-    drain_slot(cur, stock, i);
+    // Mutant::evicted_slot_not_drained: the slot is overwritten as it is.
+    if (cur.mutant != spec::Mutant::evicted_slot_not_drained) drain_slot(cur, stock, i);
   }
   if (cur.mutant != spec::Mutant::stock_without_css_ref) [[likely]] css_get(cur, memcg);
   stock.cached[i].store(memcg);

@@ -48,6 +48,10 @@ std::vector<KernelMutant> build() {
        {},
        "the 6.1 and 6.6 trees already drain only the page stock in memcg_hotplug_cpu_dead (the "
        "fix 9f01b4954490 is not in them): the mutant is the tree as released"},
+      {Mutant::evicted_slot_not_drained,
+       {},
+       "the trees the kernel model builds (6.1, 6.6) have a one-slot page stock: refill_stock "
+       "never evicts a slot there (NR_MEMCG_STOCK is v6.16's)"},
       {Mutant::dual_obj_stock,
        {},
        "a second byte stock per CPU is a new member of struct memcg_stock_pcp with its own "

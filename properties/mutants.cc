@@ -87,7 +87,7 @@ MutantResult run_mutant_campaign(spec::Mutant mutant, const MutantCampaignOption
   if (options.invariants_only || overlay) campaign.reference_seat_mutant = mutant;
 
   campaign.watchdog_seconds = options.watchdog_seconds;
-  auto outcome = run_campaign_guarded(campaign);
+  auto outcome = options.guarded ? run_campaign_guarded(campaign) : run_campaign(campaign);
   result.seconds = outcome.seconds;
   result.runs = outcome.stats.runs;
   result.steps = outcome.stats.steps;

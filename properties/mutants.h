@@ -43,6 +43,10 @@ struct MutantCampaignOptions {
   // The campaign is guarded (properties/campaign_guard.h): a mutated subject
   // that crashes or loops is killed by a model failure with its trace.
   double watchdog_seconds = 30;
+  // Unguarded (run_campaign in this process), so that the failure keeps its
+  // recipes (RunFailure::recipes, which a guarded campaign does not carry):
+  // build/fuzz_seeds writes them as the mutant's fuzz_ops seed.
+  bool guarded = true;
 };
 
 struct MutantResult {

@@ -98,7 +98,9 @@ GenState::GenState(const spec::Config& cfg)
     : config(cfg),
       path_online(path_pool().size(), false),
       path_charged(path_pool().size(), false),
-      cpu_online(cfg.ncpus, true) {
+      cpu_online(cfg.ncpus, true),
+      slot_streak(path_pool().size(), false),
+      path_limited(path_pool().size(), false) {
   path_online[0] = true;
 }
 
@@ -135,6 +137,18 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
   spec::Cpu cpu = online[r.cpu % online.size()];
   auto task = [&]() -> GenState::Task& { return s.tasks[r.task % s.tasks.size()]; };
   switch (r.kind) {
+    case OpKind::alloc:
+      if (task().cpu == online.front()) s.slot_streak[task().path] = true;
+      break;
+    case OpKind::mkdir:
+    case OpKind::rmdir:  // its offline (a quiesce) drains
+    case OpKind::spawn:
+    case OpKind::exit:
+    case OpKind::migrate:
+    case OpKind::run_on: break;
+    default: s.slot_streak = Flags(path_pool().size(), false);  // may empty a slot
+  }
+  switch (r.kind) {
     case OpKind::mkdir:
       if (r.path != 0 && !s.path_online[r.path] && s.path_online[path_pool_parent(r.path)])
         s.path_online[r.path] = true;
@@ -144,6 +158,7 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
           !s.path_has_online_child(r.path)) {
         s.path_online[r.path] = false;
         s.path_charged[r.path] = false;
+        s.path_limited[r.path] = false;
         s.offline_pending = true;
       }
       break;
@@ -162,6 +177,7 @@ void apply_recipe(GenState& s, const OpRecipe& r) {
         s.cache_create_pending = true;
       break;
     case OpKind::free: --s.nr_objects; break;
+    case OpKind::set_max: s.path_limited[r.path] = !r.max_unlimited; break;
     case OpKind::quiesce:
       s.reparented = s.reparented || s.offline_pending;
       s.offline_pending = false;
@@ -288,6 +304,43 @@ std::uint32_t pick_rmdir_path(const GenState& s) {
   return pick_online_path(s, false);
 }
 
+// v6.16's page stock (NR_MEMCG_STOCK = 7 slots per CPU) evicts a slot only
+// when eight memcgs charge on one CPU with nothing emptying a slot between:
+// the streak of GenState::slot_streak. While a profile with such a stock
+// has a streak that can grow, tasks of the first online CPU move to the
+// online cgroups outside it and allocate there.
+bool fills_page_stock_slots(const GenState& s) {
+  return s.config.profile_traits().page_stock_slots > 1;
+}
+std::size_t streak_length(const GenState& s) {
+  std::size_t n = 0;
+  for (std::size_t i = 1; i < s.slot_streak.size(); ++i) n += s.slot_streak[i];
+  return n;
+}
+// A limit on the path or an ancestor: its charges near the limit take no batch.
+bool limited_or_below(const GenState& s, std::size_t path) {
+  for (std::size_t p = path; p != 0; p = path_pool_parent(p))
+    if (s.path_limited[p]) return true;
+  return false;
+}
+std::vector<std::uint32_t> paths_off_streak(const GenState& s) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t i = 1; i < s.path_online.size(); ++i)
+    if (s.path_online[i] && !s.slot_streak[i] && !limited_or_below(s, i)) out.push_back(i);
+  return out;
+}
+std::vector<std::uint32_t> first_cpu_tasks(const GenState& s, bool on_streak) {
+  std::vector<std::uint32_t> out;
+  const spec::Cpu first = s.online_cpus().front();
+  for (std::uint32_t i = 0; i < s.tasks.size(); ++i)
+    if (s.tasks[i].cpu == first && s.tasks[i].path != 0 && s.slot_streak[s.tasks[i].path] == on_streak)
+      out.push_back(i);
+  return out;
+}
+bool streak_grows(const GenState& s) {
+  return fills_page_stock_slots(s) && streak_length(s) > 0 && !paths_off_streak(s).empty();
+}
+
 // A path for migrate: often an ancestor of the task's cgroup (the root
 // included), which empties cgroups so that they can be removed with their
 // objects still charged.
@@ -333,15 +386,29 @@ OpRecipe make_recipe(const GenState& s, OpKind kind) {
       // Mostly outside the root, whose tasks' allocations are not charged.
       r.path = pick_online_path(s, *rc::gen::inRange(0, 10) < 2);
       r.cpu = any_cpu();
+      if (streak_grows(s) && *rc::gen::inRange(0, 10) < 8) {
+        r.path = *rc::gen::elementOf(paths_off_streak(s));
+        r.cpu = 0;  // the first online CPU
+      }
       break;
     case OpKind::exit: r.task = pick_leaving_task(s); break;
     case OpKind::migrate:
       r.task = pick_leaving_task(s);
       r.path = pick_migrate_path(s, s.tasks[r.task].path);
+      if (streak_grows(s) && *rc::gen::inRange(0, 10) < 8) {
+        // A task of the first CPU whose cgroup charged, to one that did not.
+        auto tasks = first_cpu_tasks(s, true);
+        if (!tasks.empty()) r.task = *rc::gen::elementOf(tasks);
+        r.path = *rc::gen::elementOf(paths_off_streak(s));
+      }
       break;
     case OpKind::run_on: r.task = task_index(); r.cpu = any_cpu(); break;
     case OpKind::alloc: {
       r.task = task_index();
+      if (streak_grows(s) && *rc::gen::inRange(0, 10) < 8) {
+        auto tasks = first_cpu_tasks(s, false);
+        if (!tasks.empty()) r.task = *rc::gen::elementOf(tasks);
+      }
       r.alloc_kind = *rc::gen::weightedElement<spec::AllocKind>({{12, spec::AllocKind::slab},
                                                                  {3, spec::AllocKind::percpu},
                                                                  {3, spec::AllocKind::page},
@@ -352,6 +419,12 @@ OpRecipe make_recipe(const GenState& s, OpKind kind) {
                            : *gen_slab_size(s.config);
       if (r.alloc_kind == spec::AllocKind::percpu) r.size_bytes = *gen_percpu_size(s.config);
       if (r.alloc_kind == spec::AllocKind::page) r.order = *gen_order();
+      // A growing streak: an order-0 kmem page always misses the byte stock
+      // and charges a batch (a byte-stock hit would take no slot).
+      if (streak_grows(s) && *rc::gen::inRange(0, 10) < 6) {
+        r.alloc_kind = spec::AllocKind::page;
+        r.order = 0;
+      }
       // A kernel stack is always charged with GFP_KERNEL (no nofail).
       r.nofail = *rc::gen::inRange(0, 10) == 0 && r.alloc_kind != spec::AllocKind::stack;
       break;
@@ -390,32 +463,40 @@ rc::Gen<OpRecipe> gen_recipe(const GenState& s) {
   // release with whole pages in nr_charged_bytes): tasks leave a cgroup where
   // they allocated, the emptied cgroup is removed, its offline runs.
   bool charged_with_tasks = false, charged_removable = false;
+  bool creatable = false;
+  for (std::uint32_t i = 1; i < s.path_online.size(); ++i)
+    creatable |= !s.path_online[i] && s.path_online[path_pool_parent(i)];
   for (std::uint32_t i = 1; i < s.path_charged.size(); ++i) {
     if (!s.path_charged[i]) continue;
     const bool tasks = s.path_has_tasks(i);
     charged_with_tasks |= tasks;
     charged_removable |= !tasks && !s.path_has_online_child(i);
   }
+  // A growing streak (see fills_page_stock_slots) mostly goes on: the
+  // operations that may empty a slot become rare meanwhile.
+  const bool streak = streak_grows(s);
+  auto unless_streak = [streak](std::size_t weight) { return streak ? std::min<std::size_t>(weight, 1) : weight; };
   auto kind = rc::gen::weightedElement<OpKind>({
-      {6, OpKind::mkdir},
-      {charged_removable ? 10u : 4u, OpKind::rmdir},
+      {fills_page_stock_slots(s) && creatable ? 20u : 6u, OpKind::mkdir},
+      {unless_streak(charged_removable ? 10u : 4u), OpKind::rmdir},
       {spawn, OpKind::spawn},
       {have_tasks ? (charged_with_tasks ? 4u : 2u) : 0u, OpKind::exit},
-      {have_tasks ? (charged_with_tasks ? 8u : 4u) : 0u, OpKind::migrate},
+      {have_tasks ? (streak ? 30u : charged_with_tasks ? 8u : 4u) : 0u, OpKind::migrate},
       {have_tasks ? 4u : 0u, OpKind::run_on},
       {have_tasks ? 34u : 0u, OpKind::alloc},
       // More frees as objects pile up: an objcg is released only once every
       // object charged through it is freed.
-      {have_objects ? 16u + 2 * std::min<std::size_t>(s.nr_objects, 12) : 0u, OpKind::free},
+      {have_objects ? unless_streak(16u + 2 * std::min<std::size_t>(s.nr_objects, 12)) : 0u,
+       OpKind::free},
       // After a reparenting, drains empty the byte stocks still caching the
       // reparented objcgs (the last put releases them, INV-RELEASE-ALIGNED).
-      {s.reparented ? 5u : 2u, OpKind::drain},
-      {s.reparented ? 5u : 3u, OpKind::drain_all},
-      {5, OpKind::set_max},
+      {unless_streak(s.reparented ? 5u : 2u), OpKind::drain},
+      {unless_streak(s.reparented ? 5u : 3u), OpKind::drain_all},
+      {unless_streak(fills_page_stock_slots(s) ? 2u : 5u), OpKind::set_max},
       {offline, OpKind::cpu_offline},
       // Soon after an rmdir: the offline reparents the cgroup's objcgs, and
       // what follows exercises objcgs of dying and reparented cgroups.
-      {s.offline_pending || s.cache_create_pending ? 10u : 2u, OpKind::quiesce},
+      {unless_streak(s.offline_pending || s.cache_create_pending ? 10u : 2u), OpKind::quiesce},
   });
   // One copy of the state, shared by the copies RapidCheck makes of the
   // generator (a copy per capture was a tenth of a checked step's cost).

@@ -100,6 +100,15 @@ struct GenState {
   // quiesce may have queued the creation of its memcg's cache, which only a
   // quiesce runs (until then the memcg allocates from the root cache).
   bool cache_create_pending = false;
+  // Profiles with a multi-slot page stock (v6.16: NR_MEMCG_STOCK memcgs per
+  // CPU, one evicted when all are taken): the cgroups whose tasks on the
+  // first online CPU allocated since the last operation that may empty a
+  // slot (a drain, a free, a limit, an offline). Eight of them are eight
+  // memcgs in that CPU's stock: an eviction (Mark::page_stock_slot_evicted).
+  Flags slot_streak;  // by path_pool() index
+  // set_max gave the cgroup a limit (a charge near it takes no batch, so it
+  // fills no page-stock slot).
+  Flags path_limited;  // by path_pool() index
 
   explicit GenState(const spec::Config& config);
   std::vector<spec::Cpu> online_cpus() const;

@@ -74,6 +74,7 @@ void refill_stock_slots(Kernel& k, Cpu this_cpu, MemcgId memcg, std::uint32_t nr
   }
   std::uint32_t i = empty_slot ? *empty_slot : evicted_slot(k, this_cpu);
   if (!empty_slot) {
+    spec::mark_hit(spec::Mark::page_stock_slot_evicted);
     ++stock.evictions;
     drain_slot(k, stock.slots[i]);
   }

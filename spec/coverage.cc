@@ -34,6 +34,9 @@ constexpr std::array<MarkInfo, kNrMarks> kMarks = {{
     {"memcg_cache_shut_down", "kmemcg_cache_shutdown_fn: a reparented cache's refcount reached 0"},
     {"slab_page_recharged",
      "__memcg_kmem_recharge_slab: a slab page charged to another memcg is recharged"},
+    {"page_stock_slot_evicted",
+     "refill_stock (v6.16): every slot of the page stock caches another memcg; one is drained "
+     "and caches this one"},
 }};
 
 }  // namespace
@@ -74,6 +77,7 @@ bool mark_applies(Mark mark, const ProfileTraits& traits) {
     case Mark::memcg_cache_reparented:
     case Mark::memcg_cache_shut_down: return traits.slab == SlabCharging::reparented_cache_pages;
     case Mark::slab_page_recharged: return traits.slab == SlabCharging::recharged_cache_pages;
+    case Mark::page_stock_slot_evicted: return traits.page_stock_slots > 1;
   }
   return false;
 }

@@ -31,9 +31,11 @@ enum class Mark : std::uint8_t {
   memcg_cache_reparented,      // v5.3 memcg_deactivate_kmem_caches moved a cache to the parent
   memcg_cache_shut_down,       // v5.3 kmemcg_cache_shutdown_fn: a reparented cache went empty
   slab_page_recharged,         // davydov-2014: a page charged to another memcg was recharged
+  // Profiles with a multi-slot page stock (v6.16, NR_MEMCG_STOCK):
+  page_stock_slot_evicted,     // refill_stock: every slot caches another memcg, one is evicted
 };
 
-inline constexpr std::size_t kNrMarks = 15;
+inline constexpr std::size_t kNrMarks = 16;
 
 using MarkCounts = std::array<std::uint64_t, kNrMarks>;
 

@@ -21,6 +21,10 @@ bool has_stock_ref_fix(const ProfileTraits& traits) {
 // v5.11-rc1 and 5.10.4): every objcg profile, v5.10 (5.10.13) included.
 bool has_objcg_charge_tryget(const ProfileTraits& traits) { return traits.has_objcg(); }
 
+// The page stock caches several memcgs and evicts one when all slots are
+// taken (f735eebe55f8, v6.16: NR_MEMCG_STOCK).
+bool has_multi_slot_page_stock(const ProfileTraits& traits) { return traits.page_stock_slots > 1; }
+
 bool has_hotplug_obj_stock_drain(const ProfileTraits& traits) {
   return traits.hotplug_drains_obj_stock;
 }
@@ -246,6 +250,16 @@ std::vector<MutantInfo> build_catalog() {
                "reference's own functions booted with the unfixed stock's traits",
                kLayerOverlay, "", has_stock_ref_fix,
                "v5.3 (the pre-5.9 stock with the stable fix)"});
+  c.push_back({Mutant::evicted_slot_not_drained, "evicted_slot_not_drained", MutantKind::slip, "",
+               "refill_stock's eviction reuses the slot without `drain_stock(stock, i)`",
+               "refill_stock (v6.16)",
+               "when every slot of the per-CPU page stock caches another memcg, the slot "
+               "arith::page_stock_evicted_slot names (the model's get_random_u32_below) is "
+               "overwritten with the new memcg and its pages: the evicted memcg's stocked pages "
+               "are never uncharged and the slot's css reference on it is never put (a pinned, "
+               "overcharged memcg)",
+               kLayerImpl, "", has_multi_slot_page_stock,
+               "v6.16 (NR_MEMCG_STOCK = 7 slots per CPU)"});
 
   // Bugs of the bug catalog the sequential v6.6 model cannot express.
   c.push_back({std::nullopt, "objcg_not_reset", MutantKind::historical,

@@ -49,9 +49,11 @@ enum class Mutant : std::uint8_t {
   cache_put_before_alloc,
   // A historical bug of a reference-only profile (an overlay).
   stock_cached_unreferenced,
+  // A slip of v6.16's multi-memcg page stock.
+  evicted_slot_not_drained,
 };
 
-inline constexpr std::size_t kNrMutants = 22;  // including none
+inline constexpr std::size_t kNrMutants = 23;  // including none
 
 // interleaving: a race, killed by `memcg-verify explore` only; every
 // sequential run of the mutated model is correct.

@@ -157,6 +157,39 @@ TEST(PropertiesConformance, DefaultCampaignHitsEveryMarkWithAMarginOnConsecutive
                 static_cast<unsigned long long>(fewest[i]));
 }
 
+// v6.16's page stock caches NR_MEMCG_STOCK = 7 memcgs per CPU and evicts one
+// only when an eighth charges there with no slot emptied meanwhile: the
+// generator's slot streak (properties/op_gen.cc) makes a default v6.16
+// campaign reach it on every seed, with a margin. No other profile has the
+// path (a one-slot stock replaces its memcg: no eviction).
+TEST(PropertiesConformance, DefaultV616CampaignEvictsPageStockSlots) {
+  for (const auto& t : spec::all_profiles())
+    EXPECT_EQ(spec::mark_applies(spec::Mark::page_stock_slot_evicted, t), t.profile == spec::Profile::v6_16)
+        << t.name;
+  constexpr auto kEvicted = static_cast<std::size_t>(spec::Mark::page_stock_slot_evicted);
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    CampaignOptions options;  // `memcg-verify check --profile v6.16`'s defaults
+    options.seed = seed;
+    options.configs.profile = spec::Profile::v6_16;
+    std::vector<std::size_t> all(campaign_chunks(options.runs));
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    auto result = merge_chunks(run_chunks(options, all, 1), all).result;
+    ASSERT_TRUE(result.passed) << "seed " << seed << ": " << result.rapidcheck_message;
+    for (std::size_t i = 0; i < spec::kNrMarks; ++i) {
+      if (!spec::mark_applies(spec::mark_at(i), spec::traits(spec::Profile::v6_16))) continue;
+      EXPECT_GT(result.marks[i], 0u) << "seed " << seed << ": " << spec::mark_name(spec::mark_at(i));
+    }
+    EXPECT_GE(result.marks[kEvicted], 10u) << "seed " << seed;
+    std::printf("  v6.16 seed %llu: %llu evictions\n", static_cast<unsigned long long>(seed),
+                static_cast<unsigned long long>(result.marks[kEvicted]));
+  }
+  // The v6.6 defaults never take the path.
+  CampaignOptions v66;
+  v66.seed = 1;
+  v66.runs = 200;
+  EXPECT_EQ(run_campaign(v66).marks[kEvicted], 0u);
+}
+
 TEST(PropertiesConformance, BoundedCampaignPassesAndHitsEveryMark) {
   CampaignOptions options;
   options.seed = 20240607;

@@ -65,6 +65,8 @@ TEST(Scenarios, BoundaryScenariosKillTheArithmeticSlips) {
       {"obj_stock_byte_boundaries", "refill_obj_stock_at_page_size"},
       {"obj_stock_byte_boundaries", "drain_split_wrong_mask"},
       {"obj_stock_byte_boundaries", "charge_split_no_round_up"},
+      // v6.16's eviction: /c's 63 pages and its slot's css reference stay.
+      {"v616_page_stock_eviction", "evicted_slot_not_drained"},
   };
   const auto dir = std::filesystem::path(MV_SOURCE_DIR) / "scenarios";
   for (const auto& [name, mutant] : cases) {

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   mv::properties::MutantCampaignOptions campaign;
   campaign.seed = seed;
   campaign.runs = 300;
+  campaign.guarded = false;  // the failure's recipes are the seed
   std::size_t written = 0;
   for (auto mutant : mv::spec::all_mutants()) {
     // fuzz_ops drives the impl: an overlay's counterexample is not its input.
