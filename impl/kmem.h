@@ -15,8 +15,9 @@
 #include "impl/system.h"
 
 // The hit path is forced inline into its caller, the slow paths are cold and
-// out of line: a byte-stock hit then runs with everything in registers.
-#define MV_HOT [[gnu::always_inline]] inline
+// out of line: a byte-stock hit then runs with everything in registers (not in
+// the coverage build: MV_ALWAYS_INLINE, impl/sync.h).
+#define MV_HOT MV_ALWAYS_INLINE inline
 
 namespace mv::impl {
 

@@ -76,7 +76,7 @@ class PcpuRef {
   // Each is one RCU read-side critical section (the kernel's rcu_read_lock
   // around the mode test and the add): the switch to atomic mode waits for a
   // grace period, so it never misses an add to a per-CPU counter.
-  [[gnu::always_inline]] RefResult get(PcpuCounter* cpu_base) {
+  MV_ALWAYS_INLINE RefResult get(PcpuCounter* cpu_base) {
     sync::rcu_read_lock();
     RefResult r = RefResult::ok;
     if (flags_.load_relaxed() == 0) [[likely]]
@@ -86,7 +86,7 @@ class PcpuRef {
     sync::rcu_read_unlock();
     return r;
   }
-  [[gnu::always_inline]] RefResult tryget(PcpuCounter* cpu_base) {
+  MV_ALWAYS_INLINE RefResult tryget(PcpuCounter* cpu_base) {
     sync::rcu_read_lock();
     RefResult r = RefResult::ok;
     if (flags_.load_relaxed() == 0) [[likely]]
@@ -96,7 +96,7 @@ class PcpuRef {
     sync::rcu_read_unlock();
     return r;
   }
-  [[gnu::always_inline]] RefResult put(PcpuCounter* cpu_base) {
+  MV_ALWAYS_INLINE RefResult put(PcpuCounter* cpu_base) {
     sync::rcu_read_lock();
     RefResult r = RefResult::ok;
     if (flags_.load_relaxed() == 0) [[likely]]

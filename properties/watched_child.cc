@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "properties/worker_pool.h"
+#include "spec/child_exit.h"
 
 namespace mv::properties {
 
@@ -41,17 +42,17 @@ ChildEnd run_watched(const std::function<std::string()>& work, std::atomic<std::
     // A watcher that is killed (a --jobs worker stopped once the campaign's
     // verdict is known) takes its campaign along, loop or not.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) std::_Exit(5);
+    if (getppid() != parent) spec::child_exit(5);
     std::string report;
     try {
       report = work();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "memcg-verify: the watched work threw: %s\n", e.what());
-      std::_Exit(3);
+      spec::child_exit(3);
     }
     std::cout.flush();
     std::fflush(nullptr);
-    std::_Exit(write_all(fds[1], report.data(), report.size()) ? 0 : 4);
+    spec::child_exit(write_all(fds[1], report.data(), report.size()) ? 0 : 4);
   }
   ::close(fds[1]);
   using Clock = std::chrono::steady_clock;

@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "spec/child_exit.h"
+
 namespace mv::properties {
 
 bool write_all(int fd, const void* data, std::size_t size) {
@@ -60,14 +62,14 @@ struct Worker {
     } catch (const std::exception& e) {
       text.clear();
       std::fprintf(stderr, "worker: task %llu threw: %s\n", static_cast<unsigned long long>(task), e.what());
-      std::_Exit(3);
+      spec::child_exit(3);
     }
     const std::uint64_t length = text.size();
     if (!write_all(out, &task, sizeof task) || !write_all(out, &length, sizeof length) ||
         !write_all(out, text.data(), text.size()))
-      std::_Exit(4);
+      spec::child_exit(4);
   }
-  std::_Exit(0);
+  spec::child_exit(0);
 }
 
 std::string exit_text(int status) {

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "spec/child_exit.h"
 #include "trace/report.h"
 
 namespace mv::trace {
@@ -73,7 +74,7 @@ int run_isolated(const Trace& trace,
     progress->finished = true;
     const int code = report(result);
     flush_all();
-    _exit(code);
+    spec::child_exit(code);
   }
   // The watchdog: until the replay returns, the child must finish a phase of
   // a step at least every step_timeout_seconds (its report is not timed).
