@@ -239,7 +239,7 @@ void System::snapshot_into(spec::Snapshot& snap) const {
   snap.objcgs.reserve(objcgs_.size());
   snap.stocks.resize(config_.ncpus);
   for (const Memcg& memcg : memcgs_) {
-    spec::CgroupSnap c;
+    spec::CgroupSnap& c = snap.cgroups.emplace_back();
     c.id = memcg.id;
     c.path = memcg.path;
     if (memcg.parent) c.parent = memcg.parent->id;
@@ -253,10 +253,9 @@ void System::snapshot_into(spec::Snapshot& snap) const {
     c.css_refs = memcg.css.total(pcpu);
     if (Objcg* objcg = memcg.objcg.load()) c.objcg = objcg->id;
     c.nr_tasks = memcg.nr_tasks.load();
-    snap.cgroups.push_back(c);
   }
   for (const Objcg& objcg : objcgs_) {
-    spec::ObjcgSnap o;
+    spec::ObjcgSnap& o = snap.objcgs.emplace_back();
     o.id = objcg.id;
     o.origin = objcg.origin->id;
     o.memcg = objcg.memcg.load()->id;
@@ -267,7 +266,6 @@ void System::snapshot_into(spec::Snapshot& snap) const {
         released ? objcg.released_nr_charged_bytes : objcg.nr_charged_bytes.load();
     o.charged_pages = objcg_ghost_total(pcpu, &objcg);
     o.switch_pending = !released && objcg.refcnt.killed() && !objcg.refcnt.switched();
-    snap.objcgs.push_back(o);
   }
   for (std::uint32_t i = 0; i < config_.ncpus; ++i) {
     const CpuData& cpu = cpus_[i];

@@ -30,6 +30,8 @@ void SnapshotIndex::reset(const Snapshot& snap, const ObjectTotals* object_total
   external_totals_ = object_totals;
   own_totals_.reset();
   tables_built_ = false;
+  groups_built_ = false;
+  subtree_stocked_built_ = false;
   holdings_built_ = false;
   dense_memcgs_ = true;
   dense_objcgs_ = true;
@@ -45,32 +47,40 @@ void SnapshotIndex::reset(const Snapshot& snap, const ObjectTotals* object_total
     for (const auto& o : snap.objcgs) objcgs_.emplace(o.id, &o);
 }
 
-// The tables beyond PriorView's lookups, on first use: the index of the state
-// before a step is rarely asked for more than its memcgs and objcgs.
 void SnapshotIndex::build_tables() const {
   tables_built_ = true;
   const std::size_t n = snap_->cgroups.size();
   stocked_.size_for(n);
-  subtree_stocked_.size_for(n);
   tasks_in_.size_for(n);
   children_not_freed_.size_for(n);
-  children_.clear_for(n);
   for (const auto& cg : snap_->cgroups) {
-    if (!cg.parent) continue;
-    children_.add(*cg.parent, cg.id);
-    // As children() lists them: by id (a corrupt snapshot may list two entries under one).
+    // By id, as children() lists them (a corrupt snapshot may list two
+    // entries under one id).
     const CgroupSnap* child = memcg(cg.id);
-    if (child && child->state != CgroupState::freed) ++children_not_freed_[*cg.parent];
+    if (cg.parent && child && child->state != CgroupState::freed) ++children_not_freed_[*cg.parent];
   }
-  children_.sort();
   for (const auto& stock : snap_->stocks)
     for (const auto& slot : stock.page_stock) stocked_[slot.memcg] += slot.nr_pages;
-  sum_over_subtrees(*this, stocked_, subtree_stocked_,
-                    [](std::int64_t& total, std::int64_t amount) { total += amount; });
   for (const auto& task : snap_->tasks) ++tasks_in_[task.memcg];
+}
+
+void SnapshotIndex::build_groups() const {
+  groups_built_ = true;
+  children_.clear_for(snap_->cgroups.size());
+  for (const auto& cg : snap_->cgroups)
+    if (cg.parent) children_.add(*cg.parent, cg.id);
+  children_.sort();
   objcgs_at_.clear_for(snap_->objcgs.size());
   for (const auto& o : snap_->objcgs) objcgs_at_.add(o.memcg, o.id);
   objcgs_at_.sort();
+}
+
+void SnapshotIndex::compute_subtree_stocked() const {
+  tables();
+  subtree_stocked_built_ = true;
+  subtree_stocked_.size_for(snap_->cgroups.size());
+  sum_over_subtrees(*this, stocked_, subtree_stocked_,
+                    [](std::int64_t& total, std::int64_t amount) { total += amount; });
 }
 
 const ObjectTotals& SnapshotIndex::object_totals() const {
@@ -103,7 +113,7 @@ const TaskSnap* SnapshotIndex::task(TaskKey key) const {
 }
 
 std::vector<MemcgId> SnapshotIndex::children(MemcgId id) const {
-  tables();
+  groups();
   return children_.of(id);
 }
 
@@ -126,7 +136,7 @@ std::int64_t SnapshotIndex::stocked_pages(MemcgId id) const {
 }
 
 std::int64_t SnapshotIndex::subtree_stocked_pages(MemcgId id) const {
-  tables();
+  if (!subtree_stocked_built_) compute_subtree_stocked();
   const auto* pages = subtree_stocked_.find(id);
   return pages ? *pages : 0;
 }
@@ -162,7 +172,7 @@ SubtreeHoldings SnapshotIndex::subtree_holdings(MemcgId id) const {
 }
 
 std::vector<ObjcgId> SnapshotIndex::objcgs_pointing_at(MemcgId id) const {
-  tables();
+  groups();
   return objcgs_at_.of(id);
 }
 

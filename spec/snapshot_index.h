@@ -116,11 +116,19 @@ class SnapshotIndex final : public StateView {
     std::vector<std::pair<MemcgId, std::uint32_t>> pairs_;
   };
 
-  void compute_holdings() const;
+  // The tables beyond PriorView's lookups, each on first use: every step
+  // asks for the counts, few for the groups (a dying memcg's children, the
+  // objcgs at a memcg in v5.10) or the subtree stock sums (a failed charge).
   void tables() const {
     if (!tables_built_) build_tables();
   }
+  void groups() const {
+    if (!groups_built_) build_groups();
+  }
   void build_tables() const;
+  void build_groups() const;
+  void compute_subtree_stocked() const;
+  void compute_holdings() const;
 
   const Snapshot* snap_ = nullptr;
   // Models list memcg i at cgroups[i] and objcg i at objcgs[i - 1]; the maps
@@ -129,13 +137,15 @@ class SnapshotIndex final : public StateView {
   bool dense_objcgs_ = true;
   std::map<MemcgId, const CgroupSnap*> memcgs_;
   std::map<ObjcgId, const ObjcgSnap*> objcgs_;
-  mutable bool tables_built_ = false;
-  mutable Groups children_;
+  mutable bool tables_built_ = false;  // the counts:
   mutable ById<std::int64_t> stocked_;
-  mutable ById<std::int64_t> subtree_stocked_;
   mutable ById<std::uint32_t> tasks_in_;
   mutable ById<std::uint32_t> children_not_freed_;  // INV-REF-BALANCE asks for every memcg
+  mutable bool groups_built_ = false;
+  mutable Groups children_;
   mutable Groups objcgs_at_;
+  mutable bool subtree_stocked_built_ = false;
+  mutable ById<std::int64_t> subtree_stocked_;
   mutable bool holdings_built_ = false;  // holdings_, on first use
   mutable ById<SubtreeHoldings> own_holdings_;  // compute_holdings' own amounts
   mutable ById<SubtreeHoldings> holdings_;
