@@ -32,7 +32,11 @@ namespace {
 // counting (css_held_refs) use.
 struct RefCount {
   std::int64_t refs = 0;
-  void counted(std::int64_t n) { refs += n; }
+  // A count of references kept in a field of CssHolders or ObjcgHolders.
+  template <class Holders>
+  void counted(std::int64_t Holders::*, std::int64_t n) {
+    refs += n;
+  }
   void page_stock(const StockHolder& s) { refs += s.refs; }
   void object(const ObjectHolder& o) { refs += o.refs; }
   void slab_page(const SlabPageHolder& p) { refs += p.refs; }
@@ -42,11 +46,10 @@ struct RefCount {
   void task(TaskKey) { ++refs; }
 };
 
-// Lists the holders: what css_holders and objcg_holders return. The counted
-// references are already in their fields (set by the enumeration).
+// Lists the holders: what css_holders and objcg_holders return.
 struct CssList {
   CssHolders& h;
-  void counted(std::int64_t) {}
+  void counted(std::int64_t CssHolders::*field, std::int64_t n) { h.*field = n; }
   void page_stock(const StockHolder& s) { h.page_stocks.push_back(s); }
   void object(const ObjectHolder& o) { h.objects.push_back(o); }
   void slab_page(const SlabPageHolder& p) { h.slab_pages.push_back(p); }
@@ -56,32 +59,27 @@ struct CssList {
 
 struct ObjcgList {
   ObjcgHolders& h;
-  void counted(std::int64_t) {}
+  void counted(std::int64_t ObjcgHolders::*field, std::int64_t n) { h.*field = n; }
   void object(const ObjectHolder& o) { h.objects.push_back(o); }
   void obj_stock(Cpu cpu) { h.obj_stocks.push_back(cpu); }
   void task(TaskKey key) { h.tasks.push_back(key); }
 };
 
-// Sets `field` and tells the sink how many references it counts.
-template <class Sink>
-void count(Sink& sink, std::int64_t& field, std::int64_t refs) {
-  field = refs;
-  sink.counted(refs);
-}
-
-// The one enumeration of a memcg's css holders: fills the counted fields of
-// `h` and passes each listed holder to `sink` (a RefCount or a CssList).
+// The one enumeration of a memcg's css holders: passes each counted field
+// and each listed holder to `sink` (a RefCount or a CssList).
 template <class Sink>
 void enumerate_css(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg,
-                   CssHolders& h, Sink& sink) {
+                   Sink& sink) {
   if (cg.state == CgroupState::freed) return;
-  count(sink, h.base_refs, cg.state == CgroupState::online ? 1 : 0);  // cgroup core percpu_ref_init
+  // cgroup core percpu_ref_init, killed at rmdir.
+  sink.counted(&CssHolders::base_refs, cg.state == CgroupState::online ? 1 : 0);
   // kill_css: css_get + the switch's confirm reference, until the offline.
-  count(sink, h.kill_refs, cg.state == CgroupState::dying && !cg.offlined ? 2 : 0);
-  count(sink, h.id_refs, cg.offlined ? 0 : 1);                // mem_cgroup_css_online
-  count(sink, h.cache_work_refs, cg.cache_work_refs);         // queued kmem_cache work's css_get
-  count(sink, h.child_refs, view.children_not_freed(cg.id));
-  count(sink, h.task_refs, view.tasks_in(cg.id));
+  sink.counted(&CssHolders::kill_refs, cg.state == CgroupState::dying && !cg.offlined ? 2 : 0);
+  sink.counted(&CssHolders::id_refs, cg.offlined ? 0 : 1);  // mem_cgroup_css_online
+  // Queued kmem_cache work's css_get.
+  sink.counted(&CssHolders::cache_work_refs, cg.cache_work_refs);
+  sink.counted(&CssHolders::child_refs, view.children_not_freed(cg.id));
+  sink.counted(&CssHolders::task_refs, view.tasks_in(cg.id));
   // refill_stock css_get / drain_stock css_put (v5.9+, and the stable fix);
   // try_charge's css_get_many per stocked page before v5.9.
   const bool per_page = page_stock_holds_ref_per_page(traits);
@@ -113,11 +111,11 @@ void enumerate_css(const StateView& view, const ProfileTraits& traits, const Cgr
 
 // The one enumeration of an objcg's holders (see enumerate_css).
 template <class Sink>
-void enumerate_objcg(const StateView& view, const ObjcgSnap& objcg, ObjcgHolders& h, Sink& sink) {
+void enumerate_objcg(const StateView& view, const ObjcgSnap& objcg, Sink& sink) {
   if (objcg.state == ObjcgState::released) return;
-  count(sink, h.initial_refs, objcg.state == ObjcgState::active ? 1 : 0);
+  sink.counted(&ObjcgHolders::initial_refs, objcg.state == ObjcgState::active ? 1 : 0);
   // __percpu_ref_switch_to_atomic: "put after confirmation".
-  count(sink, h.confirm_refs, objcg.switch_pending ? 1 : 0);
+  sink.counted(&ObjcgHolders::confirm_refs, objcg.switch_pending ? 1 : 0);
   // memcg_slab_post_alloc_hook obj_cgroup_get; percpu keeps the pre-hook ref;
   // __memcg_kmem_charge_page keeps one per page (v5.13+).
   if (const auto* t = view.object_totals().objcg(objcg.id)) sink.object({t->refs, t->count});
@@ -130,7 +128,7 @@ void enumerate_objcg(const StateView& view, const ObjcgSnap& objcg, ObjcgHolders
     });
     // memcg_online_kmem's obj_cgroup_get, put by __mem_cgroup_free.
     const CgroupSnap* origin = view.memcg(objcg.origin);
-    count(sink, h.orig_refs, origin && origin->state != CgroupState::freed ? 1 : 0);
+    sink.counted(&ObjcgHolders::orig_refs, origin && origin->state != CgroupState::freed ? 1 : 0);
   }
 }
 
@@ -138,8 +136,9 @@ void enumerate_objcg(const StateView& view, const ObjcgSnap& objcg, ObjcgHolders
 
 std::int64_t CssHolders::total() const {
   RefCount c;
-  for (std::int64_t n : {base_refs, kill_refs, id_refs, task_refs, cache_work_refs, child_refs})
-    c.counted(n);
+  for (auto field : {&CssHolders::base_refs, &CssHolders::kill_refs, &CssHolders::id_refs,
+                     &CssHolders::task_refs, &CssHolders::cache_work_refs, &CssHolders::child_refs})
+    c.counted(field, this->*field);
   for (const auto& s : page_stocks) c.page_stock(s);
   for (const auto& o : objects) c.object(o);
   for (const auto& p : slab_pages) c.slab_page(p);
@@ -150,7 +149,9 @@ std::int64_t CssHolders::total() const {
 
 std::int64_t ObjcgHolders::total() const {
   RefCount c;
-  for (std::int64_t n : {initial_refs, confirm_refs, orig_refs}) c.counted(n);
+  for (auto field :
+       {&ObjcgHolders::initial_refs, &ObjcgHolders::confirm_refs, &ObjcgHolders::orig_refs})
+    c.counted(field, this->*field);
   for (const auto& o : objects) c.object(o);
   for (Cpu cpu : obj_stocks) c.obj_stock(cpu);
   for (TaskKey key : tasks) c.task(key);
@@ -170,28 +171,27 @@ std::int64_t object_refs(const ObjectSnap& object) {
 CssHolders css_holders(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg) {
   CssHolders h;
   CssList list{h};
-  enumerate_css(view, traits, cg, h, list);
+  enumerate_css(view, traits, cg, list);
   return h;
 }
 
-std::int64_t css_held_refs(const StateView& view, const ProfileTraits& traits, const CgroupSnap& cg) {
-  CssHolders counted;  // its lists stay empty: no allocation
+std::int64_t css_held_refs(const StateView& view, const ProfileTraits& traits,
+                           const CgroupSnap& cg) {
   RefCount c;
-  enumerate_css(view, traits, cg, counted, c);
+  enumerate_css(view, traits, cg, c);
   return c.refs;
 }
 
 ObjcgHolders objcg_holders(const StateView& view, const ObjcgSnap& objcg) {
   ObjcgHolders h;
   ObjcgList list{h};
-  enumerate_objcg(view, objcg, h, list);
+  enumerate_objcg(view, objcg, list);
   return h;
 }
 
 std::int64_t objcg_held_refs(const StateView& view, const ObjcgSnap& objcg) {
-  ObjcgHolders counted;
   RefCount c;
-  enumerate_objcg(view, objcg, counted, c);
+  enumerate_objcg(view, objcg, c);
   return c.refs;
 }
 
