@@ -2,6 +2,8 @@
 // batch 64). Each number is derived in the comment above its assertion.
 #include <gtest/gtest.h>
 
+#include "impl/kmem.h"
+#include "impl/system.h"
 #include "tests/impl_harness.h"
 
 namespace mv::impl::testing {
@@ -253,6 +255,97 @@ TEST(ImplModel, CpuOfflineDrainsIntoTheControlCpu) {
   EXPECT_EQ(sim.cpu_offline(0), Errno::ebusy);
 }
 
+// make_impl_model refuses what the impl does not model, with the reason: a
+// bad configuration, a profile only the reference models, a mutant that
+// does not apply to the profile (its own checks, before any model exists).
+TEST(ImplModel, FactoryRefusesWhatTheImplDoesNotModel) {
+  spec::PathTable paths;
+  spec::Config config;
+  config.ncpus = 0;
+  EXPECT_THROW(make_impl_model(config, paths), std::invalid_argument);
+  config.ncpus = 2;
+  config.profile = spec::Profile::v5_2;
+  try {
+    make_impl_model(config, paths);
+    ADD_FAILURE() << "an impl of v5.2";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("reference only"), std::string::npos) << e.what();
+  }
+  config.profile = spec::Profile::v6_6;
+  try {
+    make_impl_model(config, paths, spec::Mutant::evicted_slot_not_drained);  // v6.16's stock
+    ADD_FAILURE() << "a v6.16 mutant on v6.6";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("does not apply"), std::string::npos) << e.what();
+  }
+  config.profile = spec::Profile::v6_16;
+  EXPECT_EQ(make_impl_model(config, paths, spec::Mutant::evicted_slot_not_drained)->name(), "impl");
+}
+
+// A full per-CPU counter area (SystemOptions::pcpu_slots, 4096 by default)
+// changes nothing the kernel's state shows: a ref that gets no slot starts
+// in atomic mode, an objcg's ghost charged_pages counter is kept folded. The
+// same operations on a system with one slot and on one with the default give
+// the same snapshot after each, through a reparenting and the release of
+// every objcg; the one slot comes back at the end.
+TEST(ImplSystem, ACountersAreaWithoutFreeSlotsOnlyStartsRefsInAtomicMode) {
+  for (spec::Profile profile : {spec::Profile::v6_6, spec::Profile::v5_10, spec::Profile::v6_16}) {
+    SCOPED_TRACE(spec::profile_name(profile));
+    spec::Config config;
+    config.profile = profile;
+    config.ncpus = 2;
+    spec::PathTable paths;
+    const spec::PathKey a = *paths.intern("/a"), ab = *paths.intern("/a/b");
+    System roomy(config, paths);
+    System full(config, paths, SystemOptions{.pcpu_slots = 1});
+    struct Side {
+      System& sys;
+      Task tasks[2];
+      Object objects[4];
+    } sides[] = {{roomy, {}, {}}, {full, {}, {}}};
+    int step = 0;
+    auto both = [&](const auto& op) {
+      ++step;
+      for (Side& side : sides) op(side);
+      ASSERT_EQ(roomy.snapshot(), full.snapshot()) << "after step " << step;
+    };
+    both([&](Side& s) { ASSERT_EQ(s.sys.mkdir(s.sys.cpu(0), a), Errno::ok); });
+    both([&](Side& s) { ASSERT_EQ(s.sys.mkdir(s.sys.cpu(0), ab), Errno::ok); });
+    EXPECT_EQ(full.pcpu.nr_free_slots(), 0u);
+    both([&](Side& s) { ASSERT_EQ(s.sys.spawn(s.sys.cpu(0), s.tasks[0], ab, 0), Errno::ok); });
+    both([&](Side& s) { ASSERT_EQ(s.sys.spawn(s.sys.cpu(1), s.tasks[1], a, 1), Errno::ok); });
+    both([&](Side& s) {
+      Cpu& c0 = s.sys.cpu(0);
+      Cpu& c1 = s.sys.cpu(1);
+      ASSERT_EQ(c0.alloc(s.tasks[0], s.objects[0], spec::AllocKind::slab, 100, 0, false), Errno::ok);
+      ASSERT_EQ(c0.alloc(s.tasks[0], s.objects[1], spec::AllocKind::percpu, 64, 0, false), Errno::ok);
+      ASSERT_EQ(c1.alloc(s.tasks[1], s.objects[2], spec::AllocKind::page, 0, 1, false), Errno::ok);
+      ASSERT_EQ(c1.alloc(s.tasks[1], s.objects[3], spec::AllocKind::stack, 0, 0, false), Errno::ok);
+    });
+    both([&](Side& s) { s.sys.cpu(1).free(s.objects[0]); });  // a remote free: byte stock of CPU 1
+    both([&](Side& s) { ASSERT_EQ(s.sys.migrate(s.sys.cpu(0), s.tasks[0], a), Errno::ok); });
+    both([&](Side& s) { ASSERT_EQ(s.sys.rmdir(s.sys.cpu(0), ab), Errno::ok); });
+    both([&](Side& s) { s.sys.quiesce(); });
+    both([&](Side& s) {
+      s.sys.cpu(0).free(s.objects[1]);
+      s.sys.cpu(1).free(s.objects[2]);
+      s.sys.cpu(0).free(s.objects[3]);
+      s.sys.exit(s.sys.cpu(0), s.tasks[0]);
+      s.sys.exit(s.sys.cpu(1), s.tasks[1]);
+    });
+    both([&](Side& s) { ASSERT_EQ(s.sys.rmdir(s.sys.cpu(1), a), Errno::ok); });
+    both([&](Side& s) {  // v6.16 keeps a reparented objcg cached until a drain
+      s.sys.cpu(0).drain();
+      s.sys.cpu(1).drain();
+      s.sys.quiesce();
+    });
+    const spec::Snapshot end = full.snapshot();
+    for (const auto& o : end.objcgs) EXPECT_EQ(o.state, spec::ObjcgState::released) << o.id;
+    EXPECT_TRUE(end.events.empty());
+    EXPECT_EQ(full.pcpu.nr_free_slots(), 1u);
+  }
+}
+
 TEST(ImplModel, RefusalsAreResults) {
   Sim sim;
   EXPECT_EQ(sim.mkdir("/a/b"), Errno::enoent);
@@ -267,6 +360,46 @@ TEST(ImplModel, RefusalsAreResults) {
   EXPECT_EQ(sim.rmdir("/a"), Errno::ok);  // a dying child does not block
   EXPECT_EQ(sim.mkdir("/a"), Errno::ok);  // nor does a dying memcg of that path
   EXPECT_EQ(sim.drain(7), Errno::einval);
+}
+
+// The operations a driver never sends (a CPU out of range, a task or object
+// that is not live, one that already is) are refused, by the impl exactly as
+// by the reference: the models' own input checks, which no generated
+// campaign takes (the generator resolves every key to a live one).
+TEST(ImplModel, OperationsOnWhatDoesNotExistAreRefusedAsByTheReference) {
+  for (const auto& [name, factory] :
+       {std::pair{"impl", impl_factory()}, std::pair{"reference", reference_factory()}}) {
+    SCOPED_TRACE(name);
+    Sim sim(2, 4096, factory);
+    constexpr spec::Cpu kBad = 5;
+    ASSERT_EQ(sim.mkdir("/a"), Errno::ok);
+    ASSERT_EQ(sim.spawn("t", "/a", 0), Errno::ok);
+    EXPECT_EQ(sim.mkdir("/"), Errno::eexist);
+    EXPECT_EQ(sim.apply(spec::Mkdir{spec::PathKey{999}}), Errno::enoent);  // never interned
+    EXPECT_EQ(sim.mkdir("/b", kBad), Errno::ok);  // mkdir runs on the default CPU then
+    EXPECT_EQ(sim.rmdir("/b", kBad), Errno::einval);
+    EXPECT_EQ(sim.spawn("u", "/a", kBad), Errno::einval);
+    EXPECT_EQ(sim.spawn("t", "/a", 1), Errno::eexist);
+    EXPECT_EQ(sim.exit("ghost"), Errno::enoent);
+    // A migration runs on the default CPU then, as a mkdir does (the reference
+    // and the kernel's code take no CPU for either).
+    EXPECT_EQ(sim.apply(spec::Migrate{sim.task("t"), sim.path("/b"), kBad}), Errno::ok);
+    EXPECT_EQ(sim.task_snap("t").memcg, sim.id("/b"));
+    EXPECT_EQ(sim.migrate("ghost", "/b"), Errno::enoent);
+    EXPECT_EQ(sim.run_on("t", kBad), Errno::einval);
+    EXPECT_EQ(sim.run_on("ghost", 1), Errno::enoent);
+    EXPECT_EQ(sim.slab("ghost", "g", 64), Errno::enoent);
+    ASSERT_EQ(sim.slab("t", "o", 64), Errno::ok);
+    EXPECT_EQ(sim.slab("t", "o", 64), Errno::eexist);
+    EXPECT_EQ(sim.free("o", kBad), Errno::einval);
+    EXPECT_EQ(sim.free("never", 0), Errno::enoent);
+    EXPECT_EQ(sim.drain_all("/a", kBad), Errno::einval);
+    EXPECT_EQ(sim.set_max("/a", 10, kBad), Errno::einval);
+    EXPECT_EQ(sim.cpu_offline(kBad), Errno::einval);
+    // None of it changed anything: the object is still there, once.
+    EXPECT_EQ(sim.free("o", 0), Errno::ok);
+    EXPECT_EQ(sim.free("o", 0), Errno::enoent);
+  }
 }
 
 }  // namespace
