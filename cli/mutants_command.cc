@@ -128,11 +128,14 @@ int print_list(const MutantsOptions& o) {
   }
   // One row per entry; the upstream fix in full on its own line (it is often
   // a commit id with its subject, or a description).
-  std::cout << fmt::format("{:<32} {:<10} {}\n", "mutant", "kind", "kernel function");
+  // The layers (impl, reference, overlay, kernel) say where --mutant injects
+  // it; the first two columns stay the name and the kind (scripts read them).
+  std::cout << fmt::format("{:<32} {:<12} {:<26} {}\n", "mutant", "kind", "layers", "kernel function");
   for (const auto& info : spec::mutant_catalog()) {
     if (info.mutant == spec::Mutant::none) continue;
-    std::cout << fmt::format("{:<32} {:<10} {}\n", info.name, spec::mutant_kind_name(info.kind),
-                             info.function);
+    const std::string layers = info.layers ? spec::mutant_layers_text(info.layers) : "-";
+    std::cout << fmt::format("{:<32} {:<12} {:<26} {}\n", info.name, spec::mutant_kind_name(info.kind),
+                             layers, info.function);
     if (!info.commit.empty()) std::cout << fmt::format("    fix: {}\n", info.commit);
     if (!info.mutant) std::cout << fmt::format("    not expressible: {}\n", info.not_expressible);
   }

@@ -2,6 +2,10 @@
 // counterexample traces written and replayable with `replay --model both
 // --mutant NAME`, the JSON summary, the catalog listing, exit 1 when a mutant
 // survives and 2 on usage errors.
+#include <map>
+#include <sstream>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -126,6 +130,29 @@ TEST(CliMutants, ListShowsEveryFixInFull) {
       EXPECT_NE(run.out.find("fix: " + std::string(info.commit) + "\n"), std::string::npos)
           << info.name;
     }
+  }
+}
+
+// Each row of the text list: name, kind, then where the mutant is injected
+// (its layers), as the catalog says; scripts read the first two columns
+// (verify.sh and explore-table.sh take `$2 == "interleaving"`).
+TEST(CliMutants, ListRowShowsKindAndLayers) {
+  auto run = run_cli({"mutants", "--list"});
+  ASSERT_EQ(run.exit, 0) << run.err;
+  std::istringstream lines(run.out);
+  std::map<std::string, std::string> rows;
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != ' ') rows[line.substr(0, line.find(' '))] = line;
+  for (const auto& info : spec::mutant_catalog()) {
+    if (info.mutant == spec::Mutant::none) continue;
+    ASSERT_TRUE(rows.count(std::string(info.name))) << info.name;
+    std::istringstream row(rows[std::string(info.name)]);
+    std::string name, kind;
+    row >> name >> kind;
+    EXPECT_EQ(kind, spec::mutant_kind_name(info.kind)) << info.name;
+    const std::string layers = info.layers ? spec::mutant_layers_text(info.layers) : "-";
+    EXPECT_NE(rows[std::string(info.name)].find(" " + layers + " "), std::string::npos)
+        << info.name << ": " << rows[std::string(info.name)];
   }
 }
 
