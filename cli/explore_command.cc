@@ -9,7 +9,9 @@
 // race search over the reference (explore/race_search.h): race traces of
 // small programs, one preemption at a named point each, bounded exhaustive;
 // a failure is written as the race trace itself (explore-MUTANT-SEED.jsonl),
-// which `replay --model reference --mutant NAME` reproduces.
+// which `replay --model reference --mutant NAME` reproduces. It runs in a
+// watched child as well: a race trace the reference does not survive is a
+// model failure carrying that trace (--inject-fault tests it there too).
 // Interleavings of the impl's hooks build (explore/explore.h): every schedule
 // of the harnesses checked by every invariant at every quiescent point, the
 // data-race and deadlock detectors, and linearizability against the
@@ -21,6 +23,7 @@
 // segfault|abort|throw|loop` (internal) tests that.
 // Exit status (docs/DESIGN.md): 0 nothing found, 1 a failure, 2 usage, 3 every
 // schedule was cut by the step limit (nothing decided).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -176,51 +179,30 @@ std::string write_trace_text(const ExploreCliOptions& o, const std::string& text
   return write_trace(o, f, seed);
 }
 
-// explore --profile P: the race search over the reference of a profile the
-// impl does not model.
-int run_race_search(const ExploreCliOptions& o, spec::Profile profile) {
-  explore::RaceSearchOptions options;
-  options.profile = profile;
-  if (!o.mutant.empty()) {
-    auto m = spec::parse_mutant(o.mutant);
-    if (!m || !spec::mutant_in_layer(*m, spec::kLayerOverlay) ||
-        !spec::mutant_applies(*m, spec::traits(profile))) {
-      std::cerr << fmt::format("memcg-verify explore: \"{}\" is no overlay mutant of profile {} "
-                               "(`memcg-verify mutants --list`: layer overlay, its profiles)\n",
-                               o.mutant, o.profile);
-      return 2;
-    }
-    options.mutant = *m;
-  }
-  if (o.schedules < 1) {
-    std::cerr << "memcg-verify explore: --schedules must be at least 1\n";
-    return 2;
-  }
-  if (!o.harnesses.empty()) {
-    std::cerr << "memcg-verify explore: --harness names an impl harness; with --profile the "
-                 "built-in race programs run (and --random-harnesses N random ones)\n";
-    return 2;
-  }
-  const std::uint64_t seed =
-      o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
-  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
-  options.seed = seed;
-  options.schedules = o.schedules;
-  options.random_programs = o.random_harnesses;
-  options.shrink = !o.no_shrink;
-  const std::size_t nr_programs = explore::race_programs(profile).size() + o.random_harnesses;
-  if (!o.json)
-    std::cout << fmt::format("explore: race traces over the {} reference (one preemption at a named "
-                             "point, bounded exhaustive), up to {} schedules over {} programs{}\n",
-                             o.profile, o.schedules, nr_programs,
-                             o.mutant.empty() ? "" : fmt::format(", mutant {} (an overlay)", o.mutant))
-              << std::flush;
-  ProgressLine bar(o.schedules);
-  options.progress = [&](std::uint64_t done, std::uint64_t total) {
-    bar.update(done, fmt::format("{}/{} schedules", done, total));
-  };
-  auto result = explore::race_search(options);
-  bar.finish();
+// The search's result when a trace took its process down: that trace is the
+// failure, not shrunk (every try would end so again).
+explore::RaceSearchResult crashed_race_search(const explore::RaceGuardedEnd& end) {
+  explore::RaceFailure f;
+  f.program = end.program;
+  f.kind = "model_failure";
+  f.message = fmt::format(
+      "the reference's process {} replaying this race trace (replay {} of the search, run in a "
+      "child process; not shrunk: every try would end so again){}",
+      end.what, end.replays, end.truncated ? "; the trace is cut at 64 KiB" : "");
+  f.trace_jsonl = end.trace_jsonl;
+  f.verdict = "not replayed here: it took the process down";
+  std::size_t lines = std::count(f.trace_jsonl.begin(), f.trace_jsonl.end(), '\n');
+  f.ops = f.original_ops = lines > 0 ? lines - 1 : 0;
+  explore::RaceSearchResult result;
+  result.schedules = result.schedule_of_failure = end.replays;
+  result.failure = std::move(f);
+  return result;
+}
+
+// Prints the race search's verdict (text or JSON) and writes its failing
+// trace; its exit code.
+int report_race_search(const ExploreCliOptions& o, const explore::RaceSearchOptions& options,
+                       std::uint64_t seed, const explore::RaceSearchResult& result) {
   const double per_second = result.seconds > 0 ? result.schedules / result.seconds : 0;
   std::string trace_path;
   if (result.failure) {
@@ -277,8 +259,9 @@ int run_race_search(const ExploreCliOptions& o, spec::Profile profile) {
   }
   if (result.failure) {
     const auto& f = *result.failure;
-    std::cout << fmt::format("FAILED after {} schedules ({:.2f} s): {} in program {}, at line {}\n  {}\n",
-                             result.schedule_of_failure, result.seconds, f.kind, f.program, f.line,
+    std::cout << fmt::format("FAILED after {} schedules ({:.2f} s): {} in program {}{}\n  {}\n",
+                             result.schedule_of_failure, result.seconds, f.kind, f.program,
+                             f.line ? fmt::format(", at line {}", f.line) : std::string(),
                              f.message);
     std::cout << fmt::format("  shrunk: {} -> {} operation lines\n", f.original_ops, f.ops);
     if (!trace_path.empty())
@@ -295,6 +278,73 @@ int run_race_search(const ExploreCliOptions& o, spec::Profile profile) {
                              p.complete ? " (search complete)" : "");
   return exit_code;
 }
+
+// explore --profile P: the race search over the reference of a profile the
+// impl does not model.
+int run_race_search(const ExploreCliOptions& o, spec::Profile profile) {
+  explore::RaceSearchOptions options;
+  options.profile = profile;
+  if (!o.mutant.empty()) {
+    auto m = spec::parse_mutant(o.mutant);
+    if (!m || !spec::mutant_in_layer(*m, spec::kLayerOverlay) ||
+        !spec::mutant_applies(*m, spec::traits(profile))) {
+      std::cerr << fmt::format("memcg-verify explore: \"{}\" is no overlay mutant of profile {} "
+                               "(`memcg-verify mutants --list`: layer overlay, its profiles)\n",
+                               o.mutant, o.profile);
+      return 2;
+    }
+    options.mutant = *m;
+  }
+  if (o.schedules < 1) {
+    std::cerr << "memcg-verify explore: --schedules must be at least 1\n";
+    return 2;
+  }
+  if (!o.harnesses.empty()) {
+    std::cerr << "memcg-verify explore: --harness names an impl harness; with --profile the "
+                 "built-in race programs run (and --random-harnesses N random ones)\n";
+    return 2;
+  }
+  const std::uint64_t seed =
+      o.seed ? *o.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
+  (o.json ? std::cerr : std::cout) << fmt::format("seed: {}\n", seed) << std::flush;
+  options.seed = seed;
+  options.schedules = o.schedules;
+  options.random_programs = o.random_harnesses;
+  options.shrink = !o.no_shrink;
+  if (!o.inject_fault.empty()) {
+    auto fault = properties::parse_injected_fault(o.inject_fault);
+    if (!fault) {
+      std::cerr << fmt::format("memcg-verify explore: --inject-fault must be one of {}, got \"{}\"\n",
+                               properties::kInjectedFaultNames, o.inject_fault);
+      return 2;
+    }
+    options.fault = *fault;
+  }
+  const std::size_t nr_programs = explore::race_programs(profile).size() + o.random_harnesses;
+  if (!o.json)
+    std::cout << fmt::format("explore: race traces over the {} reference (one preemption at a named "
+                             "point, bounded exhaustive), up to {} schedules over {} programs{}\n",
+                             o.profile, o.schedules, nr_programs,
+                             o.mutant.empty() ? "" : fmt::format(", mutant {} (an overlay)", o.mutant))
+              << std::flush;
+  // The search in a watched child: a race trace the reference does not
+  // survive ends it as a model failure with that trace, never as a crash.
+  auto end = explore::run_watched_race_command(
+      [&](const explore::RaceReplayHook& keep) {
+        ProgressLine bar(o.schedules);
+        options.progress = [&](std::uint64_t done, std::uint64_t total) {
+          bar.update(done, fmt::format("{}/{} schedules", done, total));
+        };
+        options.before_replay = keep;
+        auto result = explore::race_search(options);
+        bar.finish();
+        return report_race_search(o, options, seed, result);
+      },
+      o.watchdog_seconds);
+  if (!end.crashed) return end.exit_code;
+  return report_race_search(o, options, seed, crashed_race_search(end));
+}
+
 
 // Explores with `options` and prints the verdict: the text or the JSON summary.
 int explore_and_report(const ExploreCliOptions& o, explore::ExploreOptions options, std::uint64_t seed) {

@@ -1,6 +1,8 @@
 #include "explore/explore_guard.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -31,23 +33,23 @@ std::string guarded_report(const std::function<int()>& body) {
   return report;
 }
 
-}  // namespace
-
-GuardedEnd run_watched_command(const std::function<int()>& body, double watchdog_seconds) {
-  GuardedEnd out;
-  SharedScheduleSink sink;
+// Runs `body` in a child watched through `beats` (`in_child` first, there).
+// Its exit code when it ended normally (what it printed is printed here);
+// nullopt when it did not (`what` says how). With no pipe or fork, `body`
+// runs here, unguarded.
+std::optional<int> run_reporting_child(const std::function<int()>& body, const std::function<void()>& in_child,
+                                       std::atomic<std::uint64_t>& beats, double watchdog_seconds,
+                                       std::string& what) {
   properties::ChildEnd end;
   try {
-    if (!sink.get()) throw std::runtime_error("no shared memory");
     end = properties::run_watched(
         [&] {
-          schedule_sink = sink.get();
+          in_child();
           return guarded_report(body);
         },
-        sink.get()->beats, watchdog_seconds);
+        beats, watchdog_seconds);
   } catch (const std::runtime_error&) {
-    out.exit_code = body();  // no shared memory, pipe or fork: unguarded
-    return out;
+    return body();  // no pipe or fork: unguarded
   }
   if (end.reported && end.report.rfind("E\n", 0) == 0) throw std::runtime_error(end.report.substr(2));
   if (end.reported) {
@@ -56,16 +58,78 @@ GuardedEnd run_watched_command(const std::function<int()>& body, double watchdog
     if (newline != std::string::npos &&
         std::from_chars(end.report.data(), end.report.data() + newline, code).ec == std::errc()) {
       std::cout << end.report.substr(newline + 1) << std::flush;
-      out.exit_code = code;
-      return out;
+      return code;
     }
+  }
+  what = properties::end_text(end, watchdog_seconds);
+  return std::nullopt;
+}
+
+// The race search's last trace, where its child's parent can read it.
+struct RaceSink {
+  static constexpr std::size_t kProgramBytes = 64, kTraceBytes = 1 << 16;
+  std::atomic<std::uint64_t> beats{0};
+  std::size_t program_bytes = 0, trace_bytes = 0;
+  bool truncated = false;
+  char program[kProgramBytes];
+  char trace[kTraceBytes];
+
+  void keep(const std::string& name, const std::string& jsonl) {
+    program_bytes = std::min(name.size(), kProgramBytes);
+    std::memcpy(program, name.data(), program_bytes);
+    truncated = jsonl.size() > kTraceBytes;
+    trace_bytes = std::min(jsonl.size(), kTraceBytes);
+    std::memcpy(trace, jsonl.data(), trace_bytes);
+    beats.fetch_add(1, std::memory_order_release);
+  }
+};
+
+}  // namespace
+
+GuardedEnd run_watched_command(const std::function<int()>& body, double watchdog_seconds) {
+  GuardedEnd out;
+  SharedScheduleSink sink;
+  if (!sink.get()) {
+    out.exit_code = body();  // no shared memory: unguarded
+    return out;
+  }
+  auto code = run_reporting_child(body, [&] { schedule_sink = sink.get(); }, sink.get()->beats,
+                                  watchdog_seconds, out.what);
+  if (code) {
+    out.exit_code = *code;
+    return out;
   }
   out.crashed = true;
   out.exit_code = 1;
-  out.what = properties::end_text(end, watchdog_seconds);
   out.schedule = sink.get()->schedule();
   out.decisions = sink.get()->count;
   out.preemptions = sink.get()->preemptions;
+  return out;
+}
+
+RaceGuardedEnd run_watched_race_command(const std::function<int(const RaceReplayHook&)>& body,
+                                        double watchdog_seconds) {
+  RaceGuardedEnd out;
+  properties::Shared<RaceSink> shared;
+  RaceSink* sink = shared.get();
+  if (!sink) {
+    out.exit_code = body(nullptr);  // no shared memory: unguarded
+    return out;
+  }
+  const RaceReplayHook keep = [sink](const std::string& program, const std::string& jsonl) {
+    sink->keep(program, jsonl);
+  };
+  auto code = run_reporting_child([&] { return body(keep); }, [] {}, sink->beats, watchdog_seconds, out.what);
+  if (code) {
+    out.exit_code = *code;
+    return out;
+  }
+  out.crashed = true;
+  out.exit_code = 1;
+  out.program.assign(sink->program, sink->program_bytes);
+  out.trace_jsonl.assign(sink->trace, sink->trace_bytes);
+  out.truncated = sink->truncated;
+  out.replays = sink->beats.load(std::memory_order_acquire);
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "explore/explore.h"
+#include "explore/race_search.h"
 #include "explore/schedule_sink.h"
 
 namespace mv::explore {
@@ -41,6 +42,25 @@ struct GuardedEnd {
 // there is no fork). What `body` throws is thrown here again, as a
 // std::runtime_error with its message: an error of the tool, not a crash.
 GuardedEnd run_watched_command(const std::function<int()>& body, double watchdog_seconds);
+
+// The race search (explore --profile, explore/race_search.h) under the same
+// guard: `body` runs the search with the hook it is given as
+// RaceSearchOptions::before_replay, which keeps each race trace in shared
+// memory before it is replayed. When the reference (an overlay mutant, a
+// broken model) takes the child down, the last trace kept is the one that
+// did it, and the end says so.
+struct RaceGuardedEnd {
+  bool crashed = false;
+  int exit_code = 0;
+  std::string what;           // as GuardedEnd's
+  std::string program;        // of the trace running then
+  std::string trace_jsonl;    // the trace running then (whole, unless truncated)
+  bool truncated = false;     // longer than the shared buffer: cut there
+  std::uint64_t replays = 0;  // traces handed to the hook, that one included
+};
+using RaceReplayHook = std::function<void(const std::string& program, const std::string& trace_jsonl)>;
+RaceGuardedEnd run_watched_race_command(const std::function<int(const RaceReplayHook&)>& body,
+                                        double watchdog_seconds);
 
 // The failure of a schedule its impl did not survive.
 Failure crash_failure(const Harness& harness, spec::Mutant mutant, const std::string& what,

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "overlay/overlay.h"
+#include "properties/injected_fault.h"
 #include "reference/model.h"
 #include "trace/driver.h"
 #include "trace/trace_reader.h"
@@ -32,6 +33,24 @@ trace::Trace read_text(const std::string& jsonl, const std::string& file) {
 std::unique_ptr<spec::Model> make_model(const trace::Trace& t, spec::Mutant mutant) {
   if (overlay::is_overlay(mutant)) return overlay::make_overlay_model(t.config, t.names.paths, mutant);
   return reference::make_reference_model(t.config, t.names.paths);
+}
+
+trace::ReplayResult replay_race_as(const std::string& jsonl, spec::Mutant mutant,
+                                   properties::InjectedFault fault) {
+  auto t = read_text(jsonl, "race-search.jsonl");
+  if (fault == properties::InjectedFault::none)
+    return trace::replay(t, trace::ModelChoice::reference, mutant);
+  std::vector<trace::NamedModel> models;
+  models.push_back({"reference", properties::with_injected_fault_on_next_op(make_model(t, mutant), fault)});
+  return trace::replay_models(t, std::move(models), trace::ModelChoice::reference);
+}
+
+// One replay of the search, `mutant` in the reference's seat: the hook sees
+// the trace first.
+trace::ReplayResult replay_candidate(const RaceSearchOptions& options, const std::string& program,
+                                     const std::string& jsonl, spec::Mutant mutant) {
+  if (options.before_replay) options.before_replay(program, jsonl);
+  return replay_race_as(jsonl, mutant, options.fault);
 }
 
 // An operation of a thread, by its place: thread `thread`, operation `index`.
@@ -190,7 +209,7 @@ bool race_line(const std::string& line) {
 
 // Drops operation lines (the race lines stay) one at a time while the trace
 // still fails the same way (kind and invariant), to a fixpoint.
-RaceFailure shrink(const RaceProgram& program, RaceFailure f, spec::Mutant mutant) {
+RaceFailure shrink(const RaceProgram& program, RaceFailure f, const RaceSearchOptions& options) {
   auto lines = split_lines(f.trace_jsonl);
   f.original_ops = lines.size() - 1;
   for (bool changed = true; changed;) {
@@ -200,7 +219,7 @@ RaceFailure shrink(const RaceProgram& program, RaceFailure f, spec::Mutant mutan
       auto fewer = lines;
       fewer.erase(fewer.begin() + static_cast<std::ptrdiff_t>(i));
       const std::string text = join_lines(fewer);
-      auto r = replay_race(text, mutant);
+      auto r = replay_candidate(options, program.name, text, options.mutant);
       if (outcome_of(r) != Outcome::fail) continue;
       auto g = failure_of(program, r, text);
       if (g.kind != f.kind || g.what != f.what) continue;
@@ -315,8 +334,7 @@ RaceProgram random_race_program(spec::Profile profile, std::uint64_t seed) {
 }
 
 trace::ReplayResult replay_race(const std::string& jsonl, spec::Mutant mutant) {
-  auto t = read_text(jsonl, "race-search.jsonl");
-  return trace::replay(t, trace::ModelChoice::reference, mutant);
+  return replay_race_as(jsonl, mutant, properties::InjectedFault::none);
 }
 
 RaceSearchResult race_search(const RaceSearchOptions& options) {
@@ -344,7 +362,7 @@ RaceSearchResult race_search(const RaceSearchOptions& options) {
         stopped_early = true;
         return true;
       }
-      auto r = replay_race(text, options.mutant);
+      auto r = replay_candidate(options, program.name, text, options.mutant);
       const Outcome o = outcome_of(r);
       if (o == Outcome::infeasible) {
         ++stats.infeasible;
@@ -357,10 +375,12 @@ RaceSearchResult race_search(const RaceSearchOptions& options) {
       if (o == Outcome::pass) return false;
       RaceFailure f = failure_of(program, r, text);
       f.original_ops = f.ops = split_lines(text).size() - 1;
-      if (options.shrink) f = shrink(program, f, options.mutant);
-      f.reproduces = outcome_of(replay_race(f.trace_jsonl, options.mutant)) == Outcome::fail &&
-                     (options.mutant == spec::Mutant::none ||
-                      outcome_of(replay_race(f.trace_jsonl, spec::Mutant::none)) == Outcome::pass);
+      if (options.shrink) f = shrink(program, f, options);
+      const auto replayed = [&](spec::Mutant m) {
+        return outcome_of(replay_candidate(options, program.name, f.trace_jsonl, m));
+      };
+      f.reproduces = replayed(options.mutant) == Outcome::fail &&
+                     (options.mutant == spec::Mutant::none || replayed(spec::Mutant::none) == Outcome::pass);
       result.failure = std::move(f);
       result.schedule_of_failure = result.schedules;
       return true;

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "properties/injected_fault.h"
 #include "spec/mutant.h"
 #include "spec/profile.h"
 #include "trace/replay.h"
@@ -80,6 +81,14 @@ struct RaceSearchOptions {
   std::vector<RaceProgram> programs;  // empty: race_programs(profile)
   bool shrink = true;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+  // Called with every race trace just before it is replayed (the candidates
+  // and the shrink's tries), with its program's name: the guard keeps the
+  // last one, so that a trace that takes the process down is reported with
+  // that trace (explore/explore_guard.h, run_watched_race_command).
+  std::function<void(const std::string& program, const std::string& trace_jsonl)> before_replay;
+  // Internal, testing the guard: the reference does what a broken model does
+  // on the first operation of every replay (properties/injected_fault.h).
+  properties::InjectedFault fault = properties::InjectedFault::none;
 };
 
 struct RaceSearchResult {

@@ -462,5 +462,40 @@ TEST(CliExplore, TheRaceSearchOfAReferenceOnlyProfileFindsTheOverlayMutant) {
   EXPECT_EQ(run_cli({"explore", "--profile", "v5.2", "--mutant", "canary"}).exit, 2);
 }
 
+// The race search runs in a watched child too: a reference (an overlay
+// mutant, a broken model) that a race trace takes down is a model failure
+// carrying that trace, never a crash of explore. The fault is injected on the
+// first operation of every replay, so the first candidate of the first
+// program is the one; without the fault that trace passes.
+TEST(CliExplore, ARaceTraceTheReferenceDoesNotSurviveIsAModelFailureWithThatTrace) {
+  struct Case {
+    const char* fault;
+    const char* says;
+  };
+  for (const Case& c : {Case{"segfault", "killed by signal 11 (Segmentation fault)"},
+                        Case{"loop", "made no step for 1 s"}}) {
+    SCOPED_TRACE(c.fault);
+    TempDir dir;
+    auto run = run_cli({"explore", "--profile", "v5.2", "--seed", "1", "--inject-fault", c.fault,
+                        "--watchdog", "1", "--json", "--out", dir.path().string()});
+    ASSERT_EQ(run.exit, 1) << run.out << run.err;
+    auto summary = nlohmann::json::parse(run.out);
+    EXPECT_EQ(summary.at("schedule_of_failure"), 1);
+    ASSERT_EQ(summary.at("failures").size(), 1u) << run.out;
+    const auto& f = summary.at("failures")[0];
+    EXPECT_EQ(f.at("kind"), "model_failure");
+    EXPECT_EQ(f.at("harness"), "move_and_destroy");
+    EXPECT_NE(f.at("message").get<std::string>().find(c.says), std::string::npos) << f.at("message");
+    EXPECT_FALSE(f.at("trace_reproduces").get<bool>());
+    const std::string trace = f.at("trace");
+    EXPECT_EQ(trace.rfind("{", 0), 0u) << trace;
+    EXPECT_GT(f.at("ops").get<std::size_t>(), 0u);
+    const std::string path = f.at("trace_path");
+    EXPECT_NE(slurp(path).find(trace.substr(trace.find('\n') + 1)), std::string::npos);
+    EXPECT_EQ(run_cli({"replay", path}).exit, 0);
+  }
+  EXPECT_EQ(run_cli({"explore", "--profile", "v5.2", "--inject-fault", "explode"}).exit, 2);
+}
+
 }  // namespace
 }  // namespace mv::testing
