@@ -120,6 +120,20 @@ int print_replay(const ExploreCliOptions& o, const explore::Token& token,
   return failure ? 1 : 0;
 }
 
+// --inject-fault into `fault` (none when not given); false, after saying
+// so, when it names no fault.
+bool parse_fault(const ExploreCliOptions& o, properties::InjectedFault& fault) {
+  if (o.inject_fault.empty()) return true;
+  auto parsed = properties::parse_injected_fault(o.inject_fault);
+  if (!parsed) {
+    std::cerr << fmt::format("memcg-verify explore: --inject-fault must be one of {}, got \"{}\"\n",
+                             properties::kInjectedFaultNames, o.inject_fault);
+    return false;
+  }
+  fault = *parsed;
+  return true;
+}
+
 // The replay runs in a watched child (explore/explore_guard.h): a schedule
 // the impl does not survive is a model failure at the decision it died at.
 int run_replay(const ExploreCliOptions& o) {
@@ -133,7 +147,8 @@ int run_replay(const ExploreCliOptions& o) {
     std::cerr << fmt::format("memcg-verify explore: the token names no harness: \"{}\"\n", token->harness);
     return 2;
   }
-  const auto fault = properties::parse_injected_fault(o.inject_fault).value_or(properties::InjectedFault::none);
+  auto fault = properties::InjectedFault::none;
+  if (!parse_fault(o, fault)) return 2;
   auto end = explore::run_watched_command(
       [&] {
         auto r = explore::replay_token(*token, 12, fault);
@@ -311,15 +326,7 @@ int run_race_search(const ExploreCliOptions& o, spec::Profile profile) {
   options.schedules = o.schedules;
   options.random_programs = o.random_harnesses;
   options.shrink = !o.no_shrink;
-  if (!o.inject_fault.empty()) {
-    auto fault = properties::parse_injected_fault(o.inject_fault);
-    if (!fault) {
-      std::cerr << fmt::format("memcg-verify explore: --inject-fault must be one of {}, got \"{}\"\n",
-                               properties::kInjectedFaultNames, o.inject_fault);
-      return 2;
-    }
-    options.fault = *fault;
-  }
+  if (!parse_fault(o, options.fault)) return 2;
   const std::size_t nr_programs = explore::race_programs(profile).size() + o.random_harnesses;
   if (!o.json)
     std::cout << fmt::format("explore: race traces over the {} reference (one preemption at a named "
@@ -519,15 +526,7 @@ int run_explore(ExploreCliOptions o) {
   options.schedules = o.schedules;
   options.random_harnesses = o.random_harnesses;
   options.shrink = !o.no_shrink;
-  if (!o.inject_fault.empty()) {
-    auto fault = properties::parse_injected_fault(o.inject_fault);
-    if (!fault) {
-      std::cerr << fmt::format("memcg-verify explore: --inject-fault must be one of {}, got \"{}\"\n",
-                               properties::kInjectedFaultNames, o.inject_fault);
-      return 2;
-    }
-    options.fault = *fault;
-  }
+  if (!parse_fault(o, options.fault)) return 2;
   options.watchdog_seconds = o.watchdog_seconds;
   // The exploration in a watched child; one the impl did not survive again,
   // every schedule in a child of its own, to find the schedule.
