@@ -402,5 +402,121 @@ TEST(ImplModel, OperationsOnWhatDoesNotExistAreRefusedAsByTheReference) {
   }
 }
 
+// The impl's defensive paths (docs/COVERAGE.md): a freed memcg or a released
+// objcg that something still touches is recorded as the model's use after
+// free (and a put below zero as an underflow), never a count that goes
+// negative or comes back to life. A correct model never does this (the
+// invariants' job is to notice when it does); the test calls the ref
+// operations directly on the tombstones a rmdir leaves.
+TEST(ImplSystem, TouchingAFreedMemcgOrAReleasedObjcgIsRecordedNotUndone) {
+  spec::Config config;
+  config.profile = spec::Profile::v6_6;
+  config.ncpus = 2;
+  spec::PathTable paths;
+  const spec::PathKey a = *paths.intern("/a");
+  System sys(config, paths);
+  ASSERT_EQ(sys.mkdir(sys.cpu(0), a), Errno::ok);
+  Memcg* memcg = sys.online_memcg(a);
+  ASSERT_NE(memcg, nullptr);
+  Objcg* objcg = memcg->objcg.load();
+  ASSERT_NE(objcg, nullptr);
+  ASSERT_EQ(sys.rmdir(sys.cpu(0), a), Errno::ok);
+  sys.quiesce();
+  ASSERT_EQ(memcg->load_state(), CgroupState::freed);
+  ASSERT_EQ(objcg->load_state(), ObjcgState::released);
+  ASSERT_TRUE(sys.snapshot().events.empty());
+
+  Cpu& c = sys.cpu(1);
+  css_get(c, memcg);
+  css_put(c, memcg);
+  EXPECT_FALSE(css_tryget(c, memcg));
+  obj_cgroup_get(c, objcg);                 // a get at zero: was_zero
+  obj_cgroup_put(c, objcg);                 // a put at zero: underflow, and on a released objcg
+  EXPECT_FALSE(obj_cgroup_tryget(c, objcg));  // a failed tryget is no event
+  using spec::Event;
+  using spec::EventKind;
+  const std::vector<Event> expected = {
+      {EventKind::memcg_use_after_free, memcg->id, 0},
+      {EventKind::memcg_use_after_free, memcg->id, 0},
+      {EventKind::memcg_use_after_free, memcg->id, 0},
+      {EventKind::objcg_use_after_free, objcg->id, 0},
+      {EventKind::objcg_use_after_free, objcg->id, 0},
+      {EventKind::objcg_ref_underflow, objcg->id, -1},
+  };
+  const spec::Snapshot s = sys.snapshot();
+  EXPECT_EQ(s.events, expected);
+  // Nothing came back: still freed, still released with no reference, no work queued.
+  EXPECT_EQ(s.cgroup(memcg->id).state, CgroupState::freed);
+  for (const auto& o : s.objcgs)
+    if (o.id == objcg->id) {
+      EXPECT_EQ(o.state, ObjcgState::released);
+      EXPECT_EQ(o.refs, 0);
+    }
+  EXPECT_EQ(s.pending_work, 0u);
+}
+
+// percpu_ref with CSS_NO_REF (the root css): every operation succeeds and
+// changes nothing, a kill does not kill it and the switch to atomic mode
+// reports no release; it takes no per-CPU slot. A counted ref beside it for
+// contrast: the kill leaves the per-CPU get counted, the switch folds it.
+TEST(ImplPcpuRef, ANoRefCountIgnoresGetsPutsKillAndSwitch) {
+  PercpuArea area(2, 4);
+  PcpuRef root;
+  root.init(area, 1, /*no_ref=*/true);
+  EXPECT_EQ(area.nr_free_slots(), 4u);
+  EXPECT_EQ(root.get(area.cpu_base(0)), RefResult::ok);
+  EXPECT_EQ(root.put(area.cpu_base(1)), RefResult::ok);
+  EXPECT_EQ(root.put(area.cpu_base(1)), RefResult::ok);  // no underflow: nothing is counted
+  EXPECT_EQ(root.tryget(area.cpu_base(0)), RefResult::ok);
+  EXPECT_EQ(root.kill(), RefResult::ok);
+  EXPECT_FALSE(root.killed());
+  EXPECT_FALSE(root.complete_switch(area));
+  EXPECT_FALSE(root.switched());
+  EXPECT_EQ(root.total(area), 0);
+
+  PcpuRef counted;
+  counted.init(area, 1, /*no_ref=*/false);
+  EXPECT_EQ(area.nr_free_slots(), 3u);
+  EXPECT_EQ(counted.get(area.cpu_base(0)), RefResult::ok);
+  EXPECT_EQ(counted.total(area), 2);
+  EXPECT_EQ(counted.kill(), RefResult::ok);  // the initial ref goes; the get's stays
+  EXPECT_TRUE(counted.killed());
+  EXPECT_FALSE(counted.complete_switch(area));
+  EXPECT_EQ(counted.total(area), 1);
+  EXPECT_EQ(area.nr_free_slots(), 4u);
+  EXPECT_EQ(counted.put(area.cpu_base(1)), RefResult::released);
+  EXPECT_EQ(counted.put(area.cpu_base(1)), RefResult::underflow);
+  EXPECT_EQ(counted.get(area.cpu_base(0)), RefResult::was_zero);
+  EXPECT_EQ(counted.tryget(area.cpu_base(0)), RefResult::failed);
+}
+
+// Model::live_object of a key no operation ever named (past every key the
+// model has seen) is "no object", on both models, as for a freed one.
+TEST(ImplModel, LiveObjectOfAKeyNeverUsedIsNone) {
+  for (const auto& [name, factory] :
+       {std::pair{"impl", impl_factory()}, std::pair{"reference", reference_factory()}}) {
+    SCOPED_TRACE(name);
+    spec::Config config;
+    config.profile = spec::Profile::v6_6;
+    config.ncpus = 2;
+    spec::PathTable paths;
+    const spec::PathKey a = *paths.intern("/a");
+    auto model = factory(config, paths);
+    EXPECT_FALSE(model->live_object(0).has_value());
+    ASSERT_EQ(model->apply(spec::Mkdir{a, 0}), Errno::ok);
+    ASSERT_EQ(model->apply(spec::Spawn{0, a, 0}), Errno::ok);
+    ASSERT_EQ(model->apply(spec::Alloc{.task = 0, .obj = 3, .kind = spec::AllocKind::slab, .size_bytes = 64}), Errno::ok);
+    auto o = model->live_object(3);
+    ASSERT_TRUE(o.has_value());
+    EXPECT_EQ(o->key, 3u);
+    EXPECT_EQ(o->charged_bytes, 72u);  // 64 + the 8-byte objcg pointer
+    EXPECT_FALSE(model->live_object(2).has_value());  // below it, never used
+    EXPECT_FALSE(model->live_object(4).has_value());  // past every key seen
+    EXPECT_FALSE(model->live_object(1u << 30).has_value());
+    ASSERT_EQ(model->apply(spec::Free{3, 0}), Errno::ok);
+    EXPECT_FALSE(model->live_object(3).has_value());
+  }
+}
+
 }  // namespace
 }  // namespace mv::impl::testing
