@@ -15,6 +15,9 @@
 # branch >= 85%: MV_COVERAGE_LINE_BAR, MV_COVERAGE_BRANCH_BAR), 3 when coverage
 # is below a bar (incomplete coverage is not a failure of the subject), 2 when
 # the build or the tools fail.
+#
+# docs/COVERAGE.md: how this measures, the last figures, and why each line
+# with a branch never taken is left (or which test now takes it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
